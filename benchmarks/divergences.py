@@ -1,0 +1,115 @@
+"""Speed and memory of the divergences against their peers, in one process.
+
+    python -m benchmarks.divergences [--quick]
+
+1. exact EM, 2-D, n = 2000: ``divergences.wasserstein`` / bare ``ot.emd2`` on
+   ``ot.dist(x, y, "euclidean")`` (the overhead of validation, the exact cost matrix, the
+   sized pivot limit and the result check; target <= 1.05);
+2. exact EM, 1-D, n = 1e6: ``divergences.wasserstein`` / ``scipy.stats.wasserstein_distance``
+   (target <= 0.10);
+3. unbiased MMD^2, n = 8000, 2-D: ``divergences.mmd2`` / a full-matrix numpy version (the
+   three n x n kernel matrices from ``scipy.spatial.distance.cdist``), time (target <= 0.5)
+   and peak memory (target <= 0.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import ot
+import scipy.stats
+from scipy.spatial.distance import cdist
+
+import divergences as D
+
+from .common import interleaved_times, peak_memory, row
+
+
+def naive_mmd2_unbiased(x: np.ndarray, y: np.ndarray, h: float) -> float:
+    """The textbook full-matrix U-statistic (the peer)."""
+    Kxx = np.exp(-cdist(x, x, "sqeuclidean") / (2 * h * h))
+    Kyy = np.exp(-cdist(y, y, "sqeuclidean") / (2 * h * h))
+    Kxy = np.exp(-cdist(x, y, "sqeuclidean") / (2 * h * h))
+    n, m = len(x), len(y)
+    return (
+        (Kxx.sum() - np.trace(Kxx)) / (n * (n - 1))
+        + (Kyy.sum() - np.trace(Kyy)) / (m * (m - 1))
+        - 2 * Kxy.mean()
+    )
+
+
+def bench_em_2d(n: int, repeats: int) -> dict:
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(n, 2)), rng.normal(size=(n, 2)) + 0.5
+    w = np.full(n, 1 / n)
+    ours, bare = D.wasserstein(x, y), ot.emd2(w, w, ot.dist(x, y, metric="euclidean"))
+    t = interleaved_times(
+        {
+            "project": lambda: D.wasserstein(x, y),
+            "pot": lambda: ot.emd2(w, w, ot.dist(x, y, metric="euclidean")),
+        },
+        repeats,
+    )
+    return {"n": n, "value": ours, "peer_value": float(bare), "seconds": t,
+            "ratio": t["project"] / t["pot"]}
+
+
+def bench_em_1d(n: int, repeats: int) -> dict:
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=n), rng.normal(0.1, 1.2, size=n)
+    t = interleaved_times(
+        {
+            "project": lambda: D.wasserstein(x, y),
+            "scipy": lambda: scipy.stats.wasserstein_distance(x, y),
+        },
+        repeats,
+    )
+    return {"n": n, "value": D.wasserstein(x, y),
+            "peer_value": scipy.stats.wasserstein_distance(x, y), "seconds": t,
+            "ratio": t["project"] / t["scipy"]}
+
+
+def bench_mmd(n: int, repeats: int) -> dict:
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(n, 2)), rng.normal(size=(n, 2)) + [0.3, 0.0]
+    h = D.median_heuristic(x, y)
+    t = interleaved_times(
+        {
+            "project": lambda: D.mmd2(x, y, bandwidth=h),
+            "naive": lambda: naive_mmd2_unbiased(x, y, h),
+        },
+        repeats,
+    )
+    mem_ours = peak_memory(lambda: D.mmd2(x, y, bandwidth=h))
+    mem_naive = peak_memory(lambda: naive_mmd2_unbiased(x, y, h))
+    return {"n": n, "value": D.mmd2(x, y, bandwidth=h), "peer_value": naive_mmd2_unbiased(x, y, h),
+            "seconds": t, "ratio": t["project"] / t["naive"],
+            "peak_bytes": {"project": mem_ours, "naive": mem_naive},
+            "memory_ratio": mem_ours / mem_naive}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
+    args = ap.parse_args(argv)
+    q = args.quick
+    em2 = bench_em_2d(500 if q else 2000, 3 if q else 7)
+    em1 = bench_em_1d(10**5 if q else 10**6, 3 if q else 9)
+    mm = bench_mmd(1000 if q else 8000, 2 if q else 3)
+
+    print(f"exact EM, 2-D, n={em2['n']}: W = {em2['value']:.12f} (POT {em2['peer_value']:.12f})")
+    print(row("  time project / bare ot.emd2", em2["ratio"], "<= 1.05"))
+    print(f"exact EM, 1-D, n={em1['n']}: W = {em1['value']:.12f} (scipy {em1['peer_value']:.12f})")
+    print(f"  project {em1['seconds']['project'] * 1e3:.1f} ms, scipy {em1['seconds']['scipy'] * 1e3:.1f} ms")
+    print(row("  time project / scipy.stats.wasserstein_distance", em1["ratio"], "<= 0.10"))
+    print(f"unbiased MMD^2, 2-D, n={mm['n']}: {mm['value']:.12f} (naive {mm['peer_value']:.12f})")
+    print(f"  project {mm['seconds']['project']:.2f} s, naive {mm['seconds']['naive']:.2f} s; "
+          f"peak {mm['peak_bytes']['project'] / 2**20:.0f} MiB vs {mm['peak_bytes']['naive'] / 2**20:.0f} MiB")
+    print(row("  time project / naive full-matrix numpy", mm["ratio"], "<= 0.5"))
+    print(row("  peak memory project / naive full-matrix numpy", mm["memory_ratio"], "<= 0.1"))
+    return {"em_2d": em2, "em_1d": em1, "mmd": mm}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""``python -m divergences``: a one-screen demonstration of the conventions.
+
+WGAN Example 1 (parallel lines) from samples, and two 1-D Gaussians in closed form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+import divergences as D
+
+
+def main() -> None:
+    z = np.linspace(0, 1, 256)
+    line0 = np.c_[np.zeros_like(z), z]
+    print("WGAN Example 1: P0 uniform on {0} x [0, 1], Ptheta on {theta} x [0, 1]")
+    print(f"{'theta':>7} {'W (exact EM)':>13} {'JS':>8} {'KL':>5} {'TV':>4}")
+    for theta in (-1.0, -0.5, -0.1, 0.0, 0.1, 0.5, 1.0):
+        fake = line0 + [theta, 0.0]
+        # histograms on the union of the two supports (the points of both lines)
+        support = np.unique(np.r_[line0, fake], axis=0)
+        p = (support[:, None] == line0[None]).all(-1).sum(1)
+        q = (support[:, None] == fake[None]).all(-1).sum(1)
+        print(
+            f"{theta:7.2f} {D.wasserstein(line0, fake):13.6f} {D.js(p, q):8.5f}"
+            f" {D.kl(p, q):5.3g} {D.tv(p, q):4.2g}"
+        )
+    print(f"ln 2 = {np.log(2):.5f}\n")
+    print("P = N(0, 1), Q = N(1, 2^2):")
+    print(f"  W1 (folded normal) {D.w1_gaussian_1d(0, 1, 1, 2):.6f}")
+    print(f"  TV                 {D.tv_gaussian_1d(0, 1, 1, 2):.6f}")
+    print(f"  KL(P || Q)         {D.kl_gaussian(0, 1, 1, 4):.6f}")
+    js = D.js_density(stats.norm(0, 1).logpdf, stats.norm(1, 2).logpdf, (-40, 40), log=True)
+    print(f"  JS (quadrature)    {js:.6f}")
+    print(f"  MMD^2 (h = 1)      {D.mmd2_gaussian(0, 1, 1, 4, 1.0):.6f}")
+
+
+if __name__ == "__main__":
+    main()
