@@ -1,0 +1,169 @@
+r"""Lipschitz constraints for the WGAN critic, one small object per method.
+
+The Kantorovich-Rubinstein duality needs the critic in a Lipschitz ball; each method keeps it
+there differently. A constraint acts at three points of a critic step:
+
+* ``attach(critic)`` once, before training (spectral normalisation reparametrises layers);
+* ``penalty(critic, real, fake)`` each step, a term added to the critic loss (GP, LP);
+* ``project(critic)`` after each optimiser step (weight clipping).
+
+=====  ==========================================  ==========================================
+name   method                                      optimiser of its paper (critic and G)
+=====  ==========================================  ==========================================
+clip   weight clipping to [-c, c], c = 0.01         RMSProp, lr 5e-5 (WGAN, Algorithm 1)
+       (Arjovsky et al. 2017)
+gp     gradient penalty lambda E(|grad f| - 1)^2,   Adam, lr 1e-4, betas (0, 0.9)
+       lambda = 10 (Gulrajani et al. 2017)          (WGAN-GP, Algorithm 1)
+lp     one-sided penalty lambda E max(0,            as gp (Petzka et al. 2018 compare under
+       |grad f| - 1)^2 (Petzka et al. 2018)         the WGAN-GP settings)
+sn     spectral normalisation of every linear and  Adam, lr 1e-4, betas (0.5, 0.9), setting
+       conv layer (Miyato et al. 2018)              A of Miyato et al. (n_critic = 5)
+=====  ==========================================  ==========================================
+
+Only ``sn`` bounds the Lipschitz constant by construction (by 1 for the layers, times the
+activations' constants); clipping bounds it by an architecture-dependent K; the penalties
+enforce it softly, on the sampled interpolates only. ``toys.critic_estimate`` measures what
+each one does to the critic's estimate of W.
+
+References
+----------
+Arjovsky, Chintala, Bottou (2017), Wasserstein GAN, Section 3.
+Gulrajani, Ahmed, Arjovsky, Dumoulin, Courville (2017), Improved Training of Wasserstein GANs.
+Petzka, Fischer, Lukovnicov (2018), On the regularization of Wasserstein GANs.
+Miyato, Kataoka, Koyama, Yoshida (2018), Spectral Normalization for GANs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """The optimiser a constraint's paper trains with."""
+
+    name: str  # "rmsprop" or "adam"
+    lr: float
+    betas: tuple[float, float] = (0.9, 0.999)
+
+    def build(self, params) -> torch.optim.Optimizer:
+        if self.name == "rmsprop":
+            return torch.optim.RMSprop(params, lr=self.lr)
+        return torch.optim.Adam(params, lr=self.lr, betas=self.betas)
+
+
+@dataclass
+class Constraint:
+    """No constraint (a base for the others): an unconstrained critic is not a WGAN."""
+
+    name: str = "none"
+    optimizer: OptimizerSpec = field(default_factory=lambda: OptimizerSpec("rmsprop", 5e-5))
+
+    def attach(self, critic: nn.Module) -> nn.Module:
+        return critic
+
+    def penalty(self, critic: nn.Module, real: Tensor, fake: Tensor) -> Tensor | None:
+        return None
+
+    @torch.no_grad()
+    def project(self, critic: nn.Module) -> None:
+        return None
+
+
+@dataclass
+class WeightClipping(Constraint):
+    """Clamp every critic parameter to [-c, c] after each step (batch-norm affine parameters
+    included, as the reference implementation clamps ``netD.parameters()``)."""
+
+    name: str = "clip"
+    c: float = 0.01
+    optimizer: OptimizerSpec = field(default_factory=lambda: OptimizerSpec("rmsprop", 5e-5))
+
+    @torch.no_grad()
+    def project(self, critic: nn.Module) -> None:
+        params = [p for p in critic.parameters()]
+        if hasattr(torch, "_foreach_clamp_min_"):  # one fused launch per list on GPU
+            torch._foreach_clamp_min_(params, -self.c)
+            torch._foreach_clamp_max_(params, self.c)
+        else:  # pragma: no cover - older torch
+            for p in params:
+                p.clamp_(-self.c, self.c)
+
+
+def interpolates(real: Tensor, fake: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """x_hat = eps real + (1 - eps) fake, eps ~ U[0, 1] per sample (WGAN-GP, Algorithm 1)."""
+    n = min(real.shape[0], fake.shape[0])
+    shape = (n,) + (1,) * (real.dim() - 1)
+    eps = torch.rand(shape, device=real.device, dtype=real.dtype, generator=generator)
+    return (eps * real[:n] + (1 - eps) * fake[:n]).requires_grad_(True)
+
+
+def critic_grad_norm(critic: nn.Module, x: Tensor, create_graph: bool = False) -> Tensor:
+    """Per-sample norm of the critic's input gradient, |grad_x f(x)|_2."""
+    if not x.requires_grad:
+        x = x.detach().requires_grad_(True)
+    out = critic(x)
+    (g,) = torch.autograd.grad(out.sum(), x, create_graph=create_graph)
+    return g.flatten(1).norm(dim=1)
+
+
+@dataclass
+class GradientPenalty(Constraint):
+    """lambda * E[(|grad f(x_hat)|_2 - 1)^2] on random interpolates (two-sided)."""
+
+    name: str = "gp"
+    weight: float = 10.0
+    optimizer: OptimizerSpec = field(default_factory=lambda: OptimizerSpec("adam", 1e-4, (0.0, 0.9)))
+
+    def _excess(self, norms: Tensor) -> Tensor:
+        return norms - 1.0
+
+    def penalty(self, critic: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
+        norms = critic_grad_norm(critic, interpolates(real, fake.detach()), create_graph=True)
+        return self.weight * self._excess(norms).square().mean()
+
+
+@dataclass
+class LipschitzPenalty(GradientPenalty):
+    """lambda * E[max(0, |grad f(x_hat)|_2 - 1)^2]: penalises only slopes above 1."""
+
+    name: str = "lp"
+
+    def _excess(self, norms: Tensor) -> Tensor:
+        return (norms - 1.0).clamp_min(0.0)
+
+
+@dataclass
+class SpectralNorm(Constraint):
+    """Divide each linear / conv weight by its largest singular value (one power iteration
+    per forward pass, torch's ``spectral_norm`` parametrisation)."""
+
+    name: str = "sn"
+    optimizer: OptimizerSpec = field(default_factory=lambda: OptimizerSpec("adam", 1e-4, (0.5, 0.9)))
+
+    def attach(self, critic: nn.Module) -> nn.Module:
+        from torch.nn.utils.parametrizations import spectral_norm
+
+        layers = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
+        for module in list(critic.modules()):
+            if isinstance(module, layers):
+                spectral_norm(module)
+        return critic
+
+
+CONSTRAINTS = {
+    "clip": WeightClipping,
+    "gp": GradientPenalty,
+    "lp": LipschitzPenalty,
+    "sn": SpectralNorm,
+}
+
+
+def make_constraint(name: str, **kwargs) -> Constraint:
+    """Build a constraint by name: ``clip``, ``gp``, ``lp`` or ``sn``."""
+    if name not in CONSTRAINTS:
+        raise ValueError(f"lipschitz must be one of {sorted(CONSTRAINTS)}, got {name!r}")
+    return CONSTRAINTS[name](**kwargs)

@@ -1,0 +1,31 @@
+"""WGAN Figure 2, asserted on the toy's numbers."""
+
+import numpy as np
+
+from toys.two_gaussians import linear_r2
+
+
+def test_discriminator_saturates_and_its_gradient_vanishes(toy_result):
+    log = toy_result("two_gaussians")["disc_log"]
+    assert log["accuracy"][-1] >= 0.99
+    g = np.asarray(log["grad"])
+    assert g.max() / g[-1] >= 100
+
+
+def test_critic_is_linear_with_clean_gradient(toy_result):
+    r = toy_result("two_gaussians")
+    r2, slope = linear_r2(np.asarray(r["x"]), np.asarray(r["critic"]))
+    assert r2 >= 0.99
+    assert slope < 0  # real mode on the left: f decreases toward the fake mode
+
+
+def test_critic_gap_proportional_to_exact_w(toy_result):
+    r = toy_result("two_gaussians")
+    gap, w = np.asarray(r["value_gap"]), np.asarray(r["exact_w"])
+    assert np.corrcoef(gap, w)[0, 1] >= 0.99
+    assert np.all(gap > 0)
+
+
+def test_all_claims_hold(toy_result):
+    claims = toy_result("two_gaussians")["claims"]
+    assert claims and all(c["holds"] for c in claims), [c for c in claims if not c["holds"]]

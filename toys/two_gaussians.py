@@ -1,0 +1,220 @@
+r"""WGAN Figure 2: the optimal GAN discriminator saturates, the WGAN critic stays linear.
+
+Real :math:`N(-0.5, 0.06^2)` and fake :math:`N(0.5, 0.1^2)` on the line, far apart (ten
+standard deviations). A GAN discriminator (logits, Adam) and a WGAN critic (weight clipping
+c = 0.01, RMSProp) are each trained to optimality on them, with the training steps the LSUN
+trainer uses (``gan.steps``).
+
+Measured: the discriminator's accuracy, and the generator's gradient through it,
+:math:`|\partial_x \log(1 - D(x))|` on the fake support, against training steps (it falls by
+orders of magnitude: the saturation of Theorem 2.4 of *Towards Principled Methods*); the
+critic's linearity (R^2 of a linear fit on the space between and around the supports), the
+sign and size of its gradient at the fake samples, and, across several distances between the
+means, the proportionality of its value gap :math:`E_r f - E_g f` to the exact
+:math:`W_1` (closed form), i.e. the constant K of "K * W" in Section 3 of the WGAN paper.
+
+Coordinates: the supports lie inside (-1, 1). With clipping, a saturated first-layer unit has
+|w| = |b| = c, so its ReLU kink sits at x = -b/w = +-1: inside that box the trained clipped
+critic is linear (R^2 = 1.0000 measured). We also train it with the supports spread over
+[-1.5, 6.5] and report the R^2 there (an observation, not the paper's claim): the critic is
+then piecewise linear, with kinks at +-1 (saturated units) and wherever unsaturated units
+switch, and R^2 drops to about 0.98.
+
+Run: ``python -m toys.two_gaussians [--quick] [--seed S] [--out DIR]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy import stats
+from tqdm.auto import tqdm
+
+import divergences as D
+from gan.lipschitz import WeightClipping
+from gan.losses import accuracy, log_one_minus_d
+from gan.models import critic_mlp
+from gan.steps import gan_discriminator_step, wgan_critic_step
+
+from .common import claim, seed_all, single_threaded, toy_main
+
+NAME = "two_gaussians"
+REAL, FAKE = (-0.5, 0.06), (0.5, 0.1)
+BATCH = 256
+
+
+def _sample(mean: float, std: float, n: int = BATCH) -> torch.Tensor:
+    return mean + std * torch.randn(n, 1)
+
+
+def _region(real, fake, n=400) -> np.ndarray:
+    lo = min(real[0] - 3 * real[1], fake[0] - 3 * fake[1])
+    hi = max(real[0] + 3 * real[1], fake[0] + 3 * fake[1])
+    return np.linspace(lo, hi, n)
+
+
+def linear_r2(x: np.ndarray, f: np.ndarray) -> tuple[float, float]:
+    """R^2 of the least-squares line through (x, f), and its slope."""
+    A = np.c_[x, np.ones_like(x)]
+    coef = np.linalg.lstsq(A, f, rcond=None)[0]
+    return float(1 - ((f - A @ coef) ** 2).sum() / ((f - f.mean()) ** 2).sum()), float(coef[0])
+
+
+def train_discriminator(steps: int, seed: int, real=REAL, fake=FAKE) -> dict:
+    """Train a GAN discriminator; log accuracy and the generator's gradient through it."""
+    torch.manual_seed(seed)
+    disc = critic_mlp(1, 64, 3)
+    opt = torch.optim.Adam(disc.parameters(), lr=1e-3)
+    checkpoints = sorted(set(np.unique(np.geomspace(1, steps, 25).astype(int)).tolist()))
+    log = {"step": [], "accuracy": [], "grad": []}
+    xr, xf = _sample(*real, 4000), _sample(*fake, 4000)
+    for step in tqdm(range(1, steps + 1), desc="discriminator", leave=False, disable=None):
+        gan_discriminator_step(disc, opt, _sample(*real), _sample(*fake))
+        if step in checkpoints:
+            x = xf.clone().requires_grad_(True)
+            (g,) = torch.autograd.grad(log_one_minus_d(disc(x)).sum(), x)
+            with torch.no_grad():
+                acc = float(accuracy(disc(xr), disc(xf)))
+            log["step"].append(step)
+            log["accuracy"].append(acc)
+            log["grad"].append(float(g.abs().mean()))
+    return {"net": disc, **{k: np.array(v) for k, v in log.items()}}
+
+
+def train_critic(steps: int, seed: int, real=REAL, fake=FAKE) -> torch.nn.Module:
+    """Train a WGAN critic with weight clipping (c = 0.01) to optimality."""
+    torch.manual_seed(seed)
+    critic = critic_mlp(1, 64, 3)
+    constraint = WeightClipping(c=0.01)
+    constraint.project(critic)
+    opt = torch.optim.RMSprop(critic.parameters(), lr=1e-3)
+    for _ in range(steps):
+        wgan_critic_step(critic, opt, constraint, _sample(*real), _sample(*fake))
+    return critic
+
+
+def _values(net: torch.nn.Module, x: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return net(torch.as_tensor(x, dtype=torch.float32)[:, None]).double().numpy()
+
+
+def value_gap(critic: torch.nn.Module, real, fake, n: int = 20000) -> float:
+    with torch.no_grad():
+        return float(critic(_sample(*real, n)).mean() - critic(_sample(*fake, n)).mean())
+
+
+@single_threaded
+def run(quick: bool = False, seed: int = 0) -> dict:
+    """Numbers of the toy (no I/O)."""
+    seed_all(seed)
+    d_steps, c_steps = (600, 500) if quick else (3000, 2000)
+
+    disc = train_discriminator(d_steps, seed)
+    critic = train_critic(c_steps, seed)
+    x = _region(REAL, FAKE)
+    f = _values(critic, x)
+    r2, slope = linear_r2(x, f)
+    xf = _sample(*FAKE, 4000).requires_grad_(True)
+    (g,) = torch.autograd.grad(critic(xf).sum(), xf)
+    toward_real = -np.sign(FAKE[0] - REAL[0]) * g.numpy()[:, 0]  # > 0: points to the real mode
+    grad_ratio = float(toward_real.min() / np.median(np.abs(toward_real)))
+
+    distances = [0.2, 0.5, 0.8] if quick else [0.1, 0.2, 0.4, 0.6, 0.8, 1.0]
+    gaps, exact = [], []
+    for d in tqdm(distances, desc="distances", leave=False, disable=None):
+        # one critic (same architecture and initialisation) per distance: K is a property
+        # of the architecture and of which weights saturate, so it is held fixed
+        real, fake = (-d / 2, REAL[1]), (d / 2, FAKE[1])
+        gaps.append(value_gap(train_critic(c_steps, seed, real, fake), real, fake))
+        exact.append(D.w1_gaussian_1d(*real, *fake))
+    gaps, exact = np.array(gaps), np.array(exact)
+    corr = float(np.corrcoef(gaps, exact)[0, 1])
+    K = float(gaps @ exact / (exact @ exact))  # least squares through the origin
+
+    wide_real, wide_fake = (0.0, 0.5), (5.0, 0.5)
+    wide = train_critic(c_steps // 2, seed, wide_real, wide_fake)
+    xw = _region(wide_real, wide_fake)
+    wide_r2, _ = linear_r2(xw, _values(wide, xw))
+
+    g0 = disc["grad"]
+    decay = float(g0.max() / g0[-1])
+    claims = [
+        claim("discriminator_perfect", "the GAN discriminator reaches accuracy >= 0.99 (it learns "
+              "very quickly to distinguish fake from real)", ">= 0.99", float(disc["accuracy"][-1]),
+              disc["accuracy"][-1] >= 0.99),
+        claim("discriminator_gradient_vanishes", "|d log(1 - D(x))/dx| on the fake support falls by "
+              "orders of magnitude as D trains (peak / final)", ">= 100", decay, decay >= 100),
+        claim("critic_linear", "the clipped critic is close to linear between and around the "
+              "supports (R^2 of a linear fit)", ">= 0.99", r2, r2 >= 0.99),
+        claim("critic_gradient_clean", "its gradient at every fake sample is nonzero and points to "
+              "the real mode (min / median of the component toward it)", "> 0", grad_ratio,
+              grad_ratio > 0),
+        claim("critic_gap_proportional_to_w", "across distances, the critic's value gap is "
+              "proportional to the exact W (correlation)", ">= 0.99", corr, corr >= 0.99),
+    ]
+    return {
+        "real": REAL, "fake": FAKE,
+        "x": x, "critic": f, "critic_slope": slope,
+        "discriminator": _values(disc["net"], x),
+        "disc_log": {k: disc[k] for k in ("step", "accuracy", "grad")},
+        "distances": distances, "value_gap": gaps, "exact_w": exact, "K": K,
+        "wide": {"real": wide_real, "fake": wide_fake, "x": xw, "critic": _values(wide, xw),
+                 "r2": wide_r2},
+        "claims": claims,
+        "settings": {"discriminator_steps": d_steps, "critic_steps": c_steps, "clip": 0.01,
+                     "batch": BATCH, "architecture": "ReLU MLP 1-64-64-64-1"},
+    }
+
+
+def plot(result: dict):
+    """WGAN Figure 2 (D and f over x with both densities) and the measured claims."""
+    import matplotlib.pyplot as plt
+
+    x = np.asarray(result["x"])
+    fig, ax = plt.subplots(2, 2, figsize=(11, 8))
+    a = ax[0, 0]
+    for (m, s), lab, col in ((result["real"], "real density", "C2"), (result["fake"], "fake density", "C3")):
+        pdf = stats.norm(m, s).pdf(x)
+        a.fill_between(x, pdf / pdf.max(), alpha=0.25, color=col, label=lab)
+    a.plot(x, 1 / (1 + np.exp(-np.asarray(result["discriminator"]))), color="C0", lw=2,
+           label="GAN discriminator D(x)")
+    f = np.asarray(result["critic"])
+    a.plot(x, (f - f.min()) / (f.max() - f.min()), color="C1", lw=2, label="WGAN critic f(x) (rescaled)")
+    a.set(xlabel="x", ylabel="value", title="optimal discriminator and critic (WGAN Fig. 2)")
+    a.legend(fontsize=8, loc="center left")
+    a = ax[0, 1]
+    log = result["disc_log"]
+    a.loglog(log["step"], log["grad"], "o-", color="C0", label=r"$|\partial_x \log(1-D(x))|$ on fakes")
+    a.set(xlabel="discriminator steps", ylabel="generator gradient", title="vanishing gradient through D")
+    b = a.twinx()
+    b.semilogx(log["step"], log["accuracy"], "s--", color="C4", ms=3, label="accuracy")
+    b.set_ylabel("accuracy")
+    b.grid(False)
+    a.legend(loc="lower left", fontsize=8)
+    b.legend(loc="center right", fontsize=8)
+    a = ax[1, 0]
+    w, gap = np.asarray(result["exact_w"]), np.asarray(result["value_gap"])
+    a.plot(w, gap, "o", label="critic value gap")
+    a.plot([0, w.max()], [0, result["K"] * w.max()], "--", label=f"K W, K = {result['K']:.3g}")
+    a.set(xlabel="exact W (closed form)", ylabel=r"$E_r f - E_g f$", title="critic estimate = K W")
+    a.legend()
+    a = ax[1, 1]
+    wd = result["wide"]
+    fw = np.asarray(wd["critic"])
+    a.plot(wd["x"], fw, color="C1")
+    for k in (-1, 1):  # kinks of saturated first-layer units, |b / w| = 1
+        a.axvline(k, color="gray", ls=":")
+    a.set(xlabel="x", ylabel="f(x)",
+          title=f"clipped critic on wide supports: piecewise linear (R$^2$ = {wd['r2']:.3f})")
+    fig.suptitle("Two Gaussians: the discriminator saturates, the critic stays linear")
+    fig.tight_layout()
+    return fig
+
+
+def main(argv: list[str] | None = None) -> dict:
+    return toy_main(NAME, "WGAN Figure 2: optimal discriminator vs critic on two Gaussians",
+                    run, plot, argv)
+
+
+if __name__ == "__main__":
+    main()
