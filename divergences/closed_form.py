@@ -18,6 +18,7 @@ from scipy import integrate, stats
 from scipy.linalg import cho_factor, cho_solve
 
 from ._validation import check_positive
+from .densities import crossings
 
 
 def _gaussian(mean, cov, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -130,8 +131,8 @@ def w1_1d(p, q, *, tol: float = 1e-10) -> float:
 
     .. math:: W_1(P, Q) = \int_{-\infty}^{\infty} |F_P(t) - F_Q(t)|\, dt
 
-    By adaptive quadrature (``scipy.integrate.quad``) on the central range, with the
-    breakpoints at quantiles of both laws, plus the two tails to +-infinity.
+    By adaptive quadrature (``scipy.integrate.quad``) on the central range, with
+    breakpoints at quantiles of both laws and where the CDFs cross, plus the two tails.
 
     Parameters
     ----------
@@ -151,6 +152,8 @@ def w1_1d(p, q, *, tol: float = 1e-10) -> float:
     points = np.unique(np.concatenate([p.ppf(levels), q.ppf(levels)]))
     points = points[np.isfinite(points)]
     lo, hi = points[0], points[-1]
+    if hi > lo:  # the kinks of |F - G|, where the CDFs cross, become breakpoints
+        points = np.unique(np.r_[points, crossings(lambda t: p.cdf(t) - q.cdf(t), lo, hi)])
     kw = dict(epsabs=tol, epsrel=tol, limit=500)
     core = integrate.quad(gap, lo, hi, points=points[1:-1], **kw)[0] if hi > lo else 0.0
     s_lo = min(p.support()[0], q.support()[0])

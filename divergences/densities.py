@@ -78,26 +78,31 @@ def _kl_is_infinite(lp: np.ndarray, lq: np.ndarray, cell: float) -> bool:
     return float(np.exp(lp[lq == -np.inf]).sum() * cell) > KL_INF_MASS
 
 
-def _breakpoints(p: Density, q: Density, lo: float, hi: float, points, log: bool) -> np.ndarray:
-    """The caller's breakpoints, a uniform set, and the crossings of p and q.
+def crossings(g: Callable[[np.ndarray], np.ndarray], lo: float, hi: float,
+              n: int = 4097) -> list[float]:
+    """Zeros of g on [lo, hi]: sign changes on an n-point scan, refined by Brent's method.
 
-    The crossings (sign changes of p - q on a 4097-point scan, refined by Brent's method)
-    are the kinks of |p - q|; with them as breakpoints every sub-interval is smooth and the
-    adaptive rule reaches its tolerance instead of stopping on round-off.
+    Used to put the kinks of |g| at the breakpoints of an adaptive quadrature, so every
+    sub-interval is smooth and the rule reaches its tolerance instead of stopping on
+    round-off.
     """
+    scan = np.linspace(lo, hi, n)
+    v = g(scan)
+    return [
+        optimize.brentq(lambda t: float(g(np.array([t]))[0]), scan[i], scan[i + 1], xtol=1e-14)
+        for i in np.flatnonzero(np.sign(v[:-1]) * np.sign(v[1:]) < 0)
+    ]
+
+
+def _breakpoints(p: Density, q: Density, lo: float, hi: float, points, log: bool) -> np.ndarray:
+    """The caller's breakpoints, a uniform set, and the crossings of p and q."""
 
     def gap(t: np.ndarray) -> np.ndarray:
         lp, lq = _logs(p, q, t, log)
         return np.exp(lp) - np.exp(lq)
 
-    scan = np.linspace(lo, hi, 4097)
-    g = gap(scan)
-    roots = [
-        optimize.brentq(lambda t: float(gap(np.array([t]))[0]), scan[i], scan[i + 1], xtol=1e-14)
-        for i in np.flatnonzero(np.sign(g[:-1]) * np.sign(g[1:]) < 0)
-    ]
     extra = np.asarray(points if points is not None else [], dtype=np.float64)
-    pts = np.concatenate([np.linspace(lo, hi, 17)[1:-1], roots, extra])
+    pts = np.concatenate([np.linspace(lo, hi, 17)[1:-1], crossings(gap, lo, hi), extra])
     return np.unique(pts[(pts > lo) & (pts < hi)])
 
 
