@@ -27,22 +27,28 @@ from .losses import (
 )
 
 NoSync = Callable[[], ContextManager]
+Amp = Callable[[], ContextManager]
 
 
 def wgan_critic_step(critic: nn.Module, optimizer: torch.optim.Optimizer, constraint: Constraint,
-                     real: Tensor, fake: Tensor, no_sync: NoSync = nullcontext) -> Tensor:
+                     real: Tensor, fake: Tensor, no_sync: NoSync = nullcontext,
+                     amp: Amp = nullcontext) -> Tensor:
     """Algorithm 1, lines 3-7: ascend mean f(real) - mean f(fake), then apply the constraint.
 
-    ``fake`` must be detached from the generator. Returns the EM estimate of this step.
+    ``fake`` must be detached from the generator. ``amp`` wraps the forward passes (e.g.
+    bf16 autocast); backward passes run outside it. Returns the EM estimate of this step.
     """
     optimizer.zero_grad(set_to_none=True)
     with no_sync():
-        f_real = critic(real)
+        with amp():
+            f_real = critic(real).float()
         (-f_real.mean()).backward()
-        penalty = constraint.penalty(critic, real, fake)
+        with amp():
+            penalty = constraint.penalty(critic, real, fake)
         if penalty is not None:
-            penalty.backward()
-    f_fake = critic(fake)
+            penalty.float().backward()
+    with amp():
+        f_fake = critic(fake).float()
     f_fake.mean().backward()
     optimizer.step()
     constraint.project(critic)
@@ -50,16 +56,19 @@ def wgan_critic_step(critic: nn.Module, optimizer: torch.optim.Optimizer, constr
 
 
 def gan_discriminator_step(disc: nn.Module, optimizer: torch.optim.Optimizer, real: Tensor,
-                           fake: Tensor, no_sync: NoSync = nullcontext) -> tuple[Tensor, Tensor]:
+                           fake: Tensor, no_sync: NoSync = nullcontext,
+                           amp: Amp = nullcontext) -> tuple[Tensor, Tensor]:
     """Descend -[mean log D(real) + mean log(1 - D(fake))] (D outputs logits).
 
     Returns (JS lower bound L/2 + ln 2, accuracy) of this step.
     """
     optimizer.zero_grad(set_to_none=True)
     with no_sync():
-        l_real = disc(real)
+        with amp():
+            l_real = disc(real).float()
         (-log_d(l_real).mean()).backward()
-    l_fake = disc(fake)
+    with amp():
+        l_fake = disc(fake).float()
     (-log_one_minus_d(l_fake).mean()).backward()
     optimizer.step()
     l_real, l_fake = l_real.detach(), l_fake.detach()
@@ -67,7 +76,8 @@ def gan_discriminator_step(disc: nn.Module, optimizer: torch.optim.Optimizer, re
 
 
 def generator_step(generator: nn.Module, critic: nn.Module, optimizer: torch.optim.Optimizer,
-                   z: Tensor, algo: str = "wgan", gan_loss: str = "nonsaturating") -> Tensor:
+                   z: Tensor, algo: str = "wgan", gan_loss: str = "nonsaturating",
+                   amp: Amp = nullcontext) -> Tensor:
     """One generator step against a fixed critic / discriminator.
 
     WGAN (Algorithm 1, line 10): descend -mean f(g(z)). GAN: the -log D trick
@@ -79,7 +89,8 @@ def generator_step(generator: nn.Module, critic: nn.Module, optimizer: torch.opt
     flags = [p.requires_grad for p in critic.parameters()]
     critic.requires_grad_(False)
     try:
-        out = critic(generator(z))
+        with amp():
+            out = critic(generator(z)).float()
         loss = wgan_generator_loss(out) if algo == "wgan" else gan_generator_loss(out, gan_loss)
         loss.backward()
     finally:

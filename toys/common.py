@@ -12,14 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from gan.rundir import atomic_write_bytes
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "figures"
 
@@ -76,20 +76,6 @@ def claims_table(claims: list[dict]) -> str:
         lines.append("  ".join(r[i][: widths[i]].ljust(widths[i]) for i in range(4)))
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def save(name: str, result: dict, fig, out: Path) -> tuple[Path, Path]:

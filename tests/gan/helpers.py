@@ -1,0 +1,39 @@
+"""Tiny datasets in the real layouts, and tiny trainer configs."""
+
+import hashlib
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from gan.data import synthetic_scene
+from gan.train import Config
+
+
+def make_lsun_lmdb(path: Path, n: int = 24, corrupt=(5,), empty: int = 1) -> Path:
+    """An LMDB in LSUN's layout: 40-hex-character keys, encoded images (JPEG, WebP, PNG),
+    some records that are not images and some empty values."""
+    import lmdb
+
+    env = lmdb.open(str(path), map_size=1 << 27)
+    with env.begin(write=True) as txn:
+        for i in range(n):
+            img = Image.fromarray(synthetic_scene(i, 80)).resize((96, 80))  # not square
+            buf = io.BytesIO()
+            img.save(buf, format=("JPEG", "WEBP", "PNG")[i % 3])
+            value = b"\x00garbage, not an image" if i in corrupt else buf.getvalue()
+            txn.put(hashlib.sha1(f"img{i}".encode()).hexdigest().encode(), value)
+        for j in range(empty):
+            txn.put(hashlib.sha1(f"empty{j}".encode()).hexdigest().encode(), b"")
+    env.close()
+    return path
+
+
+def tiny(out, **kw) -> Config:
+    """A configuration that trains in about a second on the CPU."""
+    base = dict(data="synthetic:64", image_size=16, width=8, mlp_hidden=32, nz=8, batch_size=8,
+                generator_steps=4, reference_schedule=False, n_critic=2, workers=0, device="cpu",
+                out=str(out), log_every=2, sample_every=100, checkpoint_every=100)
+    base.update(kw)
+    return Config(**base)

@@ -1,0 +1,114 @@
+"""Data: the LSUN LMDB reader (with corrupt records), folder, synthetic and prepared sources,
+the reference preprocessing, the data order, and the prepare command."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gan import data as gd
+from gan.train import Trainer
+from tests.gan.helpers import make_lsun_lmdb, tiny
+
+
+@pytest.fixture
+def lsun(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return make_lsun_lmdb(tmp_path / "bedroom_train_lmdb")
+
+
+def test_lmdb_reader_decodes_webp_jpeg_png_and_skips_bad_records(lsun, tmp_path, monkeypatch):
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    src = gd.LMDBImages(lsun, 32)
+    assert len(src) == 25 and all(len(k) == 40 for k in src.keys)
+    decoded = [src[i] for i in range(len(src))]
+    assert sum(d is None for d in decoded) == 2  # one garbage record, one empty value
+    assert all(d.shape == (32, 32, 3) and d.dtype == np.uint8 for d in decoded if d is not None)
+    # the key list is cached in the user cache directory, never in the working directory
+    cached = list((tmp_path / "cache" / "wgan-toolkit" / "lsun-keys").glob("*.npy"))
+    assert len(cached) == 1 and os.listdir(".") == []
+    np.testing.assert_array_equal(gd.LMDBImages(lsun, 32).keys, src.keys)  # from the cache
+
+
+def test_training_from_lmdb_counts_decode_failures(lsun, tmp_path):
+    cfg = tiny(tmp_path / "run", data=f"lsun:{lsun}", generator_steps=6, workers=2, batch_size=4)
+    rows = Trainer(cfg, progress=False).train()
+    assert rows[-1]["decode_failures"] >= 1  # 25 records, 24 images drawn per epoch
+    assert all(np.isfinite(r["em_estimate"]) for r in rows)
+
+
+def test_preprocessing_is_resize_shorter_side_then_centre_crop():
+    """As torchvision's Resize(size) + CenterCrop(size) on a PIL image."""
+    img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (50, 100, 3), dtype=np.uint8))
+    out = gd.preprocess(img, 32)
+    expected = img.resize((64, 32), Image.BILINEAR).crop((16, 0, 48, 32))
+    np.testing.assert_array_equal(out, np.asarray(expected))
+    tall = img.transpose(Image.Transpose.TRANSPOSE)  # 50 wide, 100 high
+    np.testing.assert_array_equal(gd.preprocess(tall, 32),
+                                  np.asarray(tall.resize((32, 64), Image.BILINEAR).crop((0, 16, 32, 48))))
+
+
+def test_real_batches_are_scaled_to_minus_one_one():
+    src = gd.SyntheticImages(16, 16)
+    x = gd.RealBatches(src, 4, torch.device("cpu"), seed=0, workers=0).next()
+    assert x.shape == (4, 3, 16, 16) and x.dtype == torch.float32
+    assert x.min() >= -1 and x.max() <= 1
+    raw = torch.from_numpy(np.stack([src[i] for i in range(16)])).float() / 127.5 - 1
+    assert any(torch.allclose(x[0], r.permute(2, 0, 1)) for r in raw)
+
+
+def test_synthetic_scenes_are_deterministic_and_structured():
+    a, b = gd.synthetic_scene(3, 64), gd.synthetic_scene(3, 64)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, gd.synthetic_scene(4, 64))
+    rows = a.astype(float).mean(axis=(1, 2))
+    assert np.std(a.reshape(-1, 3), axis=0).mean() > 10  # not flat
+    assert abs(np.corrcoef(rows[:-1], rows[1:])[0, 1]) > 0.5  # spatially structured, not noise
+
+
+def test_folder_source(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for i in range(3):
+        Image.fromarray(gd.synthetic_scene(i, 40)).save(tmp_path / "a" / "b" / f"{i}.png")
+    (tmp_path / "a" / "notes.txt").write_text("not an image")
+    src = gd.open_source(f"folder:{tmp_path}", 32)
+    assert len(src) == 3 and src[0].shape == (32, 32, 3)
+
+
+def test_sampler_shards_are_disjoint_and_cover_each_epoch():
+    a = gd.EpochBatchSampler(20, 5, seed=1, rank=0, world=2)
+    b = gd.EpochBatchSampler(20, 5, seed=1, rank=1, world=2)
+    ia, ib = iter(a), iter(b)
+    first = [i for _ in range(2) for i in next(ia)] + [i for _ in range(2) for i in next(ib)]
+    assert sorted(first) == list(range(20))
+    second = [i for _ in range(2) for i in next(ia)]
+    assert second != first[:10]  # a new permutation each epoch
+    resumed = iter(gd.EpochBatchSampler(20, 5, seed=1, rank=0, world=2, epoch=1, batch=0))
+    assert [i for _ in range(2) for i in next(resumed)] == second
+
+
+def test_prepare_command_and_training_from_the_prepared_array(lsun, tmp_path, capsys):
+    out = tmp_path / "prepared.npy"
+    gd.main(["prepare", f"lsun:{lsun}", str(out), "--image-size", "16", "--workers", "2"])
+    meta = json.loads(capsys.readouterr().out)
+    assert meta == {"source": f"lsun:{lsun}", "image_size": 16, "images": 23, "decode_failures": 2}
+    arr = np.load(out, mmap_mode="r")
+    assert arr.shape == (23, 16, 16, 3) and arr.dtype == np.uint8
+    src = gd.LMDBImages(lsun, 16)
+    good = [x for x in (src[i] for i in range(len(src))) if x is not None]
+    np.testing.assert_array_equal(arr, np.stack(good))
+    assert not list(tmp_path.glob(".*.tmp"))
+    rows = Trainer(tiny(tmp_path / "run", data=f"prepared:{out}"), progress=False).train()
+    assert len(rows) == 4
+    with pytest.raises(ValueError, match="holds 16x16 images, but --image-size is 32"):
+        gd.open_source(f"prepared:{out}", 32)
+
+
+def test_prepare_refuses_bad_sources(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        gd.main(["prepare", f"lsun:{tmp_path}", str(tmp_path / "x.npy")])
+    assert "not an LMDB database" in capsys.readouterr().err
