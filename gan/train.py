@@ -193,6 +193,8 @@ class Trainer:
         self._setup_distributed()
         self.progress = progress and self.is_main
         self.run_dir = Path(cfg.out)
+        if self.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
 
         torch.manual_seed(cfg.seed)  # the same initialisation on every rank
         G = build_generator(cfg.generator, cfg.image_size, cfg.nz, cfg.width, cfg.mlp_hidden)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -56,7 +57,7 @@ def fmt(v: Any) -> str:
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     if isinstance(v, (float, np.floating)):
-        v = float(v)
+        v = float(v) + 0.0  # -0.0 prints as 0
         if not math.isfinite(v):
             return str(v)
         return f"{v:.4g}" if (v == 0 or 1e-3 <= abs(v) < 1e5) else f"{v:.3e}"
@@ -157,6 +158,32 @@ def single_threaded(run: Callable[..., dict]) -> Callable[..., dict]:
             torch.set_num_threads(before)
 
     return wrapper
+
+
+def parallel_map(fn: Callable, tasks: list, desc: str = "runs") -> list:
+    """``[fn(t) for t in tasks]`` on up to two worker processes (this machine has two cores).
+
+    Each task must seed its own randomness, so results do not depend on the scheduling.
+    Workers are spawned (a fresh interpreter: no torch state crosses a fork) and run torch
+    single-threaded. ``fn`` must be importable (a module-level function).
+    """
+    from tqdm.auto import tqdm
+
+    workers = min(2, os.cpu_count() or 1, len(tasks))
+    if workers <= 1:
+        return [fn(t) for t in tqdm(tasks, desc=desc, leave=False, disable=None)]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
+                             initializer=_one_thread) as pool:
+        return list(tqdm(pool.map(fn, tasks), total=len(tasks), desc=desc, leave=False, disable=None))
+
+
+def _one_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def seed_all(seed: int):

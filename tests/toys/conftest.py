@@ -1,21 +1,18 @@
-"""Each toy runs once per test session at its --quick settings (seed 0)."""
-
-import importlib
+"""The toys run once per test session, through ``python -m figures --quick``'s own code
+(``figures.__main__.build``): the toy tests assert on those results, and the figures tests on
+the files and the write-up that the same run wrote."""
 
 import pytest
 
 
-def _run(name):
-    return importlib.import_module(f"toys.{name}").run(quick=True, seed=0)
+@pytest.fixture(scope="session")
+def quick_figures(tmp_path_factory):
+    from figures.__main__ import build
+
+    out = tmp_path_factory.mktemp("figures")
+    return out, build(quick=True, seed=0, out=out)
 
 
 @pytest.fixture(scope="session")
-def toy_result():
-    cache = {}
-
-    def get(name):
-        if name not in cache:
-            cache[name] = _run(name)
-        return cache[name]
-
-    return get
+def toy_result(quick_figures):
+    return lambda name: quick_figures[1][name]

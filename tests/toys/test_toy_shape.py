@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-TOYS = ["parallel_lines", "two_gaussians", "noise_annealing", "perfect_discriminator"]
+TOYS = ["parallel_lines", "two_gaussians", "noise_annealing", "perfect_discriminator",
+        "critic_estimate", "mode_collapse"]
 
 
 @pytest.mark.parametrize("name", TOYS)

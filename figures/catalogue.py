@@ -1,0 +1,45 @@
+"""The figures of the write-up: which toy makes each, and the paper's claim in one sentence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str  # the toy module, toys.NAME, and the files NAME.png / NAME.json
+    title: str
+    source: str  # where the claim is made
+    claim: str  # the paper's claim, in one sentence
+    pooled: bool = False  # the toy runs its own two worker processes
+
+
+FIGURES = (
+    Figure("parallel_lines", "Learning parallel lines", "WGAN, Example 1 and Figure 1",
+           "Between two parallel segments at horizontal distance theta, the EM distance is |theta| "
+           "and gives a usable gradient, while JS (ln 2), KL (+inf) and TV (1) jump at theta = 0, "
+           "so only EM lets gradient descent learn theta."),
+    Figure("two_gaussians", "Optimal discriminator and critic", "WGAN, Figure 2",
+           "Trained to optimality on two far-apart Gaussians, a GAN discriminator saturates and "
+           "its gradient vanishes, while the WGAN critic stays linear and gives clean gradients "
+           "everywhere."),
+    Figure("noise_annealing", "Noise annealing bounds W", "Towards Principled Methods, Lemma 4 and Theorem 3.3",
+           "Noise of variance V moves a distribution by at most V^(1/2) in EM distance yet keeps "
+           "its JS with the noiseless one at ln 2, and W(Pr, Pg) <= 2 V^(1/2) + 2 C sqrt(JSD) of "
+           "the noisy pair."),
+    Figure("perfect_discriminator", "The perfect discriminator", "Towards Principled Methods, Theorems 2.1-2.6 and Figures 1-3",
+           "Against a generator on a low-dimensional manifold the discriminator becomes perfect; "
+           "through it the original cost's gradient vanishes and the -log D gradient grows and "
+           "gets noisy, and -log D descends KL(Pg||Pr) - 2 JSD (Theorem 2.5)."),
+    Figure("critic_estimate", "Which critic reads as W?", "beyond the papers (WGAN, Section 3: \"a clearly terrible way\")",
+           "Weight clipping makes the critic estimate K W for an unknown K; the other Lipschitz "
+           "constraints are measured against the exact EM to find which critic reads W itself.",
+           pooled=True),
+    Figure("mode_collapse", "Mode collapse, measured", "WGAN, Section 4.3",
+           "\"In no experiment did we see evidence of mode collapse for the WGAN algorithm\": "
+           "checked against a GAN on the 8-Gaussian ring and the 25-Gaussian grid, with each "
+           "Lipschitz constraint.", pooled=True),
+    Figure("loss_quality", "Does the loss track sample quality?", "WGAN, Section 4.2, Figures 3-4",
+           "The WGAN critic's EM estimate correlates with sample quality while the GAN's JS "
+           "estimate does not; here measured against the exact pixel-space EM to held-out images."),
+)

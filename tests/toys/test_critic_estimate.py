@@ -1,0 +1,46 @@
+"""Lipschitz constraints against the exact EM, asserted on the toy's numbers."""
+
+import numpy as np
+import pytest
+
+from toys.critic_estimate import penalty_corrected
+
+
+def _ratios(r, constraint):
+    return np.array([t["ratio"] for t in r["table"] if t["constraint"] == constraint])
+
+
+def test_clipping_reads_k_times_w_with_a_drifting_k(toy_result):
+    r = toy_result("critic_estimate")
+    assert _ratios(r, "clip").max() < 0.1
+    K = np.asarray(r["K"])
+    assert K.max() / K.min() > 1.1
+    grads = [t["grad_quantiles"][1] for t in r["table"] if t["constraint"] == "clip"]
+    assert max(grads) < 0.01
+
+
+def test_spectral_norm_is_a_lower_bound_exact_in_1d_loose_in_2d(toy_result):
+    r = toy_result("critic_estimate")
+    sn = {t["pair"]: t["ratio"] for t in r["table"] if t["constraint"] == "sn"}
+    assert max(sn.values()) <= 1.02
+    assert sn["2-D clouds"] < 0.9
+    assert min(v for k, v in sn.items() if k != "2-D clouds") >= 0.95
+
+
+def test_lipschitz_penalty_reads_w_times_one_plus_w_over_2_lambda(toy_result):
+    r = toy_result("critic_estimate")
+    for t in r["table"]:
+        if t["constraint"] == "lp" and t["pair"].startswith("gaussians") and t["exact_w"] >= 0.9:
+            assert t["ratio"] == pytest.approx(1 + t["exact_w"] / 20, abs=0.1)
+            assert t["corrected_ratio"] == pytest.approx(1.0, abs=0.1)
+    assert min(r["reversal"]["lp"]) > 0
+
+
+def test_penalty_correction_inverts_the_bias():
+    for w in (0.1, 1.0, 3.0, 10.0):
+        assert penalty_corrected(w * (1 + w / 20)) == pytest.approx(w, rel=1e-12)
+
+
+def test_all_claims_hold(toy_result):
+    claims = toy_result("critic_estimate")["claims"]
+    assert claims and all(c["holds"] for c in claims), [c for c in claims if not c["holds"]]
