@@ -86,7 +86,7 @@ class Config:
     sample_every: int = 500
     checkpoint_every: int = 1000
 
-    def validate(self) -> "Config":
+    def validate(self) -> Config:
         def need(ok: bool, msg: str):
             if not ok:
                 raise ValueError(msg)
@@ -111,7 +111,7 @@ class Config:
         need(self.clip > 0, f"--clip must be positive, got {self.clip}")
         need(self.lr >= 0, f"--lr must be positive, got {self.lr}")
         need(self.device in ("auto", "cpu", "cuda"), f"--device must be auto, cpu or cuda, got {self.device!r}")
-        need(self.data_on_device in ("auto", "yes", "no"), f"--data-on-device must be auto, yes or no")
+        need(self.data_on_device in ("auto", "yes", "no"), "--data-on-device must be auto, yes or no")
         need(not (self.compile and self.algo == "wgan" and self.lipschitz in ("gp", "lp")),
              "--compile does not support the double backward of --lipschitz gp/lp")
         return self

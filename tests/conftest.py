@@ -1,4 +1,5 @@
-"""Shared pytest configuration: hypothesis profiles and seeded generators."""
+"""Shared pytest configuration: hypothesis profiles, the session's quick figures run, and a
+seeded generator."""
 
 import os
 
@@ -17,6 +18,22 @@ settings.register_profile(
     "thorough", deadline=None, max_examples=1000, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def quick_figures(tmp_path_factory):
+    """Every toy at its quick settings, run once per session through ``python -m figures
+    --quick``'s own code (``figures.__main__.build``): the toy tests assert on these results,
+    the figures tests on the files and the write-up that the same run wrote."""
+    from figures.__main__ import build
+
+    out = tmp_path_factory.mktemp("figures")
+    return out, build(quick=True, seed=0, out=out)
+
+
+@pytest.fixture(scope="session")
+def toy_result(quick_figures):
+    return lambda name: quick_figures[1][name]
 
 
 @pytest.fixture

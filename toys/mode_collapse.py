@@ -39,7 +39,6 @@ import math
 import numpy as np
 import torch
 from scipy import stats
-from tqdm.auto import tqdm
 
 import divergences as D
 from gan.lipschitz import make_constraint
@@ -166,7 +165,6 @@ def run(quick: bool = False, seed: int = 0) -> dict:
                 "em_std": float(np.std([r["em"][-1] for r in rs])),
                 "spearman_estimate_vs_em": rho,
             }
-    ring = [r for r in runs if r["dataset"] == "ring"]
 
     def min_entropy(method, rs=runs):
         return float(min(min(r["mode_entropy"]) for r in rs if r["method"] == method))

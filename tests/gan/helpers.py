@@ -4,7 +4,6 @@ import hashlib
 import io
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 from gan.data import synthetic_scene
