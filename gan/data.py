@@ -28,6 +28,7 @@ import io
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -348,6 +349,7 @@ class RealBatches:
         self.decode_failures = int(state.get("decode_failures", 0))
         self.array = None
         self._it = None
+        self._order = None  # (epoch, that epoch's order on the device)
         self._consumed = 0
         if isinstance(source, PreparedImages):
             self.array = self._place(source.array, on_device)
@@ -355,15 +357,21 @@ class RealBatches:
             self._loader_workers = workers
 
     def _place(self, array: np.ndarray, on_device: str):
-        if self.device.type != "cuda" or on_device == "no":
+        """The array as a tensor on the device (always with "yes"; with "auto", on a GPU where
+        it takes under 60% of the free memory), else the memory map itself."""
+        if on_device == "no" or (on_device == "auto" and self.device.type != "cuda"):
             return array
-        need = array.nbytes
-        free, _ = torch.cuda.mem_get_info(self.device)
-        if on_device == "yes" or (on_device == "auto" and need < 0.6 * free):
+        fits = True
+        if self.device.type == "cuda":
+            free, _ = torch.cuda.mem_get_info(self.device)
+            fits = array.nbytes < 0.6 * free
+        if on_device == "yes" or fits:
             out = torch.empty(array.shape, dtype=torch.uint8, device=self.device)
             step = max(1, (256 << 20) // max(1, array[0].nbytes))
-            for i in range(0, len(array), step):  # in chunks: no second host copy of the set
-                out[i:i + step].copy_(torch.from_numpy(np.ascontiguousarray(array[i:i + step])))
+            with warnings.catch_warnings():  # the read-only map is only read, into `out`
+                warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+                for i in range(0, len(array), step):  # in chunks: no second host copy of the set
+                    out[i:i + step].copy_(torch.from_numpy(np.ascontiguousarray(array[i:i + step])))
             return out
         return array
 
@@ -374,14 +382,26 @@ class RealBatches:
     def _indices(self) -> Iterator[list[int]]:
         return iter(self.sampler)
 
+    def _next_on_device(self) -> torch.Tensor:
+        """A batch of the device-resident array: the epoch's order is copied to the device once
+        per epoch and sliced there, so no batch waits on a host-to-device copy."""
+        smp, B = self.sampler, self.sampler.batch_size
+        done = smp.batch + self._consumed
+        epoch, b = smp.epoch + done // smp.per_epoch, done % smp.per_epoch
+        if self._order is None or self._order[0] != epoch:
+            order = smp.order(epoch)[: smp.per_epoch * B]
+            if self.device.type == "cuda":
+                order = order.pin_memory()
+            self._order = (epoch, order.to(self.device, non_blocking=True))
+        return self.array[self._order[1][b * B:(b + 1) * B]]
+
     def _next_uint8(self) -> torch.Tensor:
+        if self.on_device:
+            return self._next_on_device()
         if self.array is not None:
             if self._it is None:
                 self._it = self._indices()
-            idx = next(self._it)
-            if self.on_device:
-                return self.array[torch.as_tensor(idx, device=self.device)]
-            return torch.from_numpy(self.array[idx])
+            return torch.from_numpy(self.array[next(self._it)])
         if self._it is None:
             if self._loader_workers:
                 close_lmdb_envs()  # the workers open their own

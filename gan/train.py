@@ -232,6 +232,7 @@ class Trainer:
             self.G_fwd, self.C_fwd = torch.compile(self.G_train), torch.compile(self.C_train)
         self.amp = (lambda: torch.autocast(self.device.type, dtype=torch.bfloat16)) if cfg.bf16 else nullcontext
         self._pending: list = []
+        self._zero = torch.zeros((), device=self.device)
 
     # ------------------------------------------------------------------ setup
 
@@ -313,7 +314,7 @@ class Trainer:
             if cfg.algo == "wgan":
                 stat = wgan_critic_step(self.C_fwd, self.opt_c, self.constraint, real, fake,
                                         self.no_sync, self.amp)
-                acc = torch.zeros((), device=self.device)
+                acc = self._zero  # the GAN's accuracy slot in the metrics
             else:
                 stat, acc = gan_discriminator_step(self.C_fwd, self.opt_c, real, fake,
                                                    self.no_sync, self.amp)

@@ -112,3 +112,20 @@ def test_prepare_refuses_bad_sources(tmp_path, capsys):
     with pytest.raises(SystemExit):
         gd.main(["prepare", f"lsun:{tmp_path}", str(tmp_path / "x.npy")])
     assert "not an LMDB database" in capsys.readouterr().err
+
+
+def test_device_resident_batches_equal_the_memory_mapped_ones(tmp_path):
+    """--data-on-device yes (the GPU path: the epoch's order kept on the device, sliced there)
+    gives the same batches, across an epoch boundary, as indexing the memory map."""
+    out = tmp_path / "p.npy"
+    gd.prepare("synthetic:40", out, 16, workers=1, progress=False)
+    src = gd.PreparedImages(out, 16)
+    mapped = gd.RealBatches(src, 8, torch.device("cpu"), seed=3, on_device="no")
+    resident = gd.RealBatches(src, 8, torch.device("cpu"), seed=3, on_device="yes")
+    assert not mapped.on_device and resident.on_device
+    for _ in range(12):  # 5 batches per epoch: crosses two epoch boundaries
+        assert torch.equal(mapped.next(), resident.next())
+    assert mapped.state_dict() == resident.state_dict()
+    resumed = gd.RealBatches(src, 8, torch.device("cpu"), seed=3, on_device="yes",
+                             state=resident.state_dict())
+    assert torch.equal(resumed.next(), mapped.next())
