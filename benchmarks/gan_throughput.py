@@ -117,14 +117,11 @@ def trainer_loop(prepared: Path, device: torch.device, steps: int, warmup: int, 
                  reference_schedule=False, device=device.type, bf16=bf16,
                  compile=compile, workers=workers, generator_steps=10**9)
     trainer = Trainer(cfg, progress=False)
-    state = {"n": 0}
 
-    def gen_step() -> None:
+    def gen_step() -> None:  # as Trainer.train: its one metrics transfer every log_every steps
         trainer.train_step()
-        state["n"] += 1
-        if state["n"] % cfg.log_every == 0:
-            trainer._pending.clear()  # the metrics' one transfer per 10 steps, without the file
-            float(trainer.step)
+        if trainer.step % cfg.log_every == 0:
+            trainer.flush(time.perf_counter())
     return _rate(gen_step, device, steps, warmup)
 
 

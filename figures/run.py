@@ -7,7 +7,7 @@ import time
 
 from tqdm.auto import tqdm
 
-from toys.common import parallel_map, save, style
+from toys.common import parallel_map, write_figure
 
 from .catalogue import FIGURES
 
@@ -21,18 +21,8 @@ def _run_toy(task: tuple) -> tuple[str, dict, float]:
     seconds = time.perf_counter() - t0
     result.setdefault("settings", {}).update({"quick": quick, "seed": seed, "seconds": round(seconds, 2)})
     if out is not None:
-        save_figure(name, result, out)
+        write_figure(name, result, module.plot, out)
     return name, result, seconds
-
-
-def save_figure(name: str, result: dict, out) -> None:
-    """Draw a toy's figure and write NAME.png and NAME.json to ``out``."""
-    import matplotlib.pyplot as plt
-
-    style()
-    fig = importlib.import_module(f"toys.{name}").plot(result)
-    save(name, result, fig, out)
-    plt.close(fig)
 
 
 def run_all(quick: bool, seed: int, out=None) -> dict[str, dict]:

@@ -379,15 +379,16 @@ class RealBatches:
     def on_device(self) -> bool:
         return isinstance(self.array, torch.Tensor)
 
-    def _indices(self) -> Iterator[list[int]]:
-        return iter(self.sampler)
+    def _position(self) -> tuple[int, int]:
+        """(epoch, batch within it) of the next batch to be consumed."""
+        done = self.sampler.batch + self._consumed
+        return self.sampler.epoch + done // self.sampler.per_epoch, done % self.sampler.per_epoch
 
     def _next_on_device(self) -> torch.Tensor:
         """A batch of the device-resident array: the epoch's order is copied to the device once
         per epoch and sliced there, so no batch waits on a host-to-device copy."""
         smp, B = self.sampler, self.sampler.batch_size
-        done = smp.batch + self._consumed
-        epoch, b = smp.epoch + done // smp.per_epoch, done % smp.per_epoch
+        epoch, b = self._position()
         if self._order is None or self._order[0] != epoch:
             order = smp.order(epoch)[: smp.per_epoch * B]
             if self.device.type == "cuda":
@@ -400,13 +401,13 @@ class RealBatches:
             return self._next_on_device()
         if self.array is not None:
             if self._it is None:
-                self._it = self._indices()
+                self._it = iter(self.sampler)
             return torch.from_numpy(self.array[next(self._it)])
         if self._it is None:
             if self._loader_workers:
                 close_lmdb_envs()  # the workers open their own
             loader = torch.utils.data.DataLoader(
-                _Decoded(self.source), batch_sampler=self._indices(), collate_fn=_collate,
+                _Decoded(self.source), batch_sampler=iter(self.sampler), collate_fn=_collate,
                 num_workers=self._loader_workers, pin_memory=self.device.type == "cuda",
                 prefetch_factor=4 if self._loader_workers else None,
                 persistent_workers=False, generator=torch.Generator().manual_seed(0),
@@ -424,9 +425,8 @@ class RealBatches:
         return x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
 
     def state_dict(self) -> dict:
-        done = self.sampler.batch + self._consumed
-        return {"epoch": self.sampler.epoch + done // self.sampler.per_epoch,
-                "batch": done % self.sampler.per_epoch, "decode_failures": self.decode_failures}
+        epoch, batch = self._position()
+        return {"epoch": epoch, "batch": batch, "decode_failures": self.decode_failures}
 
 
 # --------------------------------------------------------------------------- prepare

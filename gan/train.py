@@ -220,16 +220,18 @@ class Trainer:
         source = open_source(cfg.data, cfg.image_size, seed=cfg.seed)
         self.data = RealBatches(source, cfg.batch_size, self.device, cfg.seed, self.rank, self.world,
                                 cfg.workers, cfg.data_on_device, state=data_state)
-        self.G_train, self.C_train = self.G, self.C
+        # G_fwd and C_fwd are what the steps call: the models, wrapped by DDP and compiled as
+        # asked; G and C stay the plain modules (state dicts, sampling, the generator step's
+        # frozen critic)
+        self.G_fwd, self.C_fwd, self.no_sync = self.G, self.C, nullcontext
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self.G_train, self.C_train = DDP(self.G, device_ids=ids), DDP(self.C, device_ids=ids)
-        self.no_sync = self.C_train.no_sync if self.world > 1 else nullcontext
-        self.G_fwd, self.C_fwd = self.G_train, self.C_train
+            self.G_fwd, self.C_fwd = DDP(self.G, device_ids=ids), DDP(self.C, device_ids=ids)
+            self.no_sync = self.C_fwd.no_sync
         if cfg.compile:
-            self.G_fwd, self.C_fwd = torch.compile(self.G_train), torch.compile(self.C_train)
+            self.G_fwd, self.C_fwd = torch.compile(self.G_fwd), torch.compile(self.C_fwd)
         self.amp = (lambda: torch.autocast(self.device.type, dtype=torch.bfloat16)) if cfg.bf16 else nullcontext
         self._pending: list = []
         self._zero = torch.zeros((), device=self.device)

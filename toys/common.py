@@ -10,6 +10,7 @@ measured numbers; ``python -m toys.NAME`` prints them beside the paper's stateme
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import math
 import os
@@ -33,12 +34,15 @@ def claim(id: str, statement: str, expected: Any, measured: Any, holds: bool) ->
 
 
 def jsonable(obj: Any) -> Any:
-    """numpy and non-finite floats made JSON-safe (inf and nan become strings)."""
+    """numpy and non-finite floats made JSON-safe (inf and nan become strings; uint8 arrays,
+    i.e. images, become base64 bytes with their shape)."""
     if isinstance(obj, dict):
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
+        if obj.dtype == np.uint8:  # images: raw bytes, base64, not a list of integers
+            return {"uint8_base64": base64.b64encode(obj.tobytes()).decode(), "shape": list(obj.shape)}
         return jsonable(obj.tolist())
     if isinstance(obj, (np.bool_, bool)):
         return bool(obj)
@@ -92,6 +96,18 @@ def save(name: str, result: dict, fig, out: Path) -> tuple[Path, Path]:
     return js, png
 
 
+def write_figure(name: str, result: dict, plot: Callable, out: Path) -> tuple[Path, Path]:
+    """Draw a result in the papers' style and write ``NAME.json`` and ``NAME.png`` to ``out``."""
+    style()
+    import matplotlib.pyplot as plt
+
+    fig = plot(result)
+    try:
+        return save(name, result, fig, out)
+    finally:
+        plt.close(fig)
+
+
 def style() -> None:
     """The papers' plotting style: seaborn's whitegrid, a readable font size."""
     import matplotlib
@@ -123,12 +139,7 @@ def toy_main(name: str, description: str, run: Callable[..., dict], plot: Callab
     result.setdefault("settings", {}).update(
         {"quick": args.quick, "seed": args.seed, "seconds": round(time.perf_counter() - t0, 2)}
     )
-    style()
-    import matplotlib.pyplot as plt
-
-    fig = plot(result)
-    js, png = save(name, result, fig, args.out)
-    plt.close(fig)
+    js, png = write_figure(name, result, plot, args.out)
     print(f"{name}: {description}")
     print(claims_table(result["claims"]))
     print(f"ran in {result['settings']['seconds']} s; wrote {js} and {png}")
