@@ -27,9 +27,16 @@ def run_rank(rank: int, world: int, port: int, out: str, algo: str) -> None:
     result = {
         "critic_spread": spread(trainer.C.parameters()),
         "generator_spread": spread(trainer.G.parameters()),
-        "critic_max_abs": max(float(p.abs().max()) for p in trainer.C.parameters()),
+        "critic_max_abs": max(float(p.detach().abs().max()) for p in trainer.C.parameters()),
         "first_indices": first_real,
     }
+    trainer.close()  # every rank waits for the others, then the group is destroyed
+    result["gloo_threads_after_close"] = _gloo_threads()
     with open(os.path.join(out, f"rank{rank}.json"), "w") as fh:
         json.dump(result, fh)
-    dist.destroy_process_group()
+
+
+def _gloo_threads() -> list[str]:
+    """Names of this process's gloo threads (Linux names threads in /proc/self/task)."""
+    names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]
+    return [n for n in names if "gloo" in n]
