@@ -25,9 +25,10 @@ models, optimisers, RNG states, data order, step counters and the critic schedul
 Speed: no host synchronisation inside the critic loop (the metrics of ``--log-every`` steps
 are gathered with one transfer); channels-last memory; optional bf16 autocast (``--bf16``,
 1.9x on a CPU with AVX512-BF16; the default stays fp32, as the paper) and ``torch.compile``
-(``--compile``); a prepared dataset is moved to the GPU once when it fits. Multi-GPU through torchrun: each rank trains on its own shard of the
-data with its own batch (the global batch is batch-size x world size), gradients are
-averaged by DDP, rank 0 alone writes.
+(``--compile``); a prepared dataset is moved to the GPU once when it fits. Multi-GPU through
+torchrun: each rank trains on its own shard of the data with its own batch (the global batch
+is batch-size x world size), gradients are averaged by DDP, rank 0 alone writes, and
+``Trainer.close`` leaves the process group before the interpreter exits.
 """
 
 from __future__ import annotations
@@ -274,7 +275,7 @@ class Trainer:
         if self._owns_group and dist.is_initialized():
             if wait_for_peers:
                 dist.barrier()
-            gc.collect()  # the DDP wrappers hold the group
+            gc.collect()  # frees the DDP wrappers (they hold the group) even inside a reference cycle
             dist.destroy_process_group()
         self._owns_group = False
 
