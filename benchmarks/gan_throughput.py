@@ -33,7 +33,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from gan.data import prepare, synthetic_scene
 from gan.models import build_critic, build_generator
-from gan.train import Config, Trainer
+from gan.algorithm import iteration
+from gan.train import Config, Pending, build, flush
 
 
 def make_jpeg_folder(folder: Path, n: int) -> Path:
@@ -115,13 +116,16 @@ def trainer_loop(prepared: Path, device: torch.device, steps: int, warmup: int, 
                  size: int, workers: int, compile: bool, bf16: bool, out: Path) -> float:
     cfg = Config(data=f"prepared:{prepared}", image_size=size, batch_size=batch, out=str(out),
                  reference_schedule=False, device=device.type, bf16=bf16,
-                 compile=compile, workers=workers, generator_steps=10**9)
-    trainer = Trainer(cfg, progress=False)
+                 compile=compile, workers=workers, generator_steps=10**9).resolved()
+    out.mkdir(parents=True, exist_ok=True)
+    run = build(cfg)
 
-    def gen_step() -> None:  # as Trainer.train: its one metrics transfer every log_every steps
-        trainer.train_step()
-        if trainer.step % cfg.log_every == 0:
-            trainer.flush(time.perf_counter())
+    def gen_step() -> None:  # as gan.train.train: one metrics transfer every log_every steps
+        stats = iteration(run.players, run.data.next, run.noise, 5, run.amp)
+        run.step += 1
+        run.pending.append(Pending(run.step, 0, 5, torch.stack([stats.critic, stats.critic, stats.loss_g])))
+        if run.step % cfg.log_every == 0:
+            flush(run, 1.0)
     return _rate(gen_step, device, steps, warmup)
 
 

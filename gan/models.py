@@ -10,6 +10,8 @@ discriminator's output is a logit.
   tanh output; the critic mirrors it with LeakyReLU(0.2), batch norm after every conv but the
   first, no bias. For other S the stride-2 stages run from S down to a base size
   S / 2^L in {3, ..., 7} (4 for powers of two).
+  ``extra_layers`` adds 3x3 stride-1 conv layers (with the block's normalisation) at the top
+  resolution of both, as the reference code's ``n_extra_layers``.
 * ``DCGANGenerator(batch_norm=False, constant_width=True)``: the WGAN paper's Figure 6
   generator, "without batch normalization and constant number of filters at every layer".
 * ``MLPGenerator`` / ``MLPCritic``: 4-layer ReLU MLPs with 512 hidden units (Figures 3 and 7),
@@ -60,7 +62,7 @@ class DCGANGenerator(nn.Module):
     """DCGAN generator (latent (B, nz) -> image (B, nc, S, S) in [-1, 1])."""
 
     def __init__(self, image_size: int = 64, nz: int = 100, ngf: int = 64, nc: int = 3,
-                 batch_norm: bool = True, constant_width: bool = False):
+                 batch_norm: bool = True, constant_width: bool = False, extra_layers: int = 0):
         super().__init__()
         n, base = stages(image_size)
         width = ngf if constant_width else ngf * 2 ** (n - 1)
@@ -76,6 +78,9 @@ class DCGANGenerator(nn.Module):
             nxt = width if constant_width else width // 2
             layers += block(width, nxt, 4, 2, 1)
             width = nxt
+        for _ in range(extra_layers):  # at the last hidden resolution, S / 2
+            layers += [nn.Conv2d(width, width, 3, 1, 1, bias=False)]
+            layers += ([nn.BatchNorm2d(width)] if batch_norm else []) + [nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(width, nc, 4, 2, 1, bias=False), nn.Tanh()]
         self.nz = nz
         self.main = nn.Sequential(*layers)
@@ -97,11 +102,15 @@ def _norm(kind: str, channels: int) -> list[nn.Module]:
 class DCGANCritic(nn.Module):
     """DCGAN discriminator / WGAN critic (image (B, nc, S, S) -> (B,), no sigmoid)."""
 
-    def __init__(self, image_size: int = 64, ndf: int = 64, nc: int = 3, norm: str = "batch"):
+    def __init__(self, image_size: int = 64, ndf: int = 64, nc: int = 3, norm: str = "batch",
+                 extra_layers: int = 0):
         super().__init__()
         n, base = stages(image_size)
         layers: list[nn.Module] = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
         width = ndf
+        for _ in range(extra_layers):  # at the first hidden resolution, S / 2
+            layers += [nn.Conv2d(width, width, 3, 1, 1, bias=False), *_norm(norm, width),
+                       nn.LeakyReLU(0.2, True)]
         for _ in range(n - 1):
             layers += [nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), *_norm(norm, 2 * width),
                        nn.LeakyReLU(0.2, True)]
@@ -153,15 +162,17 @@ def dcgan_init_(module: nn.Module) -> None:
 
 GENERATORS = ("dcgan", "dcgan-nobn", "mlp")
 CRITICS = ("dcgan", "mlp")
+NORMS = ("batch", "layer", "none")
 
 
 def build_generator(name: str, image_size: int, nz: int = 100, width: int = 64,
-                    mlp_hidden: int = 512, nc: int = 3) -> nn.Module:
+                    mlp_hidden: int = 512, nc: int = 3, extra_layers: int = 0) -> nn.Module:
     """One of the WGAN paper's generators by name: ``dcgan``, ``dcgan-nobn`` or ``mlp``."""
     if name == "dcgan":
-        net = DCGANGenerator(image_size, nz, width, nc)
+        net = DCGANGenerator(image_size, nz, width, nc, extra_layers=extra_layers)
     elif name == "dcgan-nobn":
-        net = DCGANGenerator(image_size, nz, width, nc, batch_norm=False, constant_width=True)
+        net = DCGANGenerator(image_size, nz, width, nc, batch_norm=False, constant_width=True,
+                             extra_layers=extra_layers)
     elif name == "mlp":
         net = MLPGenerator(image_size, nz, mlp_hidden, nc)
     else:
@@ -171,10 +182,10 @@ def build_generator(name: str, image_size: int, nz: int = 100, width: int = 64,
 
 
 def build_critic(name: str, image_size: int, width: int = 64, mlp_hidden: int = 512,
-                 nc: int = 3, norm: str = "batch") -> nn.Module:
+                 nc: int = 3, norm: str = "batch", extra_layers: int = 0) -> nn.Module:
     """A critic (or GAN discriminator) by name: ``dcgan`` or ``mlp``."""
     if name == "dcgan":
-        net = DCGANCritic(image_size, width, nc, norm)
+        net = DCGANCritic(image_size, width, nc, norm, extra_layers)
     elif name == "mlp":
         net = MLPCritic(image_size, mlp_hidden, nc)
     else:

@@ -19,16 +19,20 @@ from scipy.ndimage import median_filter
 from . import rundir
 
 
-def curve(run_dir: str | Path, window: int = 101) -> dict:
-    """The run's monitored quantity against generator steps, raw and median-filtered."""
-    rows = rundir.read_metrics(run_dir)
+def curve(run_dir: str | Path, window: int = 101, key: str | None = None) -> dict:
+    """The run's monitored quantity against generator steps, raw and median-filtered.
+
+    ``window`` is clamped to the largest odd number of points the run has; the window really
+    used is returned as ``"window"``.
+    """
+    rows = [r for r in rundir.read_metrics(run_dir) if "loss_g" in r]
     if not rows:
         raise ValueError(f"{run_dir}: no metrics.jsonl lines yet")
-    key = "em_estimate" if "em_estimate" in rows[0] else "js_lower_bound"
+    key = key or ("em_estimate" if "em_estimate" in rows[0] else "js_lower_bound")
     steps = np.array([r["step"] for r in rows])
     values = np.array([r[key] for r in rows], dtype=float)
-    w = max(1, min(window, len(values)) | 1)
-    return {"key": key, "steps": steps, "raw": values,
+    w = max(1, min(window, len(values) - (len(values) % 2 == 0)))
+    return {"key": key, "steps": steps, "raw": values, "window": w,
             "filtered": median_filter(values, size=w, mode="nearest")}
 
 
@@ -44,17 +48,20 @@ def plot_runs(run_dirs: list[str | Path], window: int = 101):
         cfg = rundir.read_config(run)
         label = {"em_estimate": "EM estimate (critic)", "js_lower_bound": "JS lower bound L/2 + ln 2"}[c["key"]]
         a.plot(c["steps"], c["raw"], color="C0", alpha=0.25, lw=0.8, label="raw")
-        a.plot(c["steps"], c["filtered"], color="C0", lw=1.8, label=f"median filter ({window})")
+        a.plot(c["steps"], c["filtered"], color="C0", lw=1.8, label=f"median filter ({c['window']} points)")
         if c["key"] == "js_lower_bound":
             a.axhline(np.log(2), color="gray", ls=":", label="ln 2")
         a.set(xlabel="generator steps", ylabel=label,
               title=f"{cfg['algo'].upper()}{' (' + cfg['lipschitz'] + ')' if cfg['algo'] == 'wgan' else ''}: "
                     f"{cfg['generator']} generator, {cfg['critic']} critic")
         a.legend(fontsize=8)
-        sheet = Path(run) / rundir.SAMPLES / "latest.png"
-        if sheet.is_file():
-            b.imshow(np.asarray(Image.open(sheet)))
-        b.set_title(f"samples at step {int(c['steps'][-1])}")
+        sheets = sorted((Path(run) / rundir.SAMPLES).glob("step_[0-9][0-9][0-9][0-9][0-9][0-9][0-9].png"))
+        if sheets:
+            b.imshow(np.asarray(Image.open(sheets[-1])))
+            b.set_title(f"samples at step {int(sheets[-1].stem.split('_')[1])}")
+        else:
+            b.text(0.5, 0.5, "no sample sheet yet\n(the run stopped before its first)", ha="center",
+                   va="center", transform=b.transAxes)
         b.axis("off")
     fig.tight_layout()
     return fig

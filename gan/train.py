@@ -1,152 +1,82 @@
 """Train a WGAN (Algorithm 1 of Arjovsky, Chintala, Bottou 2017) or the DCGAN baseline.
 
+    python -m gan.train --data mnist --image-size 16 --width 32 --out runs/wgan-mnist
     python -m gan.train --data prepared:bedroom64.npy --out runs/wgan-dcgan
-    python -m gan.train --data synthetic --algo gan --generator mlp --generator-steps 2000
-    torchrun --nproc_per_node=8 -m gan.train --data prepared:bedroom64.npy --bf16
+    torchrun --nproc_per_node=8 -m gan.train --data prepared:bedroom64.npy --bf16 --out runs/wgan8
     python -m gan.train --resume runs/wgan-dcgan --generator-steps 200000
 
-WGAN, Algorithm 1: for each generator step, n_critic critic steps (100 for the first 25
-generator steps and every 500th, as the reference code does; ``--no-reference-schedule``
-turns that off), each on a fresh real batch and a fresh fake batch, RMSProp lr 5e-5, every
-critic parameter clipped to [-0.01, 0.01] after each step (batch-norm affine parameters
-included); then one generator step descending -mean f(g(z)). Batch 64. Other Lipschitz
-constraints (``--lipschitz gp|lp|sn``) use their papers' optimisers.
+WGAN, Algorithm 1: for each generator step, n_critic critic steps, each on a fresh real and a
+fresh fake batch, RMSProp lr 5e-5, every critic parameter clipped to [-0.01, 0.01] after each
+step (batch-norm affine parameters included); then one generator step descending
+-mean f(g(z)). Batch 64. With clipping, the reference code's schedule is on by default: 100
+critic steps for the first 25 generator steps and every 500th (``--no-reference-schedule``
+turns it off; the gradient-penalty, Lipschitz-penalty and spectral-norm papers use a constant
+n_critic, so it is off by default for ``--lipschitz gp|lp|sn``). ``--optimizer adam`` reruns
+the paper's negative result (Section 4.2). GAN (the DCGAN baseline): one discriminator step
+per generator step, Adam lr 2e-4, beta1 0.5, the -log D generator loss.
 
-GAN (the DCGAN baseline): one discriminator step per generator step, Adam lr 2e-4,
-beta1 0.5, the -log D generator loss.
+A run is a directory (:mod:`gan.rundir`): ``config.json``, ``metrics.jsonl`` (one line per
+generator step: ``step``, ``critic_steps``, ``em_estimate`` (WGAN: mean f(real) - mean f(fake) of
+the last critic step, >= 0 in the paper's orientation) or ``js_lower_bound`` (GAN: L/2 + ln 2)
+and ``d_accuracy``, ``loss_g``, ``images_per_sec``, ``seconds``, ``bad_records``; with
+``--eval-every`` the feature-space quality metrics of :mod:`gan.quality` on those steps), sample
+sheets, generator snapshots and checksummed checkpoints (:mod:`gan.checkpoint`).
 
-A run is a directory (see :mod:`gan.rundir`). Each line of ``metrics.jsonl`` has ``step``
-(generator steps done), ``critic_steps``, ``em_estimate`` (WGAN: mean f(real) - mean f(fake)
-of the last critic step, >= 0 in the paper's orientation) or ``js_lower_bound`` (GAN: L/2 +
-ln 2) and ``d_accuracy``, ``loss_g``, ``images_per_sec``, ``seconds`` and
-``decode_failures``. ``--resume RUN_DIR`` continues exactly where the checkpoint stopped:
-models, optimisers, RNG states, data order, step counters and the critic schedule.
+Nothing is lost: a checkpoint is written every ``--checkpoint-every`` steps and every
+``--checkpoint-minutes``; SIGTERM or Ctrl-C finishes the current step, writes one and exits
+with status 143 / 130; ``--resume RUN_DIR`` continues exactly (models, optimisers, EMA, RNG
+states, data order, counters, schedule). A NaN or inf stops the run before it reaches a
+checkpoint. An existing run is never overwritten unless ``--overwrite`` is given.
 
 Speed: no host synchronisation inside the critic loop (the metrics of ``--log-every`` steps
-are gathered with one transfer); channels-last memory; optional bf16 autocast (``--bf16``,
-1.9x on a CPU with AVX512-BF16; the default stays fp32, as the paper) and ``torch.compile``
-(``--compile``); a prepared dataset is moved to the GPU once when it fits. Multi-GPU through
-torchrun: each rank trains on its own shard of the data with its own batch (the global batch
-is batch-size x world size), gradients are averaged by DDP, rank 0 alone writes, and
-``Trainer.close`` leaves the process group before the interpreter exits.
+are gathered with one transfer); channels-last memory; ``--bf16`` autocast; ``--compile``; a
+prepared dataset is moved to the GPU once when it fits. Multi-GPU through torchrun and DDP
+(:mod:`gan.distributed`).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import gc
-import importlib
+import io
 import math
 import os
+import shutil
+import signal
 import sys
+import threading
 import time
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import rundir
-from .data import RealBatches, open_source
-from .lipschitz import CONSTRAINTS, OptimizerSpec, make_constraint
-from .models import CRITICS, GENERATORS, build_critic, build_generator, stages
-from .steps import gan_discriminator_step, generator_step, wgan_critic_step
+from . import checkpoint, distributed, rundir
+from .algorithm import Players, StepCosine, iteration, make_players, unwrap
+from .batches import open_batches
+from .config import Config, build_parser, identity, resume_config
+from .data import open_source
+from .models import build_critic, build_generator
 
 
-@dataclass
-class Config:
-    """Everything that defines a run (saved as config.json)."""
-
-    data: str = ""
-    algo: str = "wgan"
-    generator: str = "dcgan"
-    critic: str = "dcgan"
-    lipschitz: str = "clip"
-    clip: float = 0.01
-    critic_norm: str = "auto"
-    gan_loss: str = "nonsaturating"
-    image_size: int = 64
-    batch_size: int = 64
-    nz: int = 100
-    width: int = 64
-    mlp_hidden: int = 512
-    generator_steps: int = 100_000
-    n_critic: int = 5
-    reference_schedule: bool = True
-    lr: float = 0.0  # 0: the algorithm's / constraint's default
-    seed: int = 0
-    device: str = "auto"
-    out: str = ""
-    bf16: bool = False
-    compile: bool = False
-    workers: int = 4
-    data_on_device: str = "auto"
-    log_every: int = 10
-    sample_every: int = 500
-    checkpoint_every: int = 1000
-
-    def validate(self) -> Config:
-        def need(ok: bool, msg: str):
-            if not ok:
-                raise ValueError(msg)
-
-        need(bool(self.data), "--data is required: lsun:PATH, folder:PATH, prepared:PATH or synthetic")
-        need(self.algo in ("wgan", "gan"), f"--algo must be wgan or gan, got {self.algo!r}")
-        need(self.generator in GENERATORS, f"--generator must be one of {GENERATORS}, got {self.generator!r}")
-        need(self.critic in CRITICS, f"--critic must be one of {CRITICS}, got {self.critic!r}")
-        need(self.lipschitz in CONSTRAINTS, f"--lipschitz must be one of {sorted(CONSTRAINTS)}, got {self.lipschitz!r}")
-        need(self.critic_norm in ("auto", "batch", "layer", "none"),
-             f"--critic-norm must be auto, batch, layer or none, got {self.critic_norm!r}")
-        need(self.gan_loss in ("nonsaturating", "minimax"),
-             f"--gan-loss must be nonsaturating or minimax, got {self.gan_loss!r}")
-        try:
-            stages(self.image_size)
-        except ValueError:
-            raise ValueError(f"--image-size must be a positive multiple of 16, got {self.image_size}") from None
-        for name in ("batch_size", "nz", "width", "mlp_hidden", "generator_steps", "n_critic",
-                     "log_every", "sample_every", "checkpoint_every"):
-            need(getattr(self, name) > 0, f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
-        need(self.workers >= 0, f"--workers must be >= 0, got {self.workers}")
-        need(self.clip > 0, f"--clip must be positive, got {self.clip}")
-        need(self.lr >= 0, f"--lr must be positive, got {self.lr}")
-        need(self.device in ("auto", "cpu", "cuda"), f"--device must be auto, cpu or cuda, got {self.device!r}")
-        need(self.data_on_device in ("auto", "yes", "no"), "--data-on-device must be auto, yes or no")
-        need(not (self.compile and self.algo == "wgan" and self.lipschitz in ("gp", "lp")),
-             "--compile does not support the double backward of --lipschitz gp/lp")
-        return self
-
-    def norm(self) -> str:
-        """The critic's normalisation: batch norm for clipping and the GAN (the reference),
-        layer norm for the gradient penalties (WGAN-GP's advice), none with spectral norm."""
-        if self.critic_norm != "auto":
-            return self.critic_norm
-        if self.algo == "wgan" and self.lipschitz in ("gp", "lp"):
-            return "layer"
-        if self.algo == "wgan" and self.lipschitz == "sn":
-            return "none"
-        return "batch"
-
-    def optimizer(self) -> OptimizerSpec:
-        """The optimiser of the paper the configuration follows (``--lr`` overrides the rate)."""
-        if self.algo == "gan":
-            spec = OptimizerSpec("adam", 2e-4, (0.5, 0.999))
-        else:
-            spec = make_constraint(self.lipschitz).optimizer
-        return dataclasses.replace(spec, lr=self.lr) if self.lr > 0 else spec
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or inf; the last good checkpoint is kept."""
 
 
-#: Options a resumed run may change; the others define the run and must stay as they were.
-RESUME_OVERRIDES = ("generator_steps", "device", "workers", "data_on_device", "log_every",
-                    "sample_every", "checkpoint_every", "data", "compile")
+class Stopped(Exception):
+    """SIGTERM or SIGINT: the run stopped after writing a checkpoint."""
+
+    def __init__(self, signum: int, step: int, run_dir: Path):
+        self.signum, self.step, self.run_dir = signum, step, run_dir
+        super().__init__(f"stopped by {signal.Signals(signum).name} after generator step {step}; "
+                         f"checkpoint written. Continue with: python -m gan.train --resume {run_dir}")
 
 
 def critic_iterations(step: int, cfg: Config) -> int:
-    """Critic steps before generator step ``step`` (0-based): the reference schedule gives 100
-    for the first 25 generator steps and every 500th, n_critic otherwise; the GAN takes 1."""
+    """Critic steps before generator step ``step`` (0-based): with the reference schedule 100 for
+    the first 25 generator steps and every 500th, else n_critic; the GAN takes 1."""
     if cfg.algo == "gan":
         return 1
     if cfg.reference_schedule and (step < 25 or step % 500 == 0):
@@ -154,369 +84,431 @@ def critic_iterations(step: int, cfg: Config) -> int:
     return cfg.n_critic
 
 
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN or inf; the last good checkpoint is kept."""
-
-
 @contextmanager
 def frozen_batchnorm_stats(module: nn.Module):
     """Forward in train mode (batch statistics, as the reference samples) without updating the
     running statistics, so drawing samples does not change the model's state."""
-    saved = [(m, m.momentum, m.num_batches_tracked.clone() if m.num_batches_tracked is not None else None)
-             for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    for m, _, _ in saved:
+    bns = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [(m.momentum, m.num_batches_tracked.clone() if m.num_batches_tracked is not None else None)
+             for m in bns]
+    for m in bns:
         m.momentum = 0.0
     try:
         yield
     finally:
-        for m, mom, count in saved:
+        for m, (mom, count) in zip(bns, saved):
             m.momentum = mom
             if count is not None:
                 m.num_batches_tracked.copy_(count)
 
 
-def _rng_state(device: torch.device) -> dict:
-    state = {"cpu": torch.get_rng_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
+@torch.no_grad()
+def generate(G: nn.Module, z: torch.Tensor, batch: int = 500) -> torch.Tensor:
+    """Images of a generator for the latents ``z``, in batches, without changing its state."""
+    with frozen_batchnorm_stats(G):
+        return torch.cat([G(z[i:i + batch]).float() for i in range(0, len(z), batch)])
 
 
-def _set_rng_state(state: dict, device: torch.device) -> None:
-    torch.set_rng_state(state["cpu"])
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"], device)
+class StopSignals:
+    """SIGTERM and SIGINT set a flag that the loop reads after each generator step.
+
+    A second Ctrl-C interrupts at once (the default handler is back after the first).
+    Handlers are only installed from the main thread.
+    """
+
+    def __init__(self):
+        self.signum: int | None = None
+        self._old = {}
+        if threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGTERM, signal.SIGINT):
+                self._old[s] = signal.signal(s, self._handle)
+
+    def _handle(self, signum, frame):
+        self.signum = signum
+        if signum == signal.SIGINT:
+            signal.signal(signal.SIGINT, self._old.get(signal.SIGINT, signal.default_int_handler))
+
+    def restore(self) -> None:
+        for s, h in self._old.items():
+            signal.signal(s, h)
+        self._old = {}
 
 
-class Trainer:
-    """One training run: models, optimisers, data, and the loop. See the module docstring."""
+# ---------------------------------------------------------------------------------- the run
 
-    def __init__(self, cfg: Config, resume: dict | None = None, progress: bool = True):
-        self.cfg = cfg.validate()
-        self._setup_distributed()
-        self.progress = progress and self.is_main
-        self.run_dir = Path(cfg.out)
-        if self.is_main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
 
-        torch.manual_seed(cfg.seed)  # the same initialisation on every rank
-        G = build_generator(cfg.generator, cfg.image_size, cfg.nz, cfg.width, cfg.mlp_hidden)
-        C = build_critic(cfg.critic, cfg.image_size, cfg.width, cfg.mlp_hidden, norm=cfg.norm())
-        self.constraint = make_constraint(cfg.lipschitz, **({"c": cfg.clip} if cfg.lipschitz == "clip" else {}))
-        if cfg.algo == "wgan":
-            C = self.constraint.attach(C)
-        # channels-last on both devices: cuDNN's and oneDNN's fast convolution layout
-        # (measured 6% faster on the CPU for the DCGAN pair); real batches arrive in it
-        self.G = G.to(self.device, memory_format=torch.channels_last)
-        self.C = C.to(self.device, memory_format=torch.channels_last)
-        if cfg.algo == "wgan":
-            self.constraint.project(self.C)  # start inside the constraint set
-        spec = cfg.optimizer()
-        self.opt_g, self.opt_c = spec.build(self.G.parameters()), spec.build(self.C.parameters())
-        self.fixed_noise = torch.randn(64, cfg.nz, generator=torch.Generator().manual_seed(cfg.seed))
-        self.step, self.critic_steps, self.elapsed = 0, 0, 0.0
-        torch.manual_seed(cfg.seed * 7919 + 1 + self.rank)  # noise differs across ranks
-        data_state = None
-        if resume is not None:
-            data_state = self._load(resume)
+@dataclass
+class Run:
+    """Everything a training run holds (what a checkpoint saves, and how to continue)."""
 
-        source = open_source(cfg.data, cfg.image_size, seed=cfg.seed)
-        self.data = RealBatches(source, cfg.batch_size, self.device, cfg.seed, self.rank, self.world,
-                                cfg.workers, cfg.data_on_device, state=data_state)
-        # G_fwd and C_fwd are what the steps call: the models, wrapped by DDP and compiled as
-        # asked; G and C stay the plain modules (state dicts, sampling, the generator step's
-        # frozen critic)
-        self.G_fwd, self.C_fwd, self.no_sync = self.G, self.C, nullcontext
-        if self.world > 1:
-            from torch.nn.parallel import DistributedDataParallel as DDP
+    cfg: Config
+    d: distributed.Dist
+    players: Players
+    data: object  # gan.batches.ArrayBatches or DecodedBatches
+    fixed_noise: torch.Tensor
+    ema: nn.Module | None = None
+    evaluator: object = None  # gan.quality.Evaluator, with --eval-every
+    step: int = 0
+    critic_steps: int = 0
+    elapsed: float = 0.0
+    pending: list = field(default_factory=list)
 
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            self.G_fwd, self.C_fwd = DDP(self.G, device_ids=ids), DDP(self.C, device_ids=ids)
-            self.no_sync = self.C_fwd.no_sync
-        if cfg.compile:
-            self.G_fwd, self.C_fwd = torch.compile(self.G_fwd), torch.compile(self.C_fwd)
-        self.amp = (lambda: torch.autocast(self.device.type, dtype=torch.bfloat16)) if cfg.bf16 else nullcontext
-        self._pending: list = []
-        self._zero = torch.zeros((), device=self.device)
+    @property
+    def G(self) -> nn.Module:
+        return unwrap(self.players.generator)
 
-    # ------------------------------------------------------------------ setup
+    @property
+    def C(self) -> nn.Module:
+        return unwrap(self.players.critic)
 
-    def _setup_distributed(self) -> None:
-        cfg = self.cfg
-        self.world = int(os.environ.get("WORLD_SIZE", "1"))
-        self.rank = int(os.environ.get("RANK", "0"))
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        want_cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
-        if want_cuda and not torch.cuda.is_available():
-            raise ValueError("--device cuda: no CUDA device is available")
-        self.device = torch.device(f"cuda:{local}" if want_cuda else "cpu")
-        if want_cuda:
-            torch.cuda.set_device(self.device)
-        self._owns_group = self.world > 1 and not dist.is_initialized()
-        if self._owns_group:
-            # DDP imports torch._dynamo; imported after the group exists, it keeps a reference
-            # to the group for the life of the process (torch 2.13), and the group's gloo threads
-            # then outlive destroy_process_group (see close)
-            importlib.import_module("torch._dynamo")
-            dist.init_process_group("nccl" if want_cuda else "gloo")
-        self.is_main = self.rank == 0
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.cfg.out)
 
-    def close(self, wait_for_peers: bool = True) -> None:
-        """Leave the process group this trainer started, once every rank is done with it.
+    @property
+    def amp(self) -> torch.dtype | None:
+        return torch.bfloat16 if self.cfg.bf16 else None
 
-        The group is destroyed while the interpreter is fully alive, its worker threads joined.
-        Left to interpreter shutdown, a gloo worker thread that drops the last reference to a
-        tensor made in Python (a gathered metric) needs the GIL, cannot have it, and aborts the
-        process ("terminate called without an active exception"): 8 runs in 40 of a two-rank
-        stress test before this, 0 in 60 after. Pass ``wait_for_peers=False`` after a failure,
-        when a peer may be gone. A group that the caller started is left to the caller.
-        """
-        self.G_fwd, self.C_fwd, self.no_sync = self.G, self.C, nullcontext
-        if self._owns_group and dist.is_initialized():
-            if wait_for_peers:
-                dist.barrier()
-            gc.collect()  # frees the DDP wrappers (they hold the group) even inside a reference cycle
-            dist.destroy_process_group()
-        self._owns_group = False
+    def noise(self, n: int | None = None) -> torch.Tensor:
+        return torch.randn(n or self.cfg.batch_size, self.cfg.nz, device=self.d.device)
 
-    # ------------------------------------------------------------------ checkpoints
-
-    def checkpoint(self) -> dict:
-        rng = _rng_state(self.device)
-        if self.world > 1:
-            all_rng = [None] * self.world
-            dist.all_gather_object(all_rng, rng)
-        else:
-            all_rng = [rng]
+    def state_dict(self) -> dict:
+        """The checkpoint (every rank takes part: RNG and data positions are gathered)."""
         return {
-            "format": rundir.CHECKPOINT_FORMAT,
-            "config": dataclasses.asdict(self.cfg),
+            "config": dataclasses.asdict(self.cfg), "world": self.d.world,
             "step": self.step, "critic_steps": self.critic_steps, "elapsed": self.elapsed,
-            "world": self.world,
             "generator": self.G.state_dict(), "critic": self.C.state_dict(),
-            "opt_g": self.opt_g.state_dict(), "opt_c": self.opt_c.state_dict(),
-            "rng": all_rng, "data": self.data.state_dict(), "fixed_noise": self.fixed_noise,
+            "opt_g": self.players.opt_g.state_dict(), "opt_c": self.players.opt_c.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "rng": distributed.all_gather(self.d, checkpoint.rng_state(self.d.device)),
+            "data": distributed.all_gather(self.d, self.data.state_dict()),
+            "fixed_noise": self.fixed_noise,
         }
 
-    def save_checkpoint(self) -> None:
-        ckpt = self.checkpoint()  # every rank takes part (RNG gather)
-        if self.is_main:
-            rundir.atomic_torch_save(ckpt, self.run_dir / rundir.CHECKPOINT)
+    def close(self, wait_for_peers: bool = True) -> None:
+        """Drop the DDP wrappers and leave the process group this run started."""
+        self.players.generator, self.players.critic = self.G, self.C
+        distributed.close(self.d, wait_for_peers)
 
-    def _load(self, ckpt: dict) -> dict:
-        saved = ckpt["config"]
-        for key in ("algo", "generator", "critic", "lipschitz", "image_size", "nz", "width",
-                    "mlp_hidden", "critic_norm", "batch_size", "seed"):
-            if saved.get(key) != getattr(self.cfg, key):
+    def load_state_dict(self, state: dict) -> None:
+        saved, now = identity(state["config"]), identity(self.cfg)
+        for key in now:
+            if saved.get(key) != now[key]:
                 raise ValueError(f"checkpoint does not match the run: {key} is {saved.get(key)!r} "
-                                 f"in the checkpoint, {getattr(self.cfg, key)!r} now")
-        if ckpt["world"] != self.world:
-            raise ValueError(f"checkpoint was written by {ckpt['world']} process(es), "
-                             f"this run has {self.world}: the data shards would differ")
+                                 f"in the checkpoint, {now[key]!r} now")
+        if state["world"] != self.d.world:
+            raise ValueError(f"checkpoint was written by {state['world']} process(es), this run has "
+                             f"{self.d.world}: the data shards would differ")
         try:
-            self.G.load_state_dict(ckpt["generator"])
-            self.C.load_state_dict(ckpt["critic"])
-            self.opt_g.load_state_dict(ckpt["opt_g"])
-            self.opt_c.load_state_dict(ckpt["opt_c"])
-        except (RuntimeError, ValueError, KeyError) as err:
+            self.G.load_state_dict(state["generator"])
+            self.C.load_state_dict(state["critic"])
+            self.players.opt_g.load_state_dict(state["opt_g"])
+            self.players.opt_c.load_state_dict(state["opt_c"])
+            if self.ema is not None:
+                self.ema.load_state_dict(state["ema"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as err:
             raise ValueError(f"checkpoint does not match the models: {err}") from None
-        self.step, self.critic_steps = int(ckpt["step"]), int(ckpt["critic_steps"])
-        self.elapsed = float(ckpt.get("elapsed", 0.0))
-        self.fixed_noise = ckpt["fixed_noise"]
-        _set_rng_state(ckpt["rng"][self.rank], self.device)
-        return ckpt["data"]
-
-    # ------------------------------------------------------------------ loop
-
-    def _noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.cfg.nz, device=self.device)
-
-    def train_step(self) -> None:
-        """One generator step and the critic steps before it (no host synchronisation)."""
-        cfg, B = self.cfg, self.cfg.batch_size
-        n = critic_iterations(self.step, cfg)
-        for _ in range(n):
-            real = self.data.next()
-            with torch.no_grad(), self.amp():
-                fake = self.G_fwd(self._noise(B)).float()
-            if cfg.algo == "wgan":
-                stat = wgan_critic_step(self.C_fwd, self.opt_c, self.constraint, real, fake,
-                                        self.no_sync, self.amp)
-                acc = self._zero  # the GAN's accuracy slot in the metrics
-            else:
-                stat, acc = gan_discriminator_step(self.C_fwd, self.opt_c, real, fake,
-                                                   self.no_sync, self.amp)
-        loss_g = generator_step(self.G_fwd, self.C, self.opt_g, self._noise(B), cfg.algo,
-                                cfg.gan_loss, self.amp)
-        self.step += 1
-        self.critic_steps += n
-        self._pending.append((self.step, self.critic_steps, n, torch.stack([stat, acc, loss_g])))
-
-    def flush(self, t_start: float) -> list[dict]:
-        """Gather pending metrics in one transfer, check them, write them (rank 0)."""
-        if not self._pending:
-            return []
-        values = torch.stack([p[3] for p in self._pending]).float()
-        if self.world > 1:
-            dist.all_reduce(values)
-            values /= self.world
-        values = values.tolist()
-        now = time.perf_counter()
-        self.elapsed += now - t_start
-        images = sum(p[2] for p in self._pending) * self.cfg.batch_size * self.world
-        ips = images / max(now - t_start, 1e-9)
-        stat_key = "em_estimate" if self.cfg.algo == "wgan" else "js_lower_bound"
-        rows = []
-        for (step, critic_steps, _, _), (stat, acc, loss_g) in zip(self._pending, values):
-            if not (math.isfinite(stat) and math.isfinite(loss_g)):
-                self._pending = []
-                raise TrainingDiverged(
-                    f"non-finite loss at generator step {step} ({stat_key}={stat}, loss_g={loss_g}); "
-                    f"stopping. The last good checkpoint is kept: {self.run_dir / rundir.CHECKPOINT}")
-            row = {"step": step, "critic_steps": critic_steps, stat_key: stat, "loss_g": loss_g,
-                   "images_per_sec": ips, "seconds": self.elapsed,
-                   "decode_failures": self.data.decode_failures}
-            if self.cfg.algo == "gan":
-                row["d_accuracy"] = acc
-            rows.append(row)
-        self._pending = []
-        if self.is_main:
-            rundir.append_metrics(self.run_dir, rows)
-        return rows
-
-    @torch.no_grad()
-    def sample(self) -> None:
-        if not self.is_main:
-            return
-        with frozen_batchnorm_stats(self.G):
-            images = rundir.to_uint8(self.G(self.fixed_noise.to(self.device)))
-        folder = self.run_dir / rundir.SAMPLES
-        rundir.save_sheet(folder / f"step_{self.step:07d}.png", images)
-        rundir.save_sheet(folder / "latest.png", images)
-
-    def train(self) -> list[dict]:
-        """Run until ``generator_steps``; returns the metric rows written by this call."""
-        cfg = self.cfg
-        if self.is_main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            rundir.write_json(self.run_dir / rundir.CONFIG, dataclasses.asdict(cfg))
-            rundir.truncate_metrics(self.run_dir, self.step)
-        bar = tqdm(total=cfg.generator_steps, initial=self.step, unit="step", dynamic_ncols=True,
-                   disable=not self.progress, desc=f"{cfg.algo} {cfg.generator}")
-        written: list[dict] = []
-        t0 = time.perf_counter()
-        try:
-            while self.step < cfg.generator_steps:
-                self.train_step()
-                last = self.step == cfg.generator_steps
-                if self.step % cfg.log_every == 0 or last or self.step % cfg.checkpoint_every == 0:
-                    rows = self.flush(t0)
-                    t0 = time.perf_counter()
-                    written += rows
-                    bar.update(len(rows))
-                    key = "em_estimate" if cfg.algo == "wgan" else "js_lower_bound"
-                    bar.set_postfix({key.split("_")[0]: f"{rows[-1][key]:.4g}",
-                                     "img/s": f"{rows[-1]['images_per_sec']:.0f}"})
-                if self.step % cfg.sample_every == 0 or last:
-                    self.sample()
-                if self.step % cfg.checkpoint_every == 0 or last:
-                    self.save_checkpoint()
-        except KeyboardInterrupt:  # keep what was done: metrics up to here and a checkpoint
-            written += self.flush(t0)
-            self.save_checkpoint()
-            raise
-        finally:
-            bar.close()
-        return written
+        self.step, self.critic_steps = int(state["step"]), int(state["critic_steps"])
+        self.elapsed = float(state["elapsed"])
+        self.fixed_noise = state["fixed_noise"]
+        checkpoint.set_rng_state(state["rng"][self.d.rank], self.d.device)
 
 
-# ---------------------------------------------------------------------- command line
+def build(cfg: Config, state: dict | None = None) -> Run:
+    """Set up a run: processes, data, models (initialised from ``cfg.seed``), optimisers, EMA;
+    then, when resuming, the checkpoint's state. A failure leaves no process group behind."""
+    d = distributed.setup(cfg.device)
+    try:
+        return _build(cfg, d, state)
+    except BaseException:
+        distributed.close(d, wait_for_peers=False)
+        raise
 
 
-def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m gan.train", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    d = Config()
-    add = ap.add_argument
-    add("--data", help="lsun:PATH | folder:PATH | prepared:PATH | synthetic[:N] (required for a new run)")
-    add("--algo", choices=["wgan", "gan"], help=f"WGAN (Algorithm 1) or the DCGAN baseline (default {d.algo})")
-    add("--generator", choices=GENERATORS, help=f"default {d.generator}")
-    add("--critic", choices=CRITICS, help=f"critic / discriminator (default {d.critic})")
-    add("--lipschitz", choices=sorted(CONSTRAINTS), help=f"WGAN Lipschitz constraint (default {d.lipschitz})")
-    add("--clip", type=float, help=f"weight clipping bound c (default {d.clip})")
-    add("--critic-norm", choices=["auto", "batch", "layer", "none"], help="critic normalisation (default auto)")
-    add("--gan-loss", choices=["nonsaturating", "minimax"], help="GAN generator loss (default -log D)")
-    add("--image-size", type=int, help=f"a multiple of 16 (default {d.image_size})")
-    add("--batch-size", type=int, help=f"per process (default {d.batch_size})")
-    add("--nz", type=int, help=f"latent dimension (default {d.nz})")
-    add("--width", type=int, help=f"DCGAN base width ngf = ndf (default {d.width})")
-    add("--mlp-hidden", type=int, help=f"MLP hidden units (default {d.mlp_hidden})")
-    add("--generator-steps", type=int, help=f"total generator steps of the run (default {d.generator_steps})")
-    add("--n-critic", type=int, help=f"critic steps per generator step (default {d.n_critic})")
-    add("--no-reference-schedule", dest="reference_schedule", action="store_const", const=False,
-        help="no 100 critic steps for the first 25 generator steps and every 500th")
-    add("--lr", type=float, help="learning rate of both players (default: the paper's)")
-    add("--seed", type=int, help=f"default {d.seed}")
-    add("--device", choices=["auto", "cpu", "cuda"], help="default auto")
-    add("--out", help="run directory (default runs/ALGO-GENERATOR-TIME)")
-    add("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
-    add("--bf16", action="store_const", const=True, help="bf16 autocast (GPU)")
-    add("--compile", action="store_const", const=True, help="torch.compile the models")
-    add("--workers", type=int, help=f"decoding processes (default {d.workers})")
-    add("--data-on-device", choices=["auto", "yes", "no"], help="move a prepared array to the GPU")
-    add("--log-every", type=int, help=f"metrics gathered every N steps (default {d.log_every})")
-    add("--sample-every", type=int, help=f"default {d.sample_every}")
-    add("--checkpoint-every", type=int, help=f"default {d.checkpoint_every}")
-    return ap
+def _build(cfg: Config, d: distributed.Dist, state: dict | None) -> Run:
+    source = open_source(cfg.data, cfg.image_size, seed=cfg.seed)
+    torch.manual_seed(cfg.seed)  # the same initialisation on every rank
+    nc = source.channels
+    G = build_generator(cfg.generator, cfg.image_size, cfg.nz, cfg.width, cfg.mlp_hidden, nc, cfg.extra_layers)
+    C = build_critic(cfg.critic, cfg.image_size, cfg.width, cfg.mlp_hidden, nc, cfg.critic_norm, cfg.extra_layers)
+    # channels-last: cuDNN's and oneDNN's fast convolution layout (6% faster on a CPU for DCGAN)
+    G = G.to(d.device, memory_format=torch.channels_last)
+    C = C.to(d.device, memory_format=torch.channels_last)
+    players = make_players(G, C, cfg.algo, lipschitz=cfg.lipschitz, constraint_kwargs=cfg.constraint_kwargs(),
+                           optimizer=cfg.optimizer_spec(), gan_loss=cfg.gan_loss)
+    ema = None
+    if cfg.ema is not None:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        ema = AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True)
+    fixed_noise = torch.randn(64, cfg.nz, generator=torch.Generator().manual_seed(cfg.seed))
+    torch.manual_seed(cfg.seed * 7919 + 1 + d.rank)  # the noise differs across ranks
+    data_state = state["data"][d.rank] if state is not None else None
+    data = open_batches(source, cfg.batch_size, d.device, cfg.seed, d.rank, d.world, cfg.workers,
+                        cfg.data_on_device, data_state, name=f"--data {cfg.data}")
+    run = Run(cfg, d, players, data, fixed_noise, ema)
+    if state is not None:
+        run.load_state_dict(state)
+    if cfg.eval_every:
+        from .quality import Evaluator
+
+        run.evaluator = Evaluator.for_data(cfg.data, cfg.image_size)
+    # what the steps call: wrapped by DDP and compiled as asked (run.G and run.C stay plain)
+    players.generator, players.critic = distributed.wrap(G, d), distributed.wrap(players.critic, d)
+    if cfg.compile:
+        players.generator, players.critic = torch.compile(players.generator), torch.compile(players.critic)
+    return run
 
 
-def config_from_args(args: argparse.Namespace) -> tuple[Config, dict | None]:
-    """The run's Config, and the checkpoint to resume from (None for a new run)."""
-    given = {k: v for k, v in vars(args).items() if v is not None and k != "resume"}
+# ---------------------------------------------------------------------------------- outputs
+
+
+@dataclass
+class Pending:
+    """A generator step's metrics, still on the device until the next flush."""
+
+    step: int
+    critic_steps: int
+    n_critic: int
+    values: torch.Tensor  # (critic statistic, accuracy, loss_g[, step cosine])
+    scores: dict = field(default_factory=dict)  # quality metrics of an evaluated step
+
+
+def flush(run: Run, seconds: float) -> list[dict]:
+    """Gather the pending metrics in one transfer, check them, write them (rank 0)."""
+    if not run.pending:
+        return []
+    values = distributed.mean(run.d, torch.stack([p.values for p in run.pending]).float()).tolist()
+    run.elapsed += seconds
+    images = sum(p.n_critic for p in run.pending) * run.cfg.batch_size * run.d.world
+    key = "em_estimate" if run.cfg.algo == "wgan" else "js_lower_bound"
+    rows = []
+    for p, vals in zip(run.pending, values):
+        stat, acc, loss_g = vals[:3]
+        if not (math.isfinite(stat) and math.isfinite(loss_g)):
+            run.pending = []
+            raise TrainingDiverged(f"non-finite loss at generator step {p.step} ({key}={stat}, "
+                                   f"loss_g={loss_g}); stopping. The last good checkpoint is kept in "
+                                   f"{run.run_dir}")
+        row = {"step": p.step, "critic_steps": p.critic_steps, key: stat, "loss_g": loss_g,
+               "images_per_sec": images / max(seconds, 1e-9), "seconds": run.elapsed,
+               "bad_records": len(getattr(run.data, "bad_records", ()))}
+        if run.cfg.algo == "gan":
+            row["d_accuracy"] = acc
+        if run.cfg.log_step_cosine:
+            row["critic_step_cosine"] = vals[3]
+        rows.append({**row, **p.scores})
+    run.pending = []
+    if run.d.is_main:
+        rundir.append_metrics(run.run_dir, rows)
+    return rows
+
+
+def sample(run: Run) -> None:
+    """Sample sheets from the fixed noise, and a snapshot of the generator (rank 0)."""
+    if not run.d.is_main:
+        return
+    models = {"": run.G} if run.ema is None else {"": run.G, "_ema": run.ema.module}
+    scale = max(1, 64 // run.cfg.image_size)  # small images are enlarged to be seen
+    for suffix, G in models.items():
+        images = rundir.to_uint8(generate(G, run.fixed_noise.to(run.d.device)))
+        folder = run.run_dir / rundir.SAMPLES
+        rundir.save_sheet(folder / f"step_{run.step:07d}{suffix}.png", images, scale=scale)
+        rundir.save_sheet(folder / f"latest{suffix}.png", images, scale=scale)
+    snapshot = {"step": run.step, "generator": run.G.state_dict(),
+                "ema": run.ema.module.state_dict() if run.ema is not None else None}
+    buf = io.BytesIO()
+    torch.save(snapshot, buf)
+    rundir.atomic_write_bytes(run.run_dir / rundir.SNAPSHOTS / f"step_{run.step:07d}.pt", buf.getvalue())
+
+
+def evaluate(run: Run) -> dict:
+    """The quality metrics of the generator (and of its EMA) on ``eval_samples`` images (rank 0)."""
+    if not run.d.is_main:
+        return {}
+    g = torch.Generator().manual_seed(run.cfg.seed + 12345)  # the same latents at every evaluation
+    z = torch.randn(run.cfg.eval_samples, run.cfg.nz, generator=g).to(run.d.device)
+    scores = run.evaluator.score(generate(run.G, z))
+    if run.ema is not None:
+        scores.update({f"ema_{k}": v for k, v in run.evaluator.score(generate(run.ema.module, z)).items()})
+    return scores
+
+
+def save_checkpoint(run: Run) -> None:
+    state = run.state_dict()  # every rank takes part
+    if run.d.is_main:
+        checkpoint.save(state, run.run_dir)
+
+
+def describe_row(run: Run, row: dict) -> str:
+    """One line of progress: step, critic statistic, speed, and quality when evaluated."""
+    key = "em_estimate" if run.cfg.algo == "wgan" else "js_lower_bound"
+    text = (f"step {row['step']}/{run.cfg.generator_steps} critic steps {row['critic_steps']} "
+            f"{key} {row[key]:.4g} loss_g {row['loss_g']:.4g} {row['images_per_sec']:.0f} img/s")
+    if "fd" in row:
+        text += f" FD {row['fd']:.3g} KID {row['kid']:.3g}"
+    return text
+
+
+# ---------------------------------------------------------------------------------- the loop
+
+
+def train(cfg: Config, *, resume: bool = False, overwrite: bool = False, progress: bool = True) -> Run:
+    """Train until ``cfg.generator_steps`` in the run directory ``cfg.out``; returns the run.
+
+    ``resume``: continue the run there from its checkpoint (``cfg`` is then its configuration,
+    see :func:`gan.config.resume_config`). A new run refuses a directory that holds a run unless
+    ``overwrite``, writes ``config.json`` once everything is set up, and removes the directory it
+    made if it fails to start. Progress goes to a bar on a terminal, and to one line per metrics
+    flush otherwise. The process group, if the run started one, is closed on every exit.
+    """
+    cfg = cfg.validate() if resume else cfg.validate().resolved()
+    state, created = start(cfg, resume, overwrite)
+    try:
+        run = build(cfg, state)
+    except BaseException:
+        if created:
+            shutil.rmtree(cfg.out, ignore_errors=True)  # a failed start leaves nothing behind
+        raise
+    if state is None and run.d.is_main:
+        rundir.write_json(run.run_dir / rundir.CONFIG, dataclasses.asdict(cfg))
+    show = progress and run.d.is_main
+    tty = show and sys.stderr.isatty()
+    total = sum(critic_iterations(s, cfg) for s in range(cfg.generator_steps))
+    done = sum(critic_iterations(s, cfg) for s in range(run.step))
+    bar = tqdm(total=total, initial=done, unit="critic step", dynamic_ncols=True, disable=not tty,
+               desc=f"{cfg.algo} {cfg.generator}")
+    cosine = StepCosine(run.players.opt_c) if cfg.log_step_cosine else None
+    stop = StopSignals()
+    t_log = t_ckpt = time.perf_counter()
+    peers_alive = True  # after a crash a peer may be gone: do not wait for it
+    try:
+        while run.step < cfg.generator_steps:
+            n = critic_iterations(run.step, cfg)
+            stats = iteration(run.players, run.data.next, run.noise, n, run.amp)
+            run.step += 1
+            run.critic_steps += n
+            if run.ema is not None:
+                run.ema.update_parameters(run.G)
+            acc = stats.accuracy if stats.accuracy is not None else stats.critic.new_zeros(())
+            values = [stats.critic, acc, stats.loss_g]
+            if cosine is not None:
+                values.append(torch.tensor(sum(cosine.values[-n:]) / n, device=stats.critic.device))
+            run.pending.append(Pending(run.step, run.critic_steps, n, torch.stack(values)))
+            bar.update(n)
+
+            now, last = time.perf_counter(), run.step == cfg.generator_steps
+            stop_now, ckpt_due, log_due = distributed.agree(
+                run.d, stop.signum is not None, now - t_ckpt >= 60 * cfg.checkpoint_minutes,
+                now - t_log >= cfg.log_seconds)
+            ckpt_due = ckpt_due or stop_now or last or run.step % cfg.checkpoint_every == 0
+            eval_due = bool(cfg.eval_every) and (run.step % cfg.eval_every == 0 or last)
+            if eval_due:
+                run.pending[-1].scores = evaluate(run)
+            if log_due or ckpt_due or eval_due or run.step % cfg.log_every == 0:
+                rows = flush(run, now - t_log)
+                t_log = time.perf_counter()
+                if rows and tty:
+                    bar.set_postfix_str(describe_row(run, rows[-1]).split(" ", 2)[2][:70])
+                elif rows and show:
+                    print(describe_row(run, rows[-1]), flush=True)
+            if run.step % cfg.sample_every == 0 or last:
+                sample(run)
+            if ckpt_due:
+                save_checkpoint(run)
+                t_ckpt = time.perf_counter()
+            if stop_now:
+                raise Stopped(stop.signum or signal.SIGTERM, run.step, run.run_dir)
+    except (Stopped, TrainingDiverged):
+        raise  # every rank stops at the same step
+    except BaseException:
+        peers_alive = False
+        raise
+    finally:
+        bar.close()
+        stop.restore()
+        if cosine is not None:
+            cosine.remove()
+        run.close(wait_for_peers=peers_alive)
+    return run
+
+
+# ---------------------------------------------------------------------------------- run directory
+
+
+def holds_run(folder: Path) -> list[str]:
+    """The files of a run that ``folder`` holds (empty when it holds none)."""
+    names = (rundir.CONFIG, rundir.METRICS, checkpoint.CHECKPOINT, checkpoint.PREVIOUS, rundir.SAMPLES)
+    return [n for n in names if (folder / n).exists()] if folder.is_dir() else []
+
+
+def start(cfg: Config, resume: bool = False, overwrite: bool = False) -> tuple[dict | None, bool]:
+    """Check the run directory; return (the checkpoint to resume from or None, created).
+
+    A new run refuses a directory that holds a run (unless ``overwrite``: then that run's files
+    are deleted). A resumed run loads the latest valid checkpoint, removes the temporary files a
+    kill left behind and cuts ``metrics.jsonl`` back to the checkpoint's step. ``created`` says
+    whether the directory was made here (a failed start then removes it).
+    """
+    out = Path(cfg.out)
+    if resume:
+        if not any((out / n).exists() for n in (checkpoint.CHECKPOINT, checkpoint.PREVIOUS)):
+            raise ValueError(f"--resume {out}: the run has no checkpoint yet (it stopped before its first); "
+                             f"start it again with --out {out} --overwrite")
+        rundir.check_writable(out)
+        state = checkpoint.load(out)
+        stale = rundir.remove_stale_temporaries(out)
+        if stale:
+            print(f"removed {len(stale)} temporary file(s) left by an interrupted write", file=sys.stderr)
+        rundir.truncate_metrics(out, int(state["step"]))
+        return state, False
+    existing = holds_run(out)
+    if existing and not overwrite:
+        raise ValueError(f"--out {out} already holds a run ({', '.join(existing)}); continue it with "
+                         f"--resume {out}, or pass --overwrite to delete it and start again")
+    created = not out.exists()
+    rundir.check_writable(out)
+    for name in existing + ([rundir.SNAPSHOTS] if existing else []):
+        path = out / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    return None, created
+
+
+def config_from_args(args) -> tuple[Config, bool]:
+    """The run's Config (validated, defaults resolved) from parsed arguments; and whether resuming."""
+    given = {k: v for k, v in vars(args).items() if v is not None and k not in ("resume", "overwrite")}
+    if "betas" in given:
+        given["betas"] = tuple(given["betas"])
     if args.resume:
         run = Path(args.resume)
         if not (run / rundir.CONFIG).is_file():
             raise ValueError(f"--resume {run}: no {rundir.CONFIG} there; not a run directory")
-        base = rundir.read_config(run)
-        for key, value in given.items():
-            if key not in RESUME_OVERRIDES and key != "out" and base.get(key) != value:
-                raise ValueError(f"--{key.replace('_', '-')} cannot change when resuming "
-                                 f"(the run has {base.get(key)!r})")
-        base.update({k: v for k, v in given.items() if k in RESUME_OVERRIDES})
-        base["out"] = str(run)
-        cfg = Config(**base)
-        return cfg.validate(), rundir.load_checkpoint(run / rundir.CHECKPOINT)
+        return resume_config(rundir.read_config(run), {**given, "out": str(run)}), True
     cfg = Config(**given)
     if not cfg.out:
         cfg.out = os.path.join("runs", f"{cfg.algo}-{cfg.generator}-{time.strftime('%Y%m%d-%H%M%S')}")
-    cfg.validate()
-    if (Path(cfg.out) / rundir.CHECKPOINT).exists():
-        raise ValueError(f"--out {cfg.out} already holds a run; continue it with --resume {cfg.out}")
-    return cfg, None
+    return cfg, False
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = build_parser()
+    """``python -m gan.train``. Exit status: 0 when done; 1 on divergence or a failed write;
+    128 + the signal's number when stopped by SIGTERM (143) or SIGINT (130); 2 on bad input."""
+    ap = build_parser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--overwrite", action="store_true",
+                    help="start a new run in an --out that already holds one (deletes that run)")
     args = ap.parse_args(argv)
     try:
-        cfg, ckpt = config_from_args(args)
-        trainer = Trainer(cfg, resume=ckpt)
-    except ValueError as err:
-        if dist.is_initialized():  # started by the Trainer before it found the error
-            dist.destroy_process_group()
-        ap.error(str(err))
-    try:
-        trainer.train()
-    except TrainingDiverged as err:  # every rank sees the same reduced losses: all stop here
-        trainer.close()
+        cfg, resuming = config_from_args(args)
+        run = train(cfg, resume=resuming, overwrite=args.overwrite)
+    except (ValueError, rundir.RunDirError) as err:
+        ap.exit(2, f"{ap.prog}: error: {err}\n")  # one line, no usage block
+    except (TrainingDiverged, checkpoint.CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except BaseException:
-        trainer.close(wait_for_peers=False)
-        raise
-    trainer.close()
-    if trainer.is_main:
-        print(f"done: {trainer.step} generator steps in {trainer.run_dir}")
+    except Stopped as stopped:
+        print(str(stopped), file=sys.stderr)
+        return 128 + int(stopped.signum)
+    print(f"done: {run.step} generator steps in {run.run_dir}")
     return 0
 
 

@@ -37,10 +37,9 @@ def test_training_runs_are_drawn_with_run(quick_figures, tmp_path, capsys):
     not rerun here, the session's results are reused by calling the renderer directly)."""
     from figures.writeup import render
     from gan.plot import plot_runs
-    from gan.train import Trainer
-    from tests.gan.helpers import tiny
+    from tests.gan.helpers import run_tiny
 
-    Trainer(tiny(tmp_path / "w", generator_steps=6), progress=False).train()
+    run_tiny(tmp_path / "w", generator_steps=6)
     fig = plot_runs([tmp_path / "w"])
     assert len(fig.axes) == 2
     text = render(quick_figures[1], True, 1.0, [str(tmp_path / "w")], "training_runs.png")

@@ -4,10 +4,12 @@ import hashlib
 import io
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
+from gan import rundir
 from gan.data import synthetic_scene
-from gan.train import Config
+from gan.train import Config, train
 
 
 def make_lsun_lmdb(path: Path, n: int = 24, corrupt=(5,), empty: int = 1) -> Path:
@@ -29,6 +31,22 @@ def make_lsun_lmdb(path: Path, n: int = 24, corrupt=(5,), empty: int = 1) -> Pat
     return path
 
 
+def write_idx(folder: Path, images: np.ndarray, labels: np.ndarray, gz: bool = False) -> Path:
+    """MNIST's IDX files (LeCun's format) for the given uint8 images (N, 28, 28) and labels."""
+    import gzip
+
+    folder.mkdir(parents=True, exist_ok=True)
+    img = (0x0803).to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in images.shape)
+    lab = (0x0801).to_bytes(4, "big") + len(labels).to_bytes(4, "big")
+    for name, data in (("train-images-idx3-ubyte", img + images.astype(np.uint8).tobytes()),
+                       ("train-labels-idx1-ubyte", lab + labels.astype(np.uint8).tobytes())):
+        if gz:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(data))
+        else:
+            (folder / name).write_bytes(data)
+    return folder
+
+
 def tiny(out, **kw) -> Config:
     """A configuration that trains in about a second on the CPU."""
     base = dict(data="synthetic:64", image_size=16, width=8, mlp_hidden=32, nz=8, batch_size=8,
@@ -36,3 +54,9 @@ def tiny(out, **kw) -> Config:
                 out=str(out), log_every=2, sample_every=100, checkpoint_every=100)
     base.update(kw)
     return Config(**base)
+
+
+def run_tiny(out, **kw) -> list[dict]:
+    """Train a tiny run in ``out``; returns its metrics rows."""
+    train(tiny(out, **kw), progress=False)
+    return rundir.read_metrics(out)

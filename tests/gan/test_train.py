@@ -1,54 +1,23 @@
-"""The trainer: Algorithm 1's schedule and clipping, smoke runs of every algorithm and
-architecture, exact resume, divergence handling, run-directory layout, and bad input."""
+"""The trainer: smoke runs of every algorithm and architecture (3 and 1 channels), the run
+directory's files, EMA, options of the paper's experiments, and the training-curve plot."""
 
 import json
+import stat
 
 import numpy as np
 import pytest
 import torch
 
-from gan import rundir
-from gan.lipschitz import WeightClipping
-from gan.models import build_critic
-from gan.steps import wgan_critic_step
-from gan.train import Config, Trainer, TrainingDiverged, critic_iterations, main
-from tests.gan.helpers import tiny
-
-TIME_KEYS = ("images_per_sec", "seconds")
-
-
-def test_reference_critic_schedule():
-    """100 critic steps for the first 25 generator steps and every 500th, else n_critic."""
-    cfg = Config(data="synthetic")
-    got = [critic_iterations(t, cfg) for t in range(1002)]
-    assert got[:25] == [100] * 25
-    assert got[25] == 5 and got[499] == 5 and got[500] == 100 and got[501] == 5 and got[1000] == 100
-    assert sum(got) == 27 * 100 + (1002 - 27) * 5
-    cfg.reference_schedule = False
-    assert {critic_iterations(t, cfg) for t in range(600)} == {5}
-    assert critic_iterations(0, Config(data="synthetic", algo="gan")) == 1
-
-
-def test_clipping_reaches_every_critic_parameter():
-    """After a critic step every parameter, batch-norm weights and biases included, is in
-    [-c, c]; batch-norm weights start near 1, so clipping visibly acted on them."""
-    torch.manual_seed(0)
-    critic = build_critic("dcgan", 16, width=8)
-    bn = [m for m in critic.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    assert bn and all(m.weight.min() > 0.9 for m in bn)
-    clip = WeightClipping(c=0.01)
-    opt = clip.optimizer.build(critic.parameters())
-    wgan_critic_step(critic, opt, clip, torch.randn(8, 3, 16, 16), torch.randn(8, 3, 16, 16))
-    for name, p in critic.named_parameters():
-        assert p.abs().max() <= 0.01 + 1e-12, name
-    assert all(torch.allclose(m.weight, torch.full_like(m.weight, 0.01)) for m in bn)
+from gan import checkpoint, rundir
+from gan.models import build_critic, build_generator
+from gan.train import generate, train
+from tests.gan.helpers import run_tiny, tiny
 
 
 def test_em_estimate_positive_when_real_and_fake_differ(tmp_path):
     """With the reference schedule, 300 critic steps on real scenes vs an untrained
     generator give a positive EM estimate (the paper's orientation)."""
-    t = Trainer(tiny(tmp_path, generator_steps=3, reference_schedule=True), progress=False)
-    rows = t.train()
+    rows = run_tiny(tmp_path, generator_steps=3, reference_schedule=True)
     assert [r["critic_steps"] for r in rows] == [100, 200, 300]
     assert rows[-1]["em_estimate"] > 0
 
@@ -66,8 +35,7 @@ def test_em_estimate_positive_when_real_and_fake_differ(tmp_path):
     ("wgan", "dcgan", "dcgan", "sn"),
 ])
 def test_smoke_every_algorithm_and_architecture(tmp_path, algo, generator, critic, lipschitz):
-    cfg = tiny(tmp_path, algo=algo, generator=generator, critic=critic, lipschitz=lipschitz)
-    rows = Trainer(cfg, progress=False).train()
+    rows = run_tiny(tmp_path, algo=algo, generator=generator, critic=critic, lipschitz=lipschitz)
     assert [r["step"] for r in rows] == [1, 2, 3, 4]
     key = "em_estimate" if algo == "wgan" else "js_lower_bound"
     for r in rows:
@@ -75,130 +43,90 @@ def test_smoke_every_algorithm_and_architecture(tmp_path, algo, generator, criti
         assert np.isfinite(r[key]) and np.isfinite(r["loss_g"])
     if algo == "gan":
         assert all(r["js_lower_bound"] <= np.log(2) + 1e-6 for r in rows)
-    saved = rundir.read_metrics(tmp_path)
-    assert [r["step"] for r in saved] == [1, 2, 3, 4]
     assert (tmp_path / "samples" / "latest.png").is_file()
     assert json.loads((tmp_path / "config.json").read_text())["algo"] == algo
 
 
-def _strip(rows):
-    return [{k: v for k, v in r.items() if k not in TIME_KEYS} for r in rows]
+@pytest.mark.parametrize("generator", ["dcgan", "mlp"])
+def test_one_channel_mnist_end_to_end(tmp_path, generator):
+    """--data mnist: 1-channel digits through the models, the steps and the sample sheets."""
+    from PIL import Image
+
+    run = train(tiny(tmp_path, data="mnist", generator=generator, sample_every=2), progress=False)
+    assert run.G(torch.randn(2, 8)).shape == (2, 1, 16, 16)
+    assert next(run.C.parameters()).shape[1] == 1 or generator == "mlp"
+    sheet = Image.open(tmp_path / "samples" / "step_0000002.png")
+    assert sheet.mode == "RGB" and sheet.width >= 8 * 16
+    assert len(rundir.read_metrics(tmp_path)) == 4
 
 
-@pytest.mark.parametrize("algo,lipschitz,schedule", [("wgan", "clip", True), ("gan", "clip", False),
-                                                     ("wgan", "gp", False)])
-def test_resume_continues_exactly(tmp_path, algo, lipschitz, schedule):
-    """N steps + resume + N steps gives the metrics and weights of 2N uninterrupted steps
-    (RNG, optimiser and data-order state, step counters and the critic schedule)."""
-    kw = dict(algo=algo, lipschitz=lipschitz, reference_schedule=schedule, log_every=3,
-              data="synthetic:40", batch_size=8)  # 5 batches per epoch: crosses epochs
-    full = tiny(tmp_path / "full", generator_steps=8, **kw)
-    Trainer(full, progress=False).train()
-    part = tiny(tmp_path / "part", generator_steps=4, **kw)
-    Trainer(part, progress=False).train()
-    assert main(["--resume", str(tmp_path / "part"), "--generator-steps", "8"]) == 0
-    a, b = rundir.read_metrics(tmp_path / "full"), rundir.read_metrics(tmp_path / "part")
-    assert [r["step"] for r in b] == list(range(1, 9))
-    assert _strip(a) == _strip(b)
-    ca = rundir.load_checkpoint(tmp_path / "full" / "checkpoint.pt")
-    cb = rundir.load_checkpoint(tmp_path / "part" / "checkpoint.pt")
-    for k in ca["generator"]:
-        assert torch.equal(ca["generator"][k], cb["generator"][k]), k
-    for k in ca["critic"]:
-        assert torch.equal(ca["critic"][k], cb["critic"][k]), k
-    assert ca["data"] == cb["data"]
+def test_run_directory_files_have_ordinary_permissions(tmp_path):
+    old = __import__("os").umask(0o022)
+    try:
+        run_tiny(tmp_path / "r", sample_every=2)
+    finally:
+        __import__("os").umask(old)
+    files = [p for p in (tmp_path / "r").rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"config.json", "metrics.jsonl", "checkpoint.pt", "latest.png",
+                                      "step_0000002.pt"}
+    for p in files:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o644, p
+    assert not [p for p in files if p.name.endswith(".tmp")]
 
 
-def test_resume_drops_metrics_written_after_the_checkpoint(tmp_path):
-    """A crash after the last checkpoint leaves extra lines; resuming recomputes them once."""
-    Trainer(tiny(tmp_path / "r", generator_steps=4, checkpoint_every=2), progress=False).train()
-    ckpt = rundir.load_checkpoint(tmp_path / "r" / "checkpoint.pt")
-    assert ckpt["step"] == 4
-    rundir.append_metrics(tmp_path / "r", [{"step": 5, "critic_steps": 0}])  # a torn run
-    assert main(["--resume", str(tmp_path / "r"), "--generator-steps", "6"]) == 0
-    assert [r["step"] for r in rundir.read_metrics(tmp_path / "r")] == [1, 2, 3, 4, 5, 6]
+def test_snapshots_and_samples_at_each_sample_step(tmp_path):
+    run_tiny(tmp_path, generator_steps=6, sample_every=3)
+    snaps = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
+    assert snaps == ["step_0000003.pt", "step_0000006.pt"]
+    snap = torch.load(tmp_path / "snapshots" / snaps[0], weights_only=True)
+    G = build_generator("dcgan", 16, 8, 8)
+    G.load_state_dict(snap["generator"])
+    assert snap["step"] == 3 and snap["ema"] is None
 
 
-def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
-    cfg = tiny(tmp_path, generator_steps=20, checkpoint_every=4, log_every=2)
-    t = Trainer(cfg, progress=False)
-    calls = {"n": 0}
-    forward = t.C.forward
+def test_sampling_does_not_change_the_generator_state():
+    torch.manual_seed(0)
+    G = build_generator("dcgan", 16, 8, 8)
+    before = {k: v.clone() for k, v in G.state_dict().items()}
+    generate(G, torch.randn(16, 8))
+    assert all(torch.equal(before[k], v) for k, v in G.state_dict().items())
 
-    def poisoned(x):
-        calls["n"] += 1
-        out = forward(x)
-        return out * float("nan") if t.step >= 9 else out
 
-    t.C.forward = poisoned
-    with pytest.raises(TrainingDiverged, match=r"non-finite loss at generator step 10.*last good checkpoint"):
-        t.train()
-    assert rundir.load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 8
+def test_ema_of_the_generator(tmp_path):
+    """--ema keeps an average of the generator's weights: saved, sampled beside the raw one."""
+    run = train(tiny(tmp_path, ema=0.9, generator_steps=5, sample_every=5), progress=False)
+    avg, raw = run.ema.module.state_dict(), run.G.state_dict()
+    assert any(not torch.equal(avg[k], raw[k]) for k in raw if raw[k].is_floating_point())
+    assert int(run.ema.n_averaged) == 5
+    assert (tmp_path / "samples" / "latest_ema.png").is_file()
+    assert checkpoint.load(tmp_path)["ema"] is not None
+
+
+def test_adam_on_the_critic_and_extra_layers(tmp_path):
+    """The paper's Section 4.2 negative result can be run (--optimizer adam), and the reference
+    code's n_extra_layers (--extra-layers) adds 3x3 layers to both DCGAN models."""
+    run = train(tiny(tmp_path, optimizer="adam", betas=(0.5, 0.9), extra_layers=1, log_step_cosine=True),
+                progress=False)
+    assert isinstance(run.players.opt_c, torch.optim.Adam)
+    assert run.players.opt_c.param_groups[0]["betas"] == (0.5, 0.9)
     rows = rundir.read_metrics(tmp_path)
-    assert [r["step"] for r in rows] == list(range(1, 9))
-    assert all(np.isfinite(r["em_estimate"]) for r in rows)
-
-
-def test_checkpoint_is_written_atomically_and_loads_weights_only(tmp_path):
-    Trainer(tiny(tmp_path), progress=False).train()
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-    torch.load(tmp_path / "checkpoint.pt", weights_only=True)
-
-
-def _error(capsys, argv):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    assert exc.value.code == 2
-    return capsys.readouterr().err
-
-
-def test_bad_input_errors(tmp_path, capsys):
-    assert "--data is required" in _error(capsys, ["--out", str(tmp_path / "a")])
-    err = _error(capsys, ["--data", "synthetic", "--image-size", "40", "--out", str(tmp_path / "b")])
-    assert "--image-size must be a positive multiple of 16, got 40" in err
-    (tmp_path / "notlmdb").mkdir()
-    err = _error(capsys, ["--data", f"lsun:{tmp_path / 'notlmdb'}", "--out", str(tmp_path / "c")])
-    assert "not an LMDB database" in err
-    (tmp_path / "empty").mkdir()
-    (tmp_path / "empty" / "readme.txt").write_text("no images here")
-    err = _error(capsys, ["--data", f"folder:{tmp_path / 'empty'}", "--out", str(tmp_path / "d")])
-    assert "no images found" in err
-    assert "expected lsun:PATH" in _error(capsys, ["--data", "imagenet", "--out", str(tmp_path / "e")])
-
-
-def test_corrupt_and_mismatched_checkpoints_are_refused(tmp_path, capsys):
-    run = tmp_path / "run"
-    Trainer(tiny(run), progress=False).train()
-    err = _error(capsys, ["--resume", str(run), "--generator", "mlp"])
-    assert "--generator cannot change when resuming" in err
-    cfg = json.loads((run / "config.json").read_text())
-    cfg["width"] = 16  # a config that no longer matches the saved weights
-    (run / "config.json").write_text(json.dumps(cfg))
-    assert "checkpoint does not match the run: width" in _error(capsys, ["--resume", str(run)])
-    cfg["width"] = 8
-    (run / "config.json").write_text(json.dumps(cfg))
-    (run / "checkpoint.pt").write_bytes(b"this is not a checkpoint")
-    assert "is corrupt or unreadable" in _error(capsys, ["--resume", str(run)])
-    assert "already holds a run" in _error(capsys, ["--data", "synthetic", "--out", str(run)])
-    assert "not a run directory" in _error(capsys, ["--resume", str(tmp_path / "nothing")])
-
-
-def test_sampling_does_not_change_the_generator_state(tmp_path):
-    t = Trainer(tiny(tmp_path), progress=False)
-    before = {k: v.clone() for k, v in t.G.state_dict().items()}
-    t.sample()
-    assert all(torch.equal(before[k], v) for k, v in t.G.state_dict().items())
+    assert all(-1 <= r["critic_step_cosine"] <= 1 for r in rows)
+    plain, extra = build_critic("dcgan", 16, 8), build_critic("dcgan", 16, 8, extra_layers=2)
+    assert len(list(extra.modules())) == len(list(plain.modules())) + 6
+    g = build_generator("dcgan", 32, 8, 8, extra_layers=1)
+    assert g(torch.randn(2, 8)).shape == (2, 3, 32, 32)
 
 
 def test_plot_draws_median_filtered_curves_and_samples(tmp_path):
     from gan.plot import curve, main as plot_main
 
-    Trainer(tiny(tmp_path / "w", generator_steps=9, sample_every=3), progress=False).train()
-    Trainer(tiny(tmp_path / "g", algo="gan", generator_steps=9), progress=False).train()
+    run_tiny(tmp_path / "w", generator_steps=9, sample_every=3)
+    run_tiny(tmp_path / "g", algo="gan", generator_steps=9)
     c = curve(tmp_path / "w", window=3)
-    assert c["key"] == "em_estimate" and len(c["filtered"]) == 9
+    assert c["key"] == "em_estimate" and len(c["filtered"]) == 9 and c["window"] == 3
     raw = c["raw"]
     assert c["filtered"][4] == np.median(raw[3:6])
     assert curve(tmp_path / "g")["key"] == "js_lower_bound"
+    assert curve(tmp_path / "g", window=101)["window"] == 9  # clamped to the run, and said so
     plot_main([str(tmp_path / "w"), str(tmp_path / "g"), "--out", str(tmp_path / "c.png")])
     assert (tmp_path / "c.png").stat().st_size > 10_000
