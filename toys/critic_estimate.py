@@ -41,9 +41,9 @@ import numpy as np
 import torch
 
 import divergences as D
+from gan.algorithm import critic_step, make_players
 from gan.lipschitz import critic_grad_norm, interpolates, make_constraint
 from gan.models import critic_mlp
-from gan.steps import wgan_critic_step
 
 from .common import claim, parallel_map, seed_all, toy_main
 
@@ -95,15 +95,13 @@ def lines_pair(theta: float = 0.5) -> Pair:
 def train(pair: Pair, constraint_name: str, steps: int, seed: int) -> dict:
     """Train a critic under one constraint; measure estimate / W, gradient norms, time."""
     torch.manual_seed(seed)
-    critic = critic_mlp(pair.dim, hidden=64, depth=2)
-    constraint = make_constraint(constraint_name)
-    critic = constraint.attach(critic)
-    constraint.project(critic)
-    spec = constraint.optimizer
-    opt = dataclasses.replace(spec, lr=spec.lr * 10).build(critic.parameters())
+    spec = make_constraint(constraint_name).optimizer
+    players = make_players(None, critic_mlp(pair.dim, hidden=64, depth=2), "wgan",
+                           lipschitz=constraint_name, optimizer=dataclasses.replace(spec, lr=spec.lr * 10))
+    critic = players.critic
     t0 = time.perf_counter()
     for _ in range(steps):
-        wgan_critic_step(critic, opt, constraint, pair.real(BATCH), pair.fake(BATCH))
+        critic_step(players, pair.real(BATCH), pair.fake(BATCH))
     seconds = time.perf_counter() - t0
     critic.eval()  # spectral norm: use the converged power-iteration vectors, no update
     real, fake = getattr(pair, "full", (pair.real(20000), pair.fake(20000)))

@@ -22,7 +22,6 @@ Run: ``python -m toys.loss_quality [--quick] [--seed S] [--out DIR]``.
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +30,11 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 import divergences as D
+from gan import rundir
 from gan.data import prepare, synthetic_scene
+from gan.models import build_generator
 from gan.rundir import to_uint8
-from gan.train import Config, Trainer, frozen_batchnorm_stats
+from gan.train import Config, generate, train
 
 from .common import claim, toy_main
 
@@ -52,34 +53,32 @@ def held_out(n: int, seed: int) -> np.ndarray:
 
 def train_and_measure(algo: str, steps: int, every: int, seed: int, folder: Path,
                       schedule: bool = True, width: int = 32) -> dict:
-    """Train with the LSUN trainer; every ``every`` steps, the pixel EM to held-out images."""
+    """Train with the trainer; at each of its snapshots (every ``every`` steps), the pixel EM
+    to held-out images."""
+    out = folder / algo
     cfg = Config(data=f"prepared:{folder / 'train.npy'}", algo=algo, image_size=SIZE, width=width,
                  batch_size=64, generator_steps=steps, seed=seed, device="cpu", workers=0,
-                 out=str(folder / algo), reference_schedule=schedule, log_every=every,
-                 sample_every=10**9, checkpoint_every=10**9,
-                 lr=WGAN_LR if algo == "wgan" else 0.0)
-    trainer = Trainer(cfg, progress=False)
+                 out=str(out), reference_schedule=schedule, log_every=every,
+                 sample_every=every, checkpoint_every=10**9,
+                 lr=WGAN_LR if algo == "wgan" else None)
+    train(cfg, progress=False)
+    rows = rundir.read_metrics(out)
     real = held_out(N_EVAL, seed)
     z = torch.randn(N_EVAL, cfg.nz, generator=torch.Generator().manual_seed(seed + 1))
     key = "em_estimate" if algo == "wgan" else "js_lower_bound"
-    out = {"step": [], "loss": [], "pixel_em": [], "loss_raw": []}
-    t0 = time.perf_counter()
-    while trainer.step < steps:
-        trainer.train_step()
-        if trainer.step % every:
-            continue
-        rows = trainer.flush(t0)
-        t0 = time.perf_counter()
-        with torch.no_grad(), frozen_batchnorm_stats(trainer.G):
-            fake = trainer.G(z).reshape(N_EVAL, -1).double().numpy()
-        out["step"].append(trainer.step)
-        out["loss"].append(float(np.mean([r[key] for r in rows])))
-        out["loss_raw"] += [r[key] for r in rows]
-        out["pixel_em"].append(D.wasserstein(fake, real))
-    with torch.no_grad(), frozen_batchnorm_stats(trainer.G):
-        out["samples"] = to_uint8(trainer.G(z[:32]))
-    rho = stats.spearmanr(out["loss"], out["pixel_em"])[0]
-    return {**{k: np.asarray(v) for k, v in out.items()}, "key": key, "spearman": float(rho)}
+    G = build_generator("dcgan", SIZE, cfg.nz, width)
+    res = {"step": [], "loss": [], "pixel_em": [], "loss_raw": [r[key] for r in rows]}
+    for snap in sorted((out / rundir.SNAPSHOTS).glob("step_*.pt")):
+        state = torch.load(snap, weights_only=True)
+        G.load_state_dict(state["generator"])
+        fake = generate(G, z).reshape(N_EVAL, -1).double().numpy()
+        step = state["step"]
+        res["step"].append(step)
+        res["loss"].append(float(np.mean([r[key] for r in rows if step - every < r["step"] <= step])))
+        res["pixel_em"].append(D.wasserstein(fake, real))
+    res["samples"] = to_uint8(generate(G, z[:32]))
+    rho = stats.spearmanr(res["loss"], res["pixel_em"])[0]
+    return {**{k: np.asarray(v) for k, v in res.items()}, "key": key, "spearman": float(rho)}
 
 
 def run(quick: bool = False, seed: int = 0) -> dict:

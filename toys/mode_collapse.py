@@ -41,9 +41,9 @@ import torch
 from scipy import stats
 
 import divergences as D
-from gan.lipschitz import make_constraint
+from gan.algorithm import iteration, make_players
+from gan.lipschitz import OptimizerSpec, make_constraint
 from gan.models import critic_mlp, mlp
-from gan.steps import gan_discriminator_step, generator_step, wgan_critic_step
 
 from .common import claim, parallel_map, toy_main
 
@@ -92,16 +92,12 @@ def train_one(dataset: str, method: str, seed: int, steps: int, checkpoints: lis
     G = mlp(LATENT, 2, hidden=64, depth=2)
     C = critic_mlp(2, hidden=64, depth=2)
     if method == "gan":
-        opt_g = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
-        opt_c = torch.optim.Adam(C.parameters(), lr=1e-3, betas=(0.5, 0.999))
+        players = make_players(G, C, "gan", optimizer=OptimizerSpec("adam", 1e-3, (0.5, 0.999)))
         n_critic = 1
     else:
-        constraint = make_constraint(method)
-        C = constraint.attach(C)
-        constraint.project(C)
-        spec = constraint.optimizer
+        spec = make_constraint(method).optimizer
         spec = dataclasses.replace(spec, lr=5e-4 if spec.name == "rmsprop" else 1e-3)
-        opt_g, opt_c = spec.build(G.parameters()), spec.build(C.parameters())
+        players = make_players(G, C, "wgan", lipschitz=method, optimizer=spec)
         n_critic = 5
     g_eval = torch.Generator().manual_seed(10_000 + seed)
     target = sample_target(dataset, n_eval, g_eval).numpy()
@@ -109,16 +105,9 @@ def train_one(dataset: str, method: str, seed: int, steps: int, checkpoints: lis
     out = {k: [] for k in ("step", "modes", "quality", "mode_entropy", "em", "critic_estimate")}
     recent = []
     for step in range(1, steps + 1):
-        for _ in range(n_critic):
-            with torch.no_grad():
-                fake = G(torch.randn(BATCH, LATENT))
-            real = sample_target(dataset, BATCH)
-            if method == "gan":
-                stat, _ = gan_discriminator_step(C, opt_c, real, fake)
-            else:
-                stat = wgan_critic_step(C, opt_c, constraint, real, fake)
-        recent.append(float(stat))
-        generator_step(G, C, opt_g, torch.randn(BATCH, LATENT), algo="gan" if method == "gan" else "wgan")
+        stats = iteration(players, lambda: sample_target(dataset, BATCH), lambda: torch.randn(BATCH, LATENT),
+                          n_critic)
+        recent.append(float(stats.critic))
         if step in checkpoints:
             with torch.no_grad():
                 x = G(z_eval).numpy().astype(np.float64)

@@ -24,10 +24,9 @@ import torch
 from tqdm.auto import tqdm
 
 import divergences as D
-from gan.lipschitz import WeightClipping
-from gan.losses import gan_generator_loss, wgan_generator_loss
+from gan.algorithm import iteration, make_players
+from gan.lipschitz import OptimizerSpec
 from gan.models import critic_mlp
-from gan.steps import gan_discriminator_step, wgan_critic_step
 
 from .common import claim, seed_all, single_threaded, toy_main
 
@@ -66,47 +65,48 @@ def sweep(thetas: np.ndarray, n: int, rng: np.random.Generator, step: float) -> 
     return {k: np.array(v) for k, v in out.items()}
 
 
+class Line(torch.nn.Module):
+    """The generator of WGAN Example 1: g_theta(z) = (theta, z), z ~ U[0, 1]; one parameter."""
+
+    def __init__(self, theta0: float = 1.0):
+        super().__init__()
+        self.theta = torch.nn.Parameter(torch.tensor(theta0))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.stack([self.theta.expand(len(z)), z], 1)
+
+
 def learn(kind: str, steps: int, lr: float, batch: int, n_critic: int, seed: int) -> dict:
-    """Gradient descent on theta from 1 through the exact EM, a WGAN critic or a GAN discriminator."""
+    """Gradient descent on theta from 1 through the exact EM, a WGAN critic or a GAN discriminator.
+
+    The critic and discriminator runs are the shared iteration (:func:`gan.algorithm.iteration`):
+    ``n_critic`` critic steps, then one SGD step on theta through the trained critic.
+    """
     torch.manual_seed(seed)
-    theta = torch.tensor(1.0, requires_grad=True)
-    opt = torch.optim.SGD([theta], lr=lr)
-    u = (torch.arange(batch) + 0.5) / batch
+    G = Line(1.0)
+    thetas, grads = [1.0], []
 
     def real() -> torch.Tensor:
         return torch.stack([torch.zeros(batch), torch.rand(batch)], 1)
 
-    def fake() -> torch.Tensor:
-        return torch.stack([theta.expand(batch), torch.rand(batch)], 1)
-
-    if kind != "em":
-        net = critic_mlp(2, hidden=64, depth=2)
-        if kind == "wgan":
-            constraint = WeightClipping(c=0.1)
-            constraint.project(net)
-            net_opt = torch.optim.RMSprop(net.parameters(), lr=5e-3)
-        else:
-            net_opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    thetas, grads = [1.0], []
+    if kind == "em":
+        opt = torch.optim.SGD(G.parameters(), lr=lr)
+        u = (torch.arange(batch) + 0.5) / batch  # the same quantile points on both lines
+        line0 = torch.stack([torch.zeros(batch), u], 1)
+    else:
+        critic_opt = OptimizerSpec("rmsprop", 5e-3) if kind == "wgan" else OptimizerSpec("adam", 1e-3)
+        players = make_players(G, critic_mlp(2, hidden=64, depth=2), kind, lipschitz="clip",
+                               constraint_kwargs={"c": 0.1}, optimizer=critic_opt,
+                               generator_optimizer=OptimizerSpec("sgd", lr), gan_loss="minimax")
     for _ in tqdm(range(steps), desc=f"learn theta ({kind})", leave=False, disable=None):
         if kind == "em":
-            loss = D.wasserstein(torch.stack([torch.zeros(batch), u], 1),
-                                 torch.stack([theta.expand(batch), u], 1))
+            opt.zero_grad()
+            D.wasserstein(line0, G(u)).backward()
+            opt.step()
         else:
-            for _ in range(n_critic):
-                with torch.no_grad():
-                    fk = fake()
-                if kind == "wgan":
-                    wgan_critic_step(net, net_opt, constraint, real(), fk)
-                else:
-                    gan_discriminator_step(net, net_opt, real(), fk)
-            out = net(fake())
-            loss = wgan_generator_loss(out) if kind == "wgan" else gan_generator_loss(out, "minimax")
-        opt.zero_grad()
-        loss.backward()
-        grads.append(abs(float(theta.grad)))
-        opt.step()
-        thetas.append(float(theta.detach()))
+            iteration(players, real, lambda: torch.rand(batch), n_critic)
+        grads.append(abs(float(G.theta.grad)))
+        thetas.append(float(G.theta.detach()))
     return {"theta": np.array(thetas), "grad": np.array(grads)}
 
 

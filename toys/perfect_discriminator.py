@@ -36,9 +36,10 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 import divergences as D
+from gan.algorithm import critic_step, iteration, make_players
+from gan.lipschitz import OptimizerSpec
 from gan.losses import accuracy, discriminator_loss, log_d, log_one_minus_d
 from gan.models import critic_mlp, mlp
-from gan.steps import gan_discriminator_step, generator_step
 
 from .common import claim, seed_all, single_threaded, toy_main
 
@@ -70,15 +71,10 @@ def train_gan(data: Manifold, stages: list[int], seed: int) -> dict[int, dict]:
     """Train generator and discriminator jointly; snapshot the generator at each stage."""
     torch.manual_seed(seed)
     G = mlp(LATENT, DIM, hidden=64, depth=2)
-    Dn = critic_mlp(DIM, 64, 2)
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(Dn.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    players = make_players(G, critic_mlp(DIM, 64, 2), "gan")  # the DCGAN baseline: Adam 2e-4, -log D
     snaps = {}
     for step in tqdm(range(1, stages[-1] + 1), desc="GAN training", leave=False, disable=None):
-        with torch.no_grad():
-            fake = G(torch.randn(BATCH, LATENT))
-        gan_discriminator_step(Dn, opt_d, data.sample(BATCH), fake)
-        generator_step(G, Dn, opt_g, torch.randn(BATCH, LATENT), algo="gan")
+        iteration(players, lambda: data.sample(BATCH), lambda: torch.randn(BATCH, LATENT), 1)
         if step in stages:
             snaps[step] = {k: v.clone() for k, v in G.state_dict().items()}
     return snaps
@@ -89,14 +85,14 @@ def probe_discriminator(G: torch.nn.Module, data: Manifold, steps: int, seed: in
     """Train a discriminator from scratch against a frozen G; log Figures 1-3's quantities."""
     torch.manual_seed(seed)
     Dn = critic_mlp(DIM, 64, 2)
-    opt = torch.optim.Adam(Dn.parameters(), lr=2e-3)
+    players = make_players(None, Dn, "gan", optimizer=OptimizerSpec("adam", 2e-3))
     checkpoints = set(np.unique(np.geomspace(1, steps, 20).astype(int)).tolist())
     log = {k: [] for k in ("step", "error", "accuracy", "grad_original", "grad_logd_mean",
                            "grad_logd_std")}
     for step in range(1, steps + 1):
         with torch.no_grad():
             fake = G(torch.randn(BATCH, LATENT))
-        gan_discriminator_step(Dn, opt, data.sample(BATCH), fake)
+        critic_step(players, data.sample(BATCH), fake)
         if step not in checkpoints:
             continue
         with torch.no_grad():

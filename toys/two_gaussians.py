@@ -3,7 +3,7 @@ r"""WGAN Figure 2: the optimal GAN discriminator saturates, the WGAN critic stay
 Real :math:`N(-0.5, 0.06^2)` and fake :math:`N(0.5, 0.1^2)` on the line, far apart (ten
 standard deviations). A GAN discriminator (logits, Adam) and a WGAN critic (weight clipping
 c = 0.01, RMSProp) are each trained to optimality on them, with the training steps the LSUN
-trainer uses (``gan.steps``).
+trainer uses (``gan.algorithm.critic_step``).
 
 Measured: the discriminator's accuracy, and the generator's gradient through it,
 :math:`|\partial_x \log(1 - D(x))|` on the fake support, against training steps (it falls by
@@ -31,10 +31,10 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 import divergences as D
-from gan.lipschitz import WeightClipping
+from gan.algorithm import critic_step, make_players
+from gan.lipschitz import OptimizerSpec
 from gan.losses import accuracy, log_one_minus_d
 from gan.models import critic_mlp
-from gan.steps import gan_discriminator_step, wgan_critic_step
 
 from .common import claim, seed_all, single_threaded, toy_main
 
@@ -64,12 +64,12 @@ def train_discriminator(steps: int, seed: int, real=REAL, fake=FAKE) -> dict:
     """Train a GAN discriminator; log accuracy and the generator's gradient through it."""
     torch.manual_seed(seed)
     disc = critic_mlp(1, 64, 3)
-    opt = torch.optim.Adam(disc.parameters(), lr=1e-3)
+    players = make_players(None, disc, "gan", optimizer=OptimizerSpec("adam", 1e-3))
     checkpoints = sorted(set(np.unique(np.geomspace(1, steps, 25).astype(int)).tolist()))
     log = {"step": [], "accuracy": [], "grad": []}
     xr, xf = _sample(*real, 4000), _sample(*fake, 4000)
     for step in tqdm(range(1, steps + 1), desc="discriminator", leave=False, disable=None):
-        gan_discriminator_step(disc, opt, _sample(*real), _sample(*fake))
+        critic_step(players, _sample(*real), _sample(*fake))
         if step in checkpoints:
             x = xf.clone().requires_grad_(True)
             (g,) = torch.autograd.grad(log_one_minus_d(disc(x)).sum(), x)
@@ -84,13 +84,11 @@ def train_discriminator(steps: int, seed: int, real=REAL, fake=FAKE) -> dict:
 def train_critic(steps: int, seed: int, real=REAL, fake=FAKE) -> torch.nn.Module:
     """Train a WGAN critic with weight clipping (c = 0.01) to optimality."""
     torch.manual_seed(seed)
-    critic = critic_mlp(1, 64, 3)
-    constraint = WeightClipping(c=0.01)
-    constraint.project(critic)
-    opt = torch.optim.RMSprop(critic.parameters(), lr=1e-3)
+    players = make_players(None, critic_mlp(1, 64, 3), "wgan", lipschitz="clip",
+                           constraint_kwargs={"c": 0.01}, optimizer=OptimizerSpec("rmsprop", 1e-3))
     for _ in range(steps):
-        wgan_critic_step(critic, opt, constraint, _sample(*real), _sample(*fake))
-    return critic
+        critic_step(players, _sample(*real), _sample(*fake))
+    return players.critic
 
 
 def _values(net: torch.nn.Module, x: np.ndarray) -> np.ndarray:
