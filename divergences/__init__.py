@@ -13,6 +13,7 @@ weighted samples       :func:`wasserstein` (exact W1), :func:`wasserstein_1d`,
                        :func:`sliced_wasserstein`, :func:`mmd2`
 closed forms           :func:`kl_gaussian`, :func:`w2_gaussian`, :func:`w1_gaussian_1d`,
                        :func:`w1_1d`, :func:`tv_gaussian_1d`, :func:`mmd2_gaussian`
+Gaussian fits          :func:`frechet_distance` (FID's formula on any features)
 densities              :func:`tv_density`, :func:`kl_density`, :func:`js_density`
 sample estimators      :func:`kl_knn`, :func:`js_histogram`, :func:`tv_histogram`,
                        :func:`js_kde`, :func:`tv_kde`
@@ -20,6 +21,7 @@ sample estimators      :func:`kl_knn`, :func:`js_histogram`, :func:`tv_histogram
 """
 
 from .closed_form import (
+    frechet_distance,
     kl_gaussian,
     mmd2_gaussian,
     tv_gaussian_1d,
@@ -46,6 +48,7 @@ __all__ = [
     "TransportResult",
     "density_divergence",
     "emd",
+    "frechet_distance",
     "js",
     "js_density",
     "js_histogram",

@@ -39,6 +39,10 @@ FIGURES = (
            "\"In no experiment did we see evidence of mode collapse for the WGAN algorithm\": "
            "checked against a GAN on the 8-Gaussian ring and the 25-Gaussian grid, with each "
            "Lipschitz constraint.", pooled=True),
+    Figure("quality_validation", "Which quality metric can be believed?", "Heusel et al. 2017, Figure 1, on MNIST",
+           "A quality metric must rank known degradations of real digits (noise, blur, salt and pepper, "
+           "occlusion, elastic warp, foreign images), dropped classes and degenerate generators monotonically "
+           "above the real-versus-real floor before any training claim may rest on it."),
     Figure("loss_quality", "Does the loss track sample quality?", "WGAN, Section 4.2, Figures 3-4",
            "The WGAN critic's EM estimate correlates with sample quality while the GAN's JS "
            "estimate does not; here measured against the exact pixel-space EM to held-out images."),

@@ -26,10 +26,17 @@ from gan.rundir import atomic_write_bytes
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "figures"
 
 
-def claim(id: str, statement: str, expected: Any, measured: Any, holds: bool) -> dict:
-    """One checked statement: the paper's claim, the expected and measured values, and
-    whether it holds (a boolean computed by the toy from the numbers)."""
-    return {"id": id, "statement": statement, "expected": expected, "measured": measured,
+KINDS = ("finding", "sanity")
+
+
+def claim(id: str, statement: str, expected: Any, measured: Any, holds: bool, kind: str = "finding") -> dict:
+    """One checked statement: the paper's claim, the expected and measured values, whether it
+    holds (a boolean computed by the toy from the numbers), and its kind: ``"finding"`` when
+    the outcome could have been otherwise, ``"sanity"`` when it holds by construction or checks
+    the code."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    return {"id": id, "kind": kind, "statement": statement, "expected": expected, "measured": measured,
             "holds": bool(holds)}
 
 

@@ -110,3 +110,24 @@ def test_density_divergences_on_disjoint_supports():
     assert D.tv_density(p, q, (-1, 4), points=[0, 1, 2, 3]) == pytest.approx(1.0, abs=1e-9)
     assert D.js_density(p, q, (-1, 4), points=[0, 1, 2, 3]) == pytest.approx(math.log(2), abs=1e-9)
     assert D.kl_density(p, q, (-1, 4)) == math.inf
+
+
+def test_frechet_distance_is_fids_formula(rng):
+    """Against the direct scipy computation used by FID implementations, on definite and on
+    singular covariances (a dead feature), and exact for a translation."""
+    from scipy import linalg
+
+    def fid(a, b):
+        m1, m2, s1, s2 = a.mean(0), b.mean(0), np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+        return np.sum((m1 - m2) ** 2) + np.trace(s1 + s2 - 2 * linalg.sqrtm(s1 @ s2).real)
+
+    x, y = rng.normal(size=(500, 12)), 1.3 * rng.normal(size=(400, 12)) + 0.2
+    assert D.frechet_distance(x, y) == pytest.approx(fid(x, y), rel=1e-10)
+    x[:, 3] = 0.0  # singular covariance: POT's sqrtm would return NaN here
+    value = D.frechet_distance(x, y)
+    assert np.isfinite(value) and value == pytest.approx(fid(x, y), rel=1e-6)
+    assert D.frechet_distance(x, x + 2.0) == pytest.approx(4.0 * 12, rel=1e-9)
+    assert D.frechet_distance(x, x) == pytest.approx(0.0, abs=1e-9)
+    assert D.frechet_distance(x, y) == pytest.approx(D.w2_gaussian(x.mean(0), np.cov(x.T), y.mean(0), np.cov(y.T)) ** 2)
+    with pytest.raises(ValueError, match="x needs at least 2 samples"):
+        D.frechet_distance(x[:1], y)

@@ -113,3 +113,24 @@ def test_torch_mmd_matches_numpy_and_is_differentiable(rng):
             assert v.item() == pytest.approx(ref, rel=1e-10)
         f = lambda t: D.mmd2(t, y, kernel=kernel, bandwidth=1.1)  # noqa: E731
         assert torch.autograd.gradcheck(f, (x,), eps=1e-6, atol=1e-6)
+
+
+def test_polynomial_kernel_is_kids(rng):
+    """The unbiased MMD^2 with (x.y/d + 1)^3 (KID) against a direct kernel sum, in blocks or not,
+    and its parameters."""
+    x, y = rng.normal(size=(120, 6)), rng.normal(size=(90, 6)) + 0.3
+
+    def direct(a, b, deg=3, gamma=1 / 6, c0=1.0):
+        k = lambda u, v: (gamma * u @ v.T + c0) ** deg  # noqa: E731
+        Kxx, Kyy, Kxy = k(a, a), k(b, b), k(a, b)
+        n, m = len(a), len(b)
+        return (Kxx.sum() - np.trace(Kxx)) / (n * (n - 1)) + (Kyy.sum() - np.trace(Kyy)) / (m * (m - 1)) - 2 * Kxy.mean()
+
+    assert D.mmd2(x, y, kernel="polynomial") == pytest.approx(direct(x, y), rel=1e-12)
+    assert D.mmd2(x, y, kernel="polynomial", block_entries=500) == pytest.approx(direct(x, y), rel=1e-12)
+    assert D.mmd2(x, y, kernel="polynomial", degree=2, gamma=0.5, coef0=0.0) == pytest.approx(
+        direct(x, y, 2, 0.5, 0.0), rel=1e-12)
+    t = D.mmd2(torch.as_tensor(x), torch.as_tensor(y), kernel="polynomial")
+    assert float(t) == pytest.approx(direct(x, y), rel=1e-10)
+    with pytest.raises(ValueError, match="degree must be a positive integer"):
+        D.mmd2(x, y, kernel="polynomial", degree=0)

@@ -15,7 +15,7 @@ def test_result_shape_and_plot(name, toy_result):
     mod = importlib.import_module(f"toys.{name}")
     r = toy_result(name)
     for c in r["claims"]:
-        assert set(c) == {"id", "statement", "expected", "measured", "holds"}
+        assert set(c) == {"id", "kind", "statement", "expected", "measured", "holds"}
         assert isinstance(c["holds"], bool)
     ids = [c["id"] for c in r["claims"]]
     assert len(ids) == len(set(ids))

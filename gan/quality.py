@@ -1,0 +1,117 @@
+r"""Sample quality measured in the feature space of the MNIST classifier (:mod:`gan.features`).
+
+Every metric compares N generated images with the 1,000 held-out real digits of the fixed split
+(:mod:`gan.mnist`), through the classifier's 128 penultimate features f(x) and its class
+probabilities p(x):
+
+==============  ==========================================================================
+``fd``          Frechet distance (FID's formula, Heusel et al. 2017):
+                :func:`divergences.frechet_distance` of the two feature sets; lower is better
+``kid``         Kernel distance (KID, Binkowski et al. 2018): unbiased MMD^2 with the kernel
+                :math:`(f\cdot f'/d + 1)^3` (:func:`divergences.mmd2`), mean over 50 random
+                subsets of 500 per side (``kid_se``: its standard error); lower is better
+``w1``          exact EM between the feature sets (:func:`divergences.wasserstein`, 1,000
+                points a side); lower is better
+``precision``   share of generated samples inside the real manifold: within the distance to
+                its 3rd nearest real neighbour of some real sample (Kynkaanniemi et al. 2019)
+``recall``      share of real samples inside the generated manifold (the same, swapped)
+``confident``   share of samples the classifier labels with probability >= 0.9
+``classes``     classes covered: those given to at least N/100 confidently labelled samples
+``class_kl``    KL of the predicted-class histogram to uniform, in nats (0: all classes
+                equally often; ln 10 = 2.30: one class only): mode dropping
+==============  ==========================================================================
+
+A metric enters a claim only once it has passed validation (``toys.quality_validation``): it
+must rank known degradations of real digits monotonically above the real-versus-real floor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.distance import cdist
+
+import divergences as D
+
+from .features import FeatureNet, embed, load_feature_net
+from .mnist import MNISTImages
+
+METRICS = ("fd", "kid", "kid_se", "w1", "precision", "recall", "confident", "classes", "class_kl")
+#: lower is better for these; higher for precision, recall, confident, classes
+LOWER_IS_BETTER = ("fd", "kid", "w1", "class_kl")
+CONFIDENCE = 0.9
+
+
+def kid(x: np.ndarray, y: np.ndarray, subsets: int = 50, size: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """KID: mean and standard error of the unbiased polynomial-kernel MMD^2 over random subsets
+    of ``size`` points a side (at most half of the smaller set, so that subsets differ; the
+    estimate is unbiased at any size, only its variance depends on it)."""
+    rng = np.random.default_rng(seed)
+    m = min(size, len(x) // 2, len(y) // 2)
+    vals = [D.mmd2(x[rng.choice(len(x), m, replace=False)], y[rng.choice(len(y), m, replace=False)],
+                   kernel="polynomial") for _ in range(subsets)]
+    return float(np.mean(vals)), float(np.std(vals, ddof=1) / np.sqrt(subsets))
+
+
+def _radii(x: np.ndarray, k: int) -> np.ndarray:
+    """Distance from each point to its k-th nearest neighbour in the same set (itself excluded)."""
+    d = cdist(x, x)
+    return np.partition(d, k, axis=1)[:, k]
+
+
+def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall (Kynkaanniemi, Karras, Laine, Lehtinen, Aila 2019).
+
+    Each set's manifold is the union of balls around its points, of radius the distance to the
+    point's k-th nearest neighbour in its own set. Precision: the share of ``fake`` in the real
+    manifold; recall: the share of ``real`` in the generated one.
+    """
+    d = cdist(fake, real)
+    precision = float(np.mean((d <= _radii(real, k)[None, :]).any(axis=1)))
+    recall = float(np.mean((d <= _radii(fake, k)[:, None]).any(axis=0)))
+    return precision, recall
+
+
+def class_view(probs: np.ndarray) -> dict:
+    """The classifier's view: confident share, classes covered, KL of the class histogram to uniform."""
+    n = len(probs)
+    labels, conf = probs.argmax(1), probs.max(1) >= CONFIDENCE
+    counts = np.bincount(labels[conf], minlength=10)
+    hist = np.bincount(labels, minlength=10) / n
+    return {"confident": float(conf.mean()), "classes": int((counts >= n / 100).sum()),
+            "class_kl": D.kl(hist, np.full(10, 0.1))}
+
+
+class Evaluator:
+    """Scores generated images against a real reference through a feature network."""
+
+    def __init__(self, net: FeatureNet, reference: np.ndarray, *, w1_points: int = 1000, seed: int = 0):
+        self.net, self.seed, self.w1_points = net, seed, w1_points
+        self.ref_features, self.ref_probs = embed(net, reference)
+        self._ref_radii = _radii(self.ref_features, 3)
+
+    @classmethod
+    def for_data(cls, data: str, image_size: int, **kw) -> Evaluator:
+        """The evaluator of a ``--data`` spec: MNIST only (it has labels for a feature network)."""
+        kind, _, path = data.partition(":")
+        if kind != "mnist":
+            raise ValueError(f"--eval-every needs a feature network, which exists for --data mnist[:PATH] "
+                             f"only (got --data {data})")
+        net = load_feature_net(path or None, image_size)
+        return cls(net, MNISTImages(path or None, image_size, "heldout").array, **kw)
+
+    def score(self, images) -> dict:
+        """Every metric of the module docstring for uint8 (N, S, S, 1) or float (N, 1, S, S) images."""
+        feats, probs = embed(self.net, images)
+        return self.score_features(feats, probs)
+
+    def score_features(self, feats: np.ndarray, probs: np.ndarray) -> dict:
+        ref = self.ref_features
+        rng = np.random.default_rng(self.seed)
+        k_mean, k_se = kid(feats, ref, seed=self.seed)
+        m = min(self.w1_points, len(feats))
+        d = cdist(feats, ref)
+        precision = float(np.mean((d <= self._ref_radii[None, :]).any(axis=1)))
+        recall = float(np.mean((d <= _radii(feats, 3)[:, None]).any(axis=0)))
+        return {"fd": D.frechet_distance(feats, ref), "kid": k_mean, "kid_se": k_se,
+                "w1": D.wasserstein(feats[rng.choice(len(feats), m, replace=False)], ref[: self.w1_points]),
+                "precision": precision, "recall": recall, **class_view(probs)}
