@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import importlib
+import sys
 import time
 
-from tqdm.auto import tqdm
-
+import toys.common
 from toys.common import parallel_map, write_figure
 
 from .catalogue import FIGURES
 
 
 def _run_toy(task: tuple) -> tuple[str, dict, float]:
-    """Run one toy; with an output folder, also draw and save its figure (in this process)."""
+    """Run one toy; with an output folder, also draw and save its figure (in this process).
+
+    Prints a line when the toy starts and when it ends (with its time), to stderr, so a log
+    shows progress; the toy's own progress lines are silenced (``toys.common.QUIET``).
+    """
     name, quick, seed, out = task
+    toys.common.QUIET = True
+    print(f"  {name}: started", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     module = importlib.import_module(f"toys.{name}")
     result = module.run(quick=quick, seed=seed)
@@ -22,14 +28,21 @@ def _run_toy(task: tuple) -> tuple[str, dict, float]:
     result.setdefault("settings", {}).update({"quick": quick, "seed": seed, "seconds": round(seconds, 2)})
     if out is not None:
         write_figure(name, result, module.plot, out)
+    bad = sum(not c["holds"] for c in result["claims"])
+    print(f"  {name}: done in {seconds:.0f} s ({len(result['claims']) - bad} of {len(result['claims'])} "
+          "claims hold)", file=sys.stderr, flush=True)
     return name, result, seconds
 
 
-def run_all(quick: bool, seed: int, out=None) -> dict[str, dict]:
-    """Every toy's result, keyed by name: the single-core toys two at a time, then the two that
-    spread their runs over both cores. With ``out``, each figure is also written there."""
-    single = [(f.name, quick, seed, out) for f in FIGURES if not f.pooled]
-    pooled = [(f.name, quick, seed, out) for f in FIGURES if f.pooled]
-    done = parallel_map(_run_toy, single, desc="toys (2 at a time)")
-    done += [_run_toy(t) for t in tqdm(pooled, desc="toys (2 cores each)", leave=False, disable=None)]
+def run_all(quick: bool, seed: int, out=None, names: list[str] | None = None) -> dict[str, dict]:
+    """Every toy's result (or those in ``names``), keyed by name: the single-core toys two at a
+    time, then the ones that spread their own runs over both cores. With ``out``, each figure is
+    also written there."""
+    chosen = [f for f in FIGURES if names is None or f.name in names]
+    # the longest single-core toys first, so that the two workers finish together; the pooled
+    # ones in the catalogue's order (architectures reuses the runs of loss_quality)
+    single = [(f.name, quick, seed, out) for f in sorted(chosen, key=lambda f: -f.cost) if not f.pooled]
+    pooled = [(f.name, quick, seed, out) for f in chosen if f.pooled]
+    done = parallel_map(_run_toy, single, desc="toys (2 at a time)") if single else []
+    done += [_run_toy(t) for t in pooled]
     return {name: result for name, result, _ in done}

@@ -1,11 +1,19 @@
 """The write-up (``README.md`` beside the figures), rendered from the toys' results.
 
-Each section: the paper's claim in one sentence, the figure, and the table of the claims the
-toy checked (expected, measured, whether it holds), read from the same ``claims`` list the
-tests assert. Nothing in it is typed by hand.
+The headline counts the *findings* (claims that could have come out otherwise) and lists every one
+that disagrees with the papers; sanity checks (claims that hold by construction, or check the
+code) are counted apart. Each section: the paper's claim in one sentence, the figure, what its
+panels show (the toy's ``CAPTION``), the settings that were run and every departure from the
+paper's (``DEPARTURES``), the table of checked claims with their kind, and a verdict paragraph:
+confirmed, or not confirmed and why (the toy's ``WHY`` for each finding that disagrees), and
+which claims need the full run when the settings were ``--quick``. Every number comes from the
+results the tests assert; the texts come from the toys' modules.
 """
 
 from __future__ import annotations
+
+import importlib
+import platform
 
 from toys.common import fmt
 
@@ -17,11 +25,44 @@ def _cell(v) -> str:
 
 
 def claims_table(claims: list[dict]) -> list[str]:
-    lines = ["| claim | expected | measured | holds |", "|---|---|---|---|"]
+    lines = ["| kind | claim | expected | measured | holds |", "|---|---|---|---|---|"]
     for c in claims:
-        lines.append(f"| {_cell(c['statement'])} | {_cell(c['expected'])} | {_cell(c['measured'])} | "
+        lines.append(f"| {c['kind']} | {_cell(c['statement'])} | {_cell(c['expected'])} | {_cell(c['measured'])} | "
                      f"{'yes' if c['holds'] else '**no**'} |")
     return lines
+
+
+def _anchor(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _settings(result: dict) -> str:
+    s = {k: v for k, v in result.get("settings", {}).items() if k not in ("quick", "seed", "seconds")}
+    return "; ".join(f"{k.replace('_', ' ')}: {fmt(v) if not isinstance(v, dict) else ', '.join(f'{a} {fmt(b)}' for a, b in v.items())}"
+                     for k, v in s.items())
+
+
+def verdict(name: str, result: dict, module) -> list[str]:
+    findings = [c for c in result["claims"] if c["kind"] == "finding"]
+    against = [c for c in findings if not c["holds"]]
+    broken = [c for c in result["claims"] if c["kind"] == "sanity" and not c["holds"]]
+    pending = result.get("needs_full_run", [])
+    out = []
+    if findings and not against:
+        out.append(f"**Confirmed**: all {len(findings)} findings agree with the paper.")
+    elif findings:
+        out.append(f"**Not confirmed** on {len(against)} of {len(findings)} findings:")
+        for c in against:
+            why = getattr(module, "WHY", {}).get(c["id"], "")
+            out.append(f"- *{c['statement']}*: measured {fmt(c['measured'])}." + (f" Why: {why}" if why else ""))
+    elif not pending:
+        out.append("No finding to confirm: only sanity checks.")
+    if pending:
+        out.append(f"**Not checked at --quick settings** (need the full run, `python -m toys.{name}`): "
+                   + ", ".join(f"`{p}`" for p in pending) + ".")
+    if broken:
+        out.append("**Sanity checks FAILED** (the code is wrong): " + ", ".join(f"`{c['id']}`" for c in broken) + ".")
+    return out
 
 
 def _critic_table(result: dict) -> list[str]:
@@ -43,67 +84,119 @@ def _critic_table(result: dict) -> list[str]:
 
 
 def _mode_table(result: dict) -> list[str]:
-    lines = ["", "At the end of training (mean over seeds; min entropy over runs and checkpoints):", "",
-             "| target / method | modes covered | high-quality share | min mode entropy | exact EM | "
-             "Spearman(critic estimate, EM) |", "|---|---|---|---|---|---|"]
+    lines = ["", "At the end of training (one entry per seed):", "",
+             "| target / method | verdict | near-mode share | modes covered | mode KL | exact EM | "
+             "Spearman of changes (estimate, EM) |", "|---|---|---|---|---|---|---|"]
     for key, s in result["summary"].items():
-        lines.append(f"| {key} | {fmt(s['modes_mean'])} ({s['modes_min']}-{s['modes_max']}) | "
-                     f"{fmt(s['quality_mean'])} | {fmt(s['mode_entropy_min'])} | "
-                     f"{fmt(s['em_mean'])} +- {fmt(s['em_std'])} | {fmt(s['spearman_estimate_vs_em'])} |")
+        lines.append(f"| {key} | {', '.join(s['verdicts'])} | {fmt(s['near_share'])} | {fmt(s['covered'])} | "
+                     f"{fmt(s['mode_kl'])} | {fmt(s['em'])} | {fmt(s['changes_rho'])} |")
     return lines
 
 
-def _loss_quality(result: dict) -> list[str]:
-    c = result["paper_comparison"]
-    return ["", "The paper's comparison, as measured (reported, not asserted):", "",
-            "| statement | Spearman(WGAN EM estimate, pixel EM) | Spearman(GAN JS bound, pixel EM) | "
-            "agrees with the paper |", "|---|---|---|---|",
-            f"| {_cell(c['statement'])} | {fmt(c['spearman_wgan'])} | {fmt(c['spearman_gan'])} | "
-            f"{'yes' if c['agrees'] else 'no'} |"]
+def _validation_table(result: dict) -> list[str]:
+    checks = list(result["strengths"]) + ["mode_dropping", "mean_image", "ten_digits"]
+    lines = ["", f"Which metric passes which check (floor: {result['n']} probe digits; FD floor "
+             f"{fmt(result['floor']['fd'])}, KID floor {fmt(result['floor']['kid'])}):", "",
+             "| metric | " + " | ".join(c.replace("_", " ") for c in checks) + " |", "|---|" + "---|" * len(checks)]
+    for m, p in result["passes"].items():
+        lines.append(f"| {m} | " + " | ".join("pass" if p[c] else "**fail**" for c in checks) + " |")
+    return lines
 
 
-EXTRA = {"critic_estimate": _critic_table, "mode_collapse": _mode_table, "loss_quality": _loss_quality}
+def _loss_table(result: dict) -> list[str]:
+    lines = ["", "Per run (16 checkpoints; the fresh-critic probe at 8):", "",
+             "| run | FD first -> last | Spearman(statistic, FD) | of changes | fresh critic vs FD | "
+             "fresh JS estimate (min - max) |", "|---|---|---|---|---|---|"]
+    for k in result["names"]:
+        r = result["runs"][k]
+        js = r.get("probe_js")
+        lines.append(f"| {r['label']} | {fmt(r['fd'][0])} -> {fmt(r['fd'][-1])} | {fmt(r['rho_stat_fd'])} | "
+                     f"{fmt(r['rho_dstat_dfd'])} | {fmt(r.get('rho_probe_fd', float('nan')))} | "
+                     + (f"{fmt(min(js))} - {fmt(max(js))}" if js is not None and len(js) else "-") + " |")
+    return lines
+
+
+def _architectures_table(result: dict) -> list[str]:
+    lines = ["", "Final scores:", "", "| run | FD | KID | precision | recall | classes | class KL | confident |",
+             "|---|---|---|---|---|---|---|---|"]
+    for k in result["names"]:
+        f = result["runs"][k]["final"]
+        lines.append(f"| {result['runs'][k]['label']} | {fmt(f['fd'])} | {fmt(f['kid'])} | {fmt(f['precision'])} | "
+                     f"{fmt(f['recall'])} | {f['classes']} | {fmt(f['class_kl'])} | {fmt(f['confident'])} |")
+    return lines
+
+
+def _stacked_table(result: dict) -> list[str]:
+    lines = ["", f"Modes covered of 1,000 and KL to uniform ({result['samples_counted']:,} samples):", "",
+             "| method | modes | KL |", "|---|---|---|"]
+    lines += [f"| {n} (published) | {m} | {k} |" for n, m, k in result["published"]]
+    for algo, label in (("gan", "GAN (DCGAN baseline), this run"), ("wgan", "WGAN (clipping), this run")):
+        r = result["runs"][algo]
+        lines.append(f"| {label} | {r['modes']} | {fmt(r['kl'])} |")
+    lines.append(f"| real stacked digits (the floor) | {result['floor']['modes']} | {fmt(result['floor']['kl'])} |")
+    return lines
+
+
+EXTRA = {"critic_estimate": _critic_table, "mode_collapse": _mode_table, "quality_validation": _validation_table,
+         "loss_quality": _loss_table, "architectures": _architectures_table, "stacked_mnist": _stacked_table}
 
 
 def render(results: dict[str, dict], quick: bool, seconds: float,
            runs: list[str] | None = None, runs_figure: str | None = None) -> str:
     """The Markdown write-up of one ``python -m figures`` run."""
-    total = sum(len(r["claims"]) for r in results.values())
-    held = sum(c["holds"] for r in results.values() for c in r["claims"])
+    claims = [(n, c) for n, r in results.items() for c in r["claims"]]
+    findings = [(n, c) for n, c in claims if c["kind"] == "finding"]
+    against = [(n, c) for n, c in findings if not c["holds"]]
+    sanity = [(n, c) for n, c in claims if c["kind"] == "sanity"]
+    pending = sum(len(r.get("needs_full_run", [])) for r in results.values())
+    titles = {f.name: f.title for f in FIGURES}
     out = [
         "# Figures and checked claims",
         "",
-        "Written by `python -m figures" + (" --quick" if quick else "") + "` in "
-        f"{seconds / 60:.1f} minutes on this machine; regenerate it with `python -m figures` "
-        "(full settings, under 10 minutes on 2 CPU cores) or `python -m figures --quick` (under a "
-        "minute). Each figure's numbers are in NAME.json beside NAME.png, and each claim's "
-        "`holds` is computed from them by the toy (`python -m toys.NAME` reruns one).",
+        "Written by `python -m figures" + (" --quick" if quick else "") + f"` in {seconds / 60:.1f} minutes on "
+        f"this machine ({platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores); "
+        "regenerate it with `python -m figures` (full settings) or `python -m figures --quick` (about a minute, "
+        "written to ./figures-quick). Each figure's numbers are in NAME.json beside NAME.png, and each claim's "
+        "`holds` is computed from them by the toy (`python -m toys.NAME` reruns one). A *finding* could have "
+        "come out otherwise; a *sanity* check holds by construction or checks the code.",
         "",
-        f"**{held} of {total} checked claims hold.**",
-        "",
-        "| figure | source | claims holding |",
-        "|---|---|---|",
+        f"**Findings: {len(findings) - len(against)} of {len(findings)} agree with the papers"
+        + (f"; {len(against)} do not:**" if against else ".**")
+        + (f" Sanity checks: {sum(c['holds'] for _, c in sanity)} of {len(sanity)} pass." if sanity else ""),
     ]
+    for n, c in against:
+        out.append(f"- [{titles.get(n, n)}](#{_anchor(n)}): {c['statement']} (measured {_cell(c['measured'])})")
+    if pending:
+        out += ["", f"{pending} claims need the full settings and were not checked in this --quick run."]
+    out += ["", "| figure | source | findings agreeing | sanity checks |", "|---|---|---|---|"]
     for f in FIGURES:
         if f.name in results:
             cl = results[f.name]["claims"]
-            out.append(f"| [{f.title}](#{f.name.replace('_', '-')}) | {f.source} | "
-                       f"{sum(c['holds'] for c in cl)} / {len(cl)} |")
+            fi = [c for c in cl if c["kind"] == "finding"]
+            sa = [c for c in cl if c["kind"] == "sanity"]
+            out.append(f"| [{f.title}](#{_anchor(f.name)}) | {f.source} | {sum(c['holds'] for c in fi)} / {len(fi)} | "
+                       f"{sum(c['holds'] for c in sa)} / {len(sa)} |")
     for f in FIGURES:
         if f.name not in results:
             continue
         r = results[f.name]
+        module = importlib.import_module(f"toys.{f.name}")
         secs = r.get("settings", {}).get("seconds")
-        out += ["", f"<a id=\"{f.name.replace('_', '-')}\"></a>", f"## {f.title}", "",
-                f"*{f.source}.* {f.claim}", "", f"![{f.title}]({f.name}.png)", ""]
+        out += ["", f"<a id=\"{_anchor(f.name)}\"></a>", f"## {f.title}", "",
+                f"*{f.source}.* {f.claim}", "", f"![{f.title}]({f.name}.png)", "",
+                f"*Panels.* {module.CAPTION}", "",
+                f"*Settings.* {_settings(r)}." if _settings(r) else "",
+                "", f"*Departures from the paper.* {module.DEPARTURES}", ""]
         out += claims_table(r["claims"])
         if f.name in EXTRA:
             out += EXTRA[f.name](r)
-        out += ["", f"`python -m toys.{f.name}`" + (" --quick" if quick else "") +
+        out += [""] + verdict(f.name, r, module)
+        out += ["", f"`python -m toys.{f.name}" + (" --quick" if quick else "") + "`" +
                 (f" ran in {secs:.0f} s." if secs is not None else ".")]
     if runs_figure:
         out += ["", "## Training runs (WGAN Figures 3 and 4)", "",
                 "The EM estimate (WGAN) or the JS lower bound L/2 + ln 2 (GAN) against generator "
                 "steps, median-filtered as in the paper, and the latest samples, for: " +
-                ", ".join(f"`{r}`" for r in runs) + ".", "", f"![training runs]({runs_figure})"]
+                ", ".join(f"`{r}`" for r in runs) + f". Regenerate it with `python -m gan.plot {' '.join(runs)}`.",
+                "", f"![training runs]({runs_figure})"]
     return "\n".join(out) + "\n"

@@ -1,10 +1,13 @@
-"""What every toy shares: the claim record, the command line, and the JSON/PNG output.
+"""What every toy shares: the claim record, the command line, progress, and the JSON/PNG output.
 
 A toy module ``toys/NAME.py`` defines ``run(quick=False, seed=0) -> dict`` (numbers only, no
-I/O), ``plot(result) -> Figure`` and ``main(argv)``, which calls :func:`toy_main`. The result
-holds a list ``claims`` of :func:`claim` records whose ``holds`` is computed from the
-measured numbers; ``python -m toys.NAME`` prints them beside the paper's statements and writes
-``NAME.json`` and ``NAME.png`` to ``--out`` (default: the ``figures/`` folder).
+I/O), ``plot(result) -> Figure``, a ``QUICK`` sentence saying what ``--quick`` changes, and
+``main(argv)``, which calls :func:`toy_main`. The result holds a list ``claims`` of
+:func:`claim` records whose ``holds`` is computed from the measured numbers and whose ``kind``
+says whether the claim is a finding (it could have come out otherwise) or a sanity check (it
+holds by construction, or checks the code). ``python -m toys.NAME`` prints them beside the
+paper's statements and writes ``NAME.json`` and ``NAME.png`` to ``--out``: by default
+``./toy-output``, never the committed ``figures/`` unless asked (``--out figures``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import numpy as np
 
 from gan.rundir import atomic_write_bytes
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "figures"
+FIGURES_DIR = Path(__file__).resolve().parents[1] / "figures"  # the committed figures
+DEFAULT_OUT = Path("toy-output")  # where a toy run from the command line writes by default
 
 
 KINDS = ("finding", "sanity")
@@ -77,15 +81,19 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
-def claims_table(claims: list[dict]) -> str:
-    """A plain-text table: claim, expected, measured, holds."""
-    rows = [("claim", "expected", "measured", "holds")]
-    rows += [(c["statement"], fmt(c["expected"]), fmt(c["measured"]), "yes" if c["holds"] else "NO")
-             for c in claims]
-    widths = [min(70, max(len(r[i]) for r in rows)) for i in range(4)]
+def claims_table(claims: list[dict], width: int = 62) -> str:
+    """A plain-text table: kind, claim (wrapped, never cut), expected, measured, holds."""
+    import textwrap
+
+    rows = [("kind", "claim", "expected", "measured", "holds")]
+    rows += [(c.get("kind", ""), c["statement"], fmt(c["expected"]), fmt(c["measured"]),
+              "yes" if c["holds"] else "NO") for c in claims]
+    widths = [7, width] + [min(28, max(len(r[i]) for r in rows)) for i in (2, 3)] + [5]
     lines = []
     for r in rows:
-        lines.append("  ".join(r[i][: widths[i]].ljust(widths[i]) for i in range(4)))
+        cells = [textwrap.wrap(v, w) or [""] for v, w in zip(r, widths)]
+        for k in range(max(len(c) for c in cells)):
+            lines.append("  ".join((c[k] if k < len(c) else "").ljust(w) for c, w in zip(cells, widths)).rstrip())
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -125,22 +133,28 @@ def style() -> None:
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
 
 
-def parser(description: str) -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description=description)
-    ap.add_argument("--quick", action="store_true", help="smaller settings (seconds)")
+def parser(name: str, description: str, quick: str = "smaller settings") -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog=f"python -m toys.{name}", description=description,
+                                 epilog="Prints the paper's claims beside the measured values and writes "
+                                        "NAME.json and NAME.png. Exit status 1 when a sanity check fails "
+                                        "(the code is wrong); a finding that disagrees with the paper is "
+                                        "reported, not an error.")
+    ap.add_argument("--quick", action="store_true", help=f"quick settings: {quick}")
     ap.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                    help=f"folder for NAME.json and NAME.png (default {DEFAULT_OUT})")
+                    help=f"folder for NAME.json and NAME.png (default ./{DEFAULT_OUT}; "
+                         f"--out figures updates the committed figures)")
     return ap
 
 
 def toy_main(name: str, description: str, run: Callable[..., dict], plot: Callable,
-             argv: list[str] | None = None) -> dict:
+             argv: list[str] | None = None, quick: str = "smaller settings") -> dict:
     """Command line of a toy: run it, print its claims, write its JSON and figure.
 
-    Exits with status 1 when a claim does not hold, so scripts notice.
+    Exits with status 1 when a sanity check does not hold (the code is wrong), so scripts
+    notice; findings that disagree with the paper are printed and reported, not errors.
     """
-    args = parser(description).parse_args(argv)
+    args = parser(name, description, quick).parse_args(argv)
     t0 = time.perf_counter()
     result = run(quick=args.quick, seed=args.seed)
     result.setdefault("settings", {}).update(
@@ -149,11 +163,43 @@ def toy_main(name: str, description: str, run: Callable[..., dict], plot: Callab
     js, png = write_figure(name, result, plot, args.out)
     print(f"{name}: {description}")
     print(claims_table(result["claims"]))
+    disagree = [c["id"] for c in result["claims"] if c["kind"] == "finding" and not c["holds"]]
     print(f"ran in {result['settings']['seconds']} s; wrote {js} and {png}")
-    if not all(c["holds"] for c in result["claims"]):
-        print("some claims do not hold", file=sys.stderr)
+    if disagree:
+        print(f"findings that disagree with the paper: {', '.join(disagree)}")
+    broken = [c["id"] for c in result["claims"] if c["kind"] == "sanity" and not c["holds"]]
+    if broken:
+        print(f"sanity checks failed (a bug): {', '.join(broken)}", file=sys.stderr)
         sys.exit(1)
     return result
+
+
+#: Set by ``python -m figures`` in its worker processes: it reports each toy itself.
+QUIET = False
+
+
+def progress(iterable, desc: str, total: int | None = None, every: float = 10.0):
+    """Iterate with progress: a bar on a terminal; else, on stderr, a line at the start, at most
+    one every ``every`` seconds, and one at the end (with the elapsed time), so logs show long
+    work too without drowning in short loops."""
+    from tqdm.auto import tqdm
+
+    if QUIET:
+        yield from iterable
+        return
+    if sys.stderr.isatty():
+        yield from tqdm(iterable, desc=desc, total=total, leave=False)
+        return
+    items = list(iterable) if total is None and not hasattr(iterable, "__len__") else iterable
+    n = total if total is not None else len(items)
+    t0 = last = time.perf_counter()
+    print(f"{desc}: 0/{n}", file=sys.stderr, flush=True)
+    for i, item in enumerate(items, 1):
+        yield item
+        now = time.perf_counter()
+        if now - last >= every or i == n:
+            last = now
+            print(f"{desc}: {i}/{n} ({now - t0:.0f} s)", file=sys.stderr, flush=True)
 
 
 def single_threaded(run: Callable[..., dict]) -> Callable[..., dict]:
@@ -185,17 +231,27 @@ def parallel_map(fn: Callable, tasks: list, desc: str = "runs") -> list:
     Workers are spawned (a fresh interpreter: no torch state crosses a fork) and run torch
     single-threaded. ``fn`` must be importable (a module-level function).
     """
-    from tqdm.auto import tqdm
+    if min(WORKERS, len(tasks)) <= 1:
+        return [fn(t) for t in progress(tasks, desc)]
+    return list(progress(_pool().map(fn, tasks), desc, total=len(tasks)))
 
-    workers = min(2, os.cpu_count() or 1, len(tasks))
-    if workers <= 1:
-        return [fn(t) for t in tqdm(tasks, desc=desc, leave=False, disable=None)]
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
-                             initializer=_one_thread) as pool:
-        return list(tqdm(pool.map(fn, tasks), total=len(tasks), desc=desc, leave=False, disable=None))
+WORKERS = min(2, os.cpu_count() or 1)
+_POOL = None
+
+
+def _pool():
+    """The process pool, started once and reused by every toy of this process (a fresh
+    interpreter costs seconds: torch's import), shut down at exit."""
+    global _POOL
+    if _POOL is None:
+        import atexit
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        _POOL = ProcessPoolExecutor(WORKERS, mp_context=mp.get_context("spawn"), initializer=_one_thread)
+        atexit.register(_POOL.shutdown)
+    return _POOL
 
 
 def _one_thread() -> None:

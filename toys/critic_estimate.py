@@ -22,7 +22,9 @@ the constant K: we measure it at each shift, and how it drifts as the supports m
 Found on the way (see :func:`penalty_corrected`): the penalised
 critics read :math:`W(1 + W/(2\lambda))` rather than W, a bias that can be inverted; and the
 two-sided gradient penalty has a spurious reversed optimum that some initialisations never
-leave, which the one-sided penalty does not have.
+leave, which the one-sided penalty does not have. The bias W / (2 lambda) is 5-10% at shifts
+1-2, inside the noise of a trained critic's estimate (about 4%); it is tested at shifts 3-4,
+where it is 15-20%, to within a third of its size.
 
 Optimisers: each constraint's paper's (RMSProp for clipping; Adam (0, 0.9) for the
 penalties; Adam (0.5, 0.9) for spectral norm) at ten times the paper's learning rate
@@ -48,6 +50,33 @@ from gan.models import critic_mlp
 from .common import claim, parallel_map, seed_all, toy_main
 
 NAME = "critic_estimate"
+QUICK = ("shifts 1 and 3 only, 500 instead of 1500 critic steps (too few for the penalties' bias: those claims "
+         "need the full run), 2 instead of 8 initialisations of 200 instead of 800 steps")
+#: what the figure's panels show (the write-up's caption)
+CAPTION = (
+    "Left: the critic's estimate E_r f - E_g f divided by the exact W for each pair, for the "
+    "gradient penalty, the Lipschitz penalty and spectral normalisation, with the penalties' "
+    "predicted bias 1 + W / (2 lambda). Second: clipping's K = estimate / W across the Gaussian"
+    " shifts (about 1e-3: off the first panel's scale). Third: the critic's gradient norm at "
+    'random interpolates (5th, 50th and 95th percentiles). Right: the training time per critic.'
+)
+#: every departure from the paper's settings
+DEPARTURES = (
+    "Not an experiment of the papers (WGAN, Section 3, calls clipping 'a clearly terrible way' "
+    "to enforce the constraint). Each constraint trains with its paper's optimiser at 10x its "
+    'learning rate, on a ReLU MLP d-64-64-1, 1,500 steps of batch 256.'
+)
+#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
+WHY = {
+    'lp_bias': (
+        'the measured ratio is not within a third of the predicted bias of W (1 + W / (2 lambda)).'
+),
+    'sn_loose_in_2d': (
+        "spectral normalisation read W in 2-D too: the product of the layers' norms was a tight "
+        'bound for this pair.'
+),
+}
+
 CONSTRAINTS = ("clip", "gp", "lp", "sn")
 BATCH = 256
 
@@ -138,9 +167,9 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     shifts = [1.0, 3.0] if quick else [0.25, 0.5, 1.0, 2.0, 3.0, 4.0]
     specs = [("gauss", sh) for sh in shifts] + [("clouds", seed), ("lines", 0.5)]
     pairs = [make_pair(sp) for sp in specs]
-    inits = 4 if quick else 8
+    inits = 2 if quick else 8
     tasks = [(sp, c, steps, seed) for sp in specs for c in CONSTRAINTS]
-    tasks += [(("gauss", 3.0), c, 300 if quick else 800, 100 + 17 * seed + k)
+    tasks += [(("gauss", 3.0), c, 200 if quick else 800, 100 + 17 * seed + k)
               for c in ("gp", "lp") for k in range(inits)]
     out = parallel_map(_task, tasks, desc="critics")
     results = {(p.name, c): out[i * len(CONSTRAINTS) + j]
@@ -161,46 +190,55 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     n_g = len(shifts)
     K = ratio["clip"][:n_g]
     drift = float(K.max() / K.min())
-    far = np.array([s >= 1 for s in shifts] + [False, False])  # Gaussian pairs, shift >= 1
+    # the bias W / (2 lambda) is 5-10% at shifts 1-2, inside the estimates' noise (about 0.04);
+    # it is tested where it is 15% or more (shifts >= 3), to a third of its size
+    far = np.array([s >= 3 for s in shifts] + [False, False])
     predicted = 1 + w / (2 * 10.0)
-    bias_err = float(np.max(np.abs(ratio["lp"][far] - predicted[far])))
-    corr_err = float(np.max(np.abs(corrected["lp"][far] - 1)))
+    tol = (predicted[far] - 1) / 3
+    bias_err = float(np.max(np.abs(ratio["lp"][far] - predicted[far]) / tol))
+    corr_err = float(np.max(np.abs(corrected["lp"][far] - 1) / tol))
     lp_far = float(ratio["lp"][shifts.index(3.0)])
     linear_pairs = np.array([True] * n_g + [False, True])  # 1-D pairs and the lines
     sn_linear = float(ratio["sn"][linear_pairs].min())
     sn_clouds = float(ratio["sn"][n_g])
     claims = [
         claim("clip_only_up_to_k", "clipping estimates W only up to a factor K << 1 (max of "
-              "estimate / W over the pairs)", "< 0.1", float(ratio["clip"].max()),
-              ratio["clip"].max() < 0.1),
+              "estimate / W over the pairs; weights in [-0.01, 0.01] bound K far below 1)", "< 0.1",
+              float(ratio["clip"].max()), ratio["clip"].max() < 0.1, "sanity"),
         claim("clip_k_drifts", "K is not a constant of the architecture: it drifts as the fake "
               "Gaussian moves (max K / min K over the shifts)", "> 1.1", drift, drift > 1.1),
         claim("clip_tiny_gradients", "the clipped critic's gradient between the supports is "
               "about K, far below 1 (max median norm)", "< 0.01", float(median_grad["clip"].max()),
-              median_grad["clip"].max() < 0.01),
+              median_grad["clip"].max() < 0.01, "sanity"),
         claim("sn_lower_bound", "the spectrally normalised critic is 1-Lipschitz, so its "
-              "estimate stays below W (max estimate / W)", "<= 1.02", float(ratio["sn"].max()),
-              ratio["sn"].max() <= 1.02),
+              "estimate stays below W (max estimate / W; by construction, up to the power iteration)",
+              "<= 1.02", float(ratio["sn"].max()), ratio["sn"].max() <= 1.02, "sanity"),
         claim("sn_reads_w_in_1d", "spectral norm reads W itself on the 1-D pairs and the lines "
               "(min estimate / W)", ">= 0.95", sn_linear, sn_linear >= 0.95),
         claim("sn_loose_in_2d", "but not on the 2-D clouds, where the product of the layers' "
               "norms is a loose bound (estimate / W)", "< 0.9", sn_clouds, sn_clouds < 0.9),
-        claim("lp_bias", "the Lipschitz-penalty critic reads W (1 + W / (2 lambda)), not W: the "
-              "penalty pays (s - 1)^2 for a slope s = 1 + W / (2 lambda) (max |ratio - prediction|, "
-              "shifts >= 1)", "<= 0.1", bias_err, bias_err <= 0.1),
-        claim("lp_bias_is_real", "the bias is real: at shift 3 (prediction 1.15) the "
-              "Lipschitz-penalty critic overestimates W (estimate / W)", "> 1.08", lp_far,
-              lp_far > 1.08),
-        claim("lp_corrected", "inverting that bias, the Lipschitz-penalty critic reads W itself "
-              "(max |corrected / W - 1|, shifts >= 1)", "<= 0.1", corr_err, corr_err <= 0.1),
         claim("lp_never_reversed", "the one-sided penalty has no reversed optimum: every "
               "initialisation ends pointing the right way (min estimate / W, shift 3)", "> 0",
               float(min(reversal["lp"])), min(reversal["lp"]) > 0),
     ]
+    lp = [
+        claim("lp_bias", "the Lipschitz-penalty critic reads W (1 + W / (2 lambda)), not W: the "
+              "penalty pays (s - 1)^2 for a slope s = 1 + W / (2 lambda) (max |ratio - prediction| in "
+              "units of the predicted bias W / (2 lambda), shifts >= 3 where it is >= 15%)", "<= 1/3",
+              bias_err, bias_err <= 1 / 3),
+        claim("lp_bias_is_real", "the bias is real: at shift 3 (prediction 1.15) the "
+              "Lipschitz-penalty critic overestimates W (estimate / W)", "> 1.08", lp_far,
+              lp_far > 1.08),
+        claim("lp_corrected", "inverting that bias, the Lipschitz-penalty critic reads W itself "
+              "(max |corrected / W - 1| in units of the bias, shifts >= 3)", "<= 1/3", corr_err,
+              corr_err <= 1 / 3),
+    ]
+    needs_full = [c["id"] for c in lp] if quick else []  # 500 steps: the shift-3 critic has not converged
+    claims += [] if quick else lp
     table = [{"pair": n, "exact_w": p.w, "constraint": c, **results[(n, c)]}
              for p, n in zip(pairs, names) for c in CONSTRAINTS]
     gp_rev = [r for r in reversal["gp"] if r < 0]
-    return {"pairs": names, "exact_w": w, "shifts": shifts, "K": K, "K_drift": drift,
+    return {"pairs": names, "exact_w": w, "shifts": shifts, "K": K, "K_drift": drift, "needs_full_run": needs_full,
             "penalty_prediction": predicted, "table": table, "claims": claims,
             "reversal": {**reversal, "gp_reversed_fraction": len(gp_rev) / len(reversal["gp"]),
                          "reversed_prediction": reversed_prediction},
@@ -214,18 +252,21 @@ def plot(result: dict):
     import matplotlib.pyplot as plt
 
     table, pairs = result["table"], result["pairs"]
-    fig, ax = plt.subplots(1, 4, figsize=(19, 4.8), gridspec_kw={"width_ratios": [2.2, 1.2, 1.6, 1]})
+    fig, ax = plt.subplots(1, 4, figsize=(20, 5.2), gridspec_kw={"width_ratios": [2.2, 1.2, 2.0, 1]})
     x = np.arange(len(pairs))
+    names = [p.replace("gaussians ", "Gaussians, ").replace("parallel lines theta", "lines, theta") for p in pairs]
     for j, c in enumerate(CONSTRAINTS):
+        if c == "clip":
+            continue  # K ~ 1e-3: its own panel
         r = [t["ratio"] for t in table if t["constraint"] == c]
-        ax[0].bar(x + (j - 1.5) * 0.2, r, width=0.2, label=c, color=f"C{j}")
-    ax[0].axhline(1.0, color="k", ls=":")
-    ax[0].plot(x, result["penalty_prediction"], "k_", ms=14, mew=2, label="1 + W / (2 lambda)")
-    ax[0].set_xticks(x, [p.replace("gaussians ", "gauss ") for p in pairs], rotation=30, ha="right")
+        ax[0].plot(x + (j - 2) * 0.12, r, "o", ms=7, label=c, color=f"C{j}")
+    ax[0].axhline(1.0, color="k", ls=":", label="reads W exactly")
+    ax[0].plot(x, result["penalty_prediction"], "k_", ms=16, mew=2, label="1 + W / (2 lambda) (penalties' bias)")
+    ax[0].set_xticks(x, names, rotation=30, ha="right")
     kmax = max(t["ratio"] for t in table if t["constraint"] == "clip")
-    ax[0].set(ylabel="critic estimate / exact W", xlabel="pair", ylim=(0, 1.35),
-              title=f"which critic reads as W? (clipping: K <= {kmax:.1e}, invisible here)")
-    ax[0].legend(ncol=3, fontsize=8, loc="lower left")
+    ax[0].set(xlabel="pair of distributions", ylabel="critic estimate / exact W", ylim=(0.6, 1.3),
+              title=f"which critic reads as W? (clipping: K <= {kmax:.1e}, next panel)")
+    ax[0].legend(ncol=2, fontsize=8, loc="lower left")
     ax[1].plot(result["shifts"], result["K"], "o-", color="C0")
     ax[1].set(xlabel="shift of the fake Gaussian", ylabel="K = estimate / W (clipping)",
               title=f"clipping's K drifts (x{result['K_drift']:.2f})")
@@ -234,9 +275,9 @@ def plot(result: dict):
         ax[2].errorbar(x + (j - 1.5) * 0.15, q[:, 1], yerr=[q[:, 1] - q[:, 0], q[:, 2] - q[:, 1]],
                        fmt="o", color=f"C{j}", label=c, capsize=2)
     ax[2].axhline(1.0, color="k", ls=":")
-    ax[2].set_xticks(x, [str(i + 1) for i in x])
-    ax[2].set(xlabel="pair (order of the first panel)", ylabel="|grad f| between supports (5-50-95%)",
-              yscale="log", title="critic gradient norms")
+    ax[2].set_xticks(x, names, rotation=30, ha="right")
+    ax[2].set(xlabel="pair of distributions", ylabel="|grad f| between supports (5-50-95%)", yscale="log",
+              title="critic gradient norms")
     ax[2].legend(fontsize=8)
     secs = [np.mean([t["seconds"] for t in table if t["constraint"] == c]) for c in CONSTRAINTS]
     ax[3].bar(CONSTRAINTS, secs, color=[f"C{j}" for j in range(4)])
@@ -248,7 +289,7 @@ def plot(result: dict):
 
 def main(argv: list[str] | None = None) -> dict:
     return toy_main(NAME, "weight clipping, gradient penalty, Lipschitz penalty and spectral "
-                    "norm against the exact EM", run, plot, argv)
+                    "norm against the exact EM", run, plot, argv, quick=QUICK)
 
 
 if __name__ == "__main__":

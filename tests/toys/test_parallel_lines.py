@@ -24,14 +24,20 @@ def test_sampled_em_within_sampling_error(toy_result):
 
 
 def test_em_and_critic_learn_theta_discriminator_stalls(toy_result):
-    r = toy_result("parallel_lines")["learning"]
-    assert abs(r["em"]["theta"][-1]) < 0.05
-    assert abs(r["wgan"]["theta"][-1]) < 0.05
-    assert abs(r["gan"]["theta"][-1]) > 0.9
-    g = np.asarray(r["gan"]["grad"])
+    """Judged on the largest |theta| over the last 20 steps: theta oscillates around 0."""
+    r = toy_result("parallel_lines")
+    learn = r["learning"]
+    assert np.abs(learn["em"]["theta"][-20:]).max() < 0.05
+    assert np.abs(learn["wgan"]["theta"][-20:]).max() < 0.05
+    assert np.abs(learn["gan"]["theta"][-20:]).min() > 0.9
+    g = np.asarray(learn["gan"]["grad"])
     assert g[:5].mean() / g[-20:].mean() >= 100
+    grad, theta = np.asarray(learn["wgan"]["grad"]), np.abs(np.asarray(learn["wgan"]["theta"][:-1]))
+    assert np.all(theta[grad == 0] < 0.05)  # a dead critic only once theta is learned
+    assert r["dead_critic_steps"] == int((grad == 0).sum())
 
 
-def test_all_claims_hold(toy_result):
+def test_findings_hold(toy_result):
     claims = toy_result("parallel_lines")["claims"]
-    assert claims and all(c["holds"] for c in claims), [c for c in claims if not c["holds"]]
+    assert {c["kind"] for c in claims} == {"sanity", "finding"}
+    assert all(c["holds"] for c in claims), [c for c in claims if not c["holds"]]

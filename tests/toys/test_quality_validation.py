@@ -9,12 +9,12 @@ from toys.quality_validation import METRICS, STRENGTHS, disturb, monotone
 
 def test_fd_kid_and_feature_w1_rank_every_degradation(toy_result):
     r = toy_result("quality_validation")
+    assert set(r["strengths"]) | {k[:-7] for k in r["needs_full_run"]} == set(STRENGTHS)
     for m in ("fd", "kid", "w1"):
-        for kind in STRENGTHS:
-            v = [row[m] for row in r["series"][kind]]
-            assert all(b >= a for a, b in zip(v, v[1:])) and v[-1] > v[0], (m, kind, v)
-        v = [row[m] for row in r["mode_dropping"]]
-        assert all(b >= a for a, b in zip(v, v[1:])) and v[-1] > v[0], (m, "mode dropping", v)
+        for rows in [r["series"][k] for k in r["strengths"]] + [r["mode_dropping"]]:
+            v = [row[m] for row in rows]
+            tol = [2 * max(a["kid_se"], b["kid_se"]) if m == "kid" else 0 for a, b in zip(rows, rows[1:])]
+            assert all(b >= a - t for a, b, t in zip(v, v[1:], tol)) and v[-1] > v[0], (m, v)
         assert m in r["validated"]
     assert r["feature_net_accuracy"] >= 0.97
 
@@ -28,9 +28,9 @@ def test_pixel_w1_fails_and_prefers_blur(toy_result):
 def test_degenerate_generators_are_far_from_the_floor(toy_result):
     r = toy_result("quality_validation")
     for m in ("fd", "kid", "w1"):
-        mildest = sorted(r["series"][k][1][m] for k in STRENGTHS)
+        mildest = sorted(r["series"][k][1][m] for k in r["strengths"])
         for g in ("mean_image", "ten_digits"):
-            assert r["degenerate"][g][m] > mildest[1], (m, g)  # worse than 5 of the 6 mildest
+            assert r["degenerate"][g][m] > mildest[1], (m, g)  # worse than all mildest but one
 
 
 def test_coverage_measures_see_mode_dropping(toy_result):

@@ -1,13 +1,21 @@
-"""Every toy has the shape of the design: run / plot / main, claims computed from numbers,
-and a command line that writes NAME.json and NAME.png."""
+"""Every toy has the shape of the design: run / plot / main, claims computed from numbers with
+their kind, a command line that writes NAME.json and NAME.png where it is told (never into the
+committed figures by default), and help that names the program."""
 
 import importlib
 import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-TOYS = ["parallel_lines", "two_gaussians", "noise_annealing", "perfect_discriminator",
-        "critic_estimate", "mode_collapse"]
+from figures import FIGURES
+
+TOYS = [f.name for f in FIGURES]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name", TOYS)
@@ -16,9 +24,11 @@ def test_result_shape_and_plot(name, toy_result):
     r = toy_result(name)
     for c in r["claims"]:
         assert set(c) == {"id", "kind", "statement", "expected", "measured", "holds"}
-        assert isinstance(c["holds"], bool)
-    ids = [c["id"] for c in r["claims"]]
+        assert isinstance(c["holds"], bool) and c["kind"] in ("finding", "sanity")
+    ids = [c["id"] for c in r["claims"]] + r.get("needs_full_run", [])
     assert len(ids) == len(set(ids))
+    assert all(c["holds"] for c in r["claims"] if c["kind"] == "sanity"), name  # the code works
+    assert isinstance(mod.QUICK, str) and mod.QUICK
     from toys.common import style
 
     style()
@@ -26,19 +36,58 @@ def test_result_shape_and_plot(name, toy_result):
 
     fig = mod.plot(r)
     for ax in fig.axes:
-        if ax.has_data():  # a twin axis shares the x label of the axis at its position
+        if ax.has_data() and ax.axison:  # image sheets have no axes; a twin shares its neighbour's x label
             twins = [o for o in fig.axes if o.get_position().bounds == ax.get_position().bounds]
             assert any(o.get_xlabel() for o in twins) and ax.get_ylabel()
     plt.close(fig)
 
 
-def test_command_line_writes_json_and_png(tmp_path, capsys):
+def test_command_line_writes_json_and_png_where_told(tmp_path, capsys):
     from toys import parallel_lines
 
-    parallel_lines.main(["--quick", "--seed", "1", "--out", str(tmp_path)])
+    old = os.umask(0o022)
+    try:
+        parallel_lines.main(["--quick", "--seed", "1", "--out", str(tmp_path)])
+    finally:
+        os.umask(old)
     out = capsys.readouterr().out
-    assert "W(P0, Ptheta) = |theta|" in out
+    assert "W(P0, Ptheta) = |theta|" in out and "sanity" in out and "finding" in out
     data = json.loads((tmp_path / "parallel_lines.json").read_text())
     assert data["settings"]["seed"] == 1 and data["settings"]["quick"] is True
     assert all(c["holds"] for c in data["claims"])
+    for f in ("parallel_lines.json", "parallel_lines.png"):
+        assert stat.S_IMODE((tmp_path / f).stat().st_mode) == 0o644  # group and others can read
     assert (tmp_path / "parallel_lines.png").stat().st_size > 10_000
+
+
+def test_a_quick_toy_tried_as_a_new_user_leaves_the_committed_figures_alone(tmp_path):
+    """Run bare from the repository (no --out): it writes ./toy-output, and git sees nothing
+    changed in figures/."""
+    before = subprocess.run(["git", "status", "--porcelain", "--", "figures"], cwd=ROOT, capture_output=True,
+                            text=True).stdout
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "-m", "toys.parallel_lines", "--quick"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True)
+    assert (tmp_path / "toy-output" / "parallel_lines.json").is_file()
+    after = subprocess.run(["git", "status", "--porcelain", "--", "figures"], cwd=ROOT, capture_output=True,
+                           text=True).stdout
+    assert after == before
+
+
+def test_table_wraps_statements_instead_of_cutting_them():
+    from toys.common import claim, claims_table
+
+    long = "descent through a trained WGAN critic (clipping) reaches |theta| < 0.05 over the last 20 steps"
+    table = claims_table([claim("x", long, "< 0.05", 0.001, True)])
+    words = " ".join(line.split("  ")[1] if "  " in line else line for line in table.splitlines()[2:])
+    assert "< 0.05 over the last 20 steps" in " ".join(table.split())
+    assert all(len(line) < 140 for line in table.splitlines()) and words
+
+
+def test_help_names_the_program_and_says_what_quick_changes(capsys):
+    from toys import noise_annealing
+
+    with pytest.raises(SystemExit):
+        noise_annealing.main(["--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m toys.noise_annealing") and noise_annealing.QUICK in " ".join(out.split())

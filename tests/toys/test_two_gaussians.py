@@ -26,6 +26,12 @@ def test_critic_gap_proportional_to_exact_w(toy_result):
     assert np.all(gap > 0)
 
 
-def test_all_claims_hold(toy_result):
+def test_wide_supports_piecewise_linear_but_right_sign(toy_result):
+    w = toy_result("two_gaussians")["wide"]
+    assert w["r2"] < 0.999  # not linear outside (-1, 1)
+    assert w["right_sign_share"] == 1.0
+
+
+def test_findings_hold(toy_result):
     claims = toy_result("two_gaussians")["claims"]
     assert claims and all(c["holds"] for c in claims), [c for c in claims if not c["holds"]]
