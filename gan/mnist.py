@@ -14,6 +14,10 @@ feature network (:mod:`gan.features`) never sees, so that "a generator that repr
 training set" has a real-versus-real floor. For the bundled set: train 4,000 (features 3,000,
 probe 1,000), held-out 1,000.
 
+``--data stacked-mnist[:N]`` stacks three training digits, drawn at random, into the three
+channels of one image (Srivastava et al. 2017; Metz et al. 2017): 1,000 modes, the digit triples
+(:class:`StackedMNIST`; N images, 128,000 by default as in PacGAN's experiments).
+
 Images are 28 x 28; the models need a multiple of 16. They are **padded** with 2 background
 pixels on each side to 32 x 32 (the usual DCGAN-on-MNIST size), then resized (bilinear, with
 antialiasing) when another size is asked for.
@@ -174,6 +178,30 @@ class MNISTImages:
         self.path, self.part, self.size = path, part, image_size
         self.array = to_size(images[idx], image_size)
         self.labels = labels[idx]
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self.array[i]
+
+
+class StackedMNIST:
+    """N images of three training digits, one per channel: 1,000 modes (the digit triples).
+
+    ``.array`` uint8 (N, S, S, 3) and ``.labels`` (N, 3); drawn once from a seeded generator.
+    """
+
+    channels = 3
+
+    def __init__(self, n: int = 128_000, image_size: int = 32, seed: int = 0, path: str | None = None):
+        if n <= 0:
+            raise ValueError(f"--data stacked-mnist:{n}: the number of images must be positive")
+        digits = MNISTImages(path, image_size, "train")
+        idx = np.random.default_rng([seed, 3]).integers(0, len(digits), (n, 3))
+        self.array = np.concatenate([digits.array[idx[:, c]] for c in range(3)], axis=3)
+        self.labels = digits.labels[idx]
+        self.size = image_size
 
     def __len__(self) -> int:
         return len(self.array)
