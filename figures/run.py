@@ -44,5 +44,12 @@ def run_all(quick: bool, seed: int, out=None, names: list[str] | None = None) ->
     single = [(f.name, quick, seed, out) for f in sorted(chosen, key=lambda f: -f.cost) if not f.pooled]
     pooled = [(f.name, quick, seed, out) for f in chosen if f.pooled]
     done = parallel_map(_run_toy, single, desc="toys (2 at a time)") if single else []
+    if {"loss_quality", "architectures"} & {t[0] for t in pooled}:
+        from toys import mnist_runs  # their nine MNIST runs in one batch: both workers stay busy
+
+        print("  the MNIST runs of loss_quality and architectures: started", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        mnist_runs.prefetch(quick, seed)
+        print(f"  the MNIST runs: done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     done += [_run_toy(t) for t in pooled]
     return {name: result for name, result, _ in done}

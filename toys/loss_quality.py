@@ -68,7 +68,9 @@ WHY = {
         'its estimate followed FD less closely than Spearman 0.7 in some run.'
     ),
     'probe_js_near_ln2': (
-        'the fresh discriminator did not separate the generated digits completely in 100 steps.'
+        'a fresh discriminator of 100 steps (the probe budget) is far from perfect on these digits: '
+        'its JS estimate falls as the samples improve, instead of sitting at ln 2. The paper\'s '
+        'observation is about a discriminator trained to saturation, which this budget does not reach.'
     ),
     'across_runs_order': (
         'at equal time the fresh estimates did not order the four generators as FD does.'
@@ -85,15 +87,15 @@ WHY = {
         "the GAN's generator cost fell as FD fell."
     ),
     'high_lr_fails': (
-        'the MLP pair trained at the high learning rate learned anyway.'
+        'the MLP pair trained at the high learning rate improved its FD by 1.5x or more.'
     ),
-    'dcgan_critic_runs_learned': (
-        'a run did not reduce FD 3x: the remaining claims get no verdict.'
+    'dcgan_runs_learned': (
+        'a DCGAN-generator run did not reduce FD 3x within the budget.'
     ),
 }
 
 NAMES = ["wgan_dcgan", "wgan_mlp", "wgan_mlp_mlp_high_lr", "gan_dcgan", "gan_mlp", "gan_mlp_mlp"]
-SHARED_CRITIC = ["wgan_dcgan", "wgan_mlp", "gan_dcgan", "gan_mlp"]  # DCGAN critic / discriminator
+SHARED_CRITIC = list(mnist_runs.PROBED)  # the runs with the DCGAN critic / discriminator
 LN2 = math.log(2.0)
 
 
@@ -146,7 +148,7 @@ def across_runs(series: dict[str, dict], names: list[str]) -> float:
 def run(quick: bool = False, seed: int = 0) -> dict:
     """Numbers of the experiment; the trainer's files go to temporary folders."""
     names = list(mnist_runs.QUICK_RUNS) if quick else NAMES
-    runs = mnist_runs.train_runs(names, quick, seed, probe_steps=20 if quick else 100)
+    runs = mnist_runs.train_runs(names, quick, seed, mnist_runs.probe_steps(quick), mnist_runs.PROBED)
     s = {k: summarise(runs[k]) for k in names}
     claims = [
         claim("runs_measured", "every run is scored by the validated FD at every checkpoint (count of "
@@ -155,46 +157,50 @@ def run(quick: bool = False, seed: int = 0) -> dict:
               all(np.isfinite(s[k]["fd"]).all() for k in names), "sanity"),
     ]
     needs_full = []
-    learned = [k for k in SHARED_CRITIC if k in s and s[k]["learned"]]
-    full = not quick
-    if full:
-        claims.append(claim("dcgan_critic_runs_learned", "the four runs with the DCGAN critic / discriminator "
-                            "learned: FD fell at least 3x from the first checkpoint (else no verdict below)",
-                            "4 of 4", f"{len(learned)} of 4", len(learned) == 4))
-    ok = full and len(learned) == 4
-    claims_full = [
-        ("probe_tracks_fd", lambda: min(s[k]["rho_probe_fd"] for k in SHARED_CRITIC),
-         "Fig. 3: a fresh clipped critic's WGAN estimate tracks FD across checkpoints, for every generator "
-         "(Spearman, the lowest of the four runs)", ">= 0.7", lambda v: v >= 0.7),
-        ("probe_js_near_ln2", lambda: min(s[k]["probe_js"].min() for k in SHARED_CRITIC) / LN2,
-         "Fig. 4: a fresh discriminator's JS estimate sits near ln 2 whatever the quality (lowest value / ln 2 "
-         "over all checkpoints of the four runs, while their FD falls 3x or more)", ">= 0.9", lambda v: v >= 0.9),
-        ("across_runs_order", lambda: across_runs(s, SHARED_CRITIC),
-         "across the four generators, at equal time, the fresh WGAN estimate orders them as FD does "
-         "(Spearman across runs, mean over checkpoints)", ">= 0.5", lambda v: v >= 0.5),
-        ("wgan_changes_track_fd", lambda: min(s[k]["rho_dstat_dfd"] for k in ("wgan_dcgan", "wgan_mlp")),
-         "Fig. 3: within a WGAN run, step-to-step changes of the training critic's estimate follow the "
-         "changes of FD (Spearman of the differences, the lower of the two runs)", ">= 0.3", lambda v: v >= 0.3),
-        ("gan_js_does_not_track", lambda: max(s[k]["rho_stat_fd"] for k in ("gan_dcgan", "gan_mlp")),
-         "Fig. 4: the GAN's own JS estimate does not fall with FD (Spearman(JS bound, FD), the higher of the "
-         "two runs)", "< 0.5", lambda v: v < 0.5),
-        ("gan_cost_does_not_track", lambda: max(s[k]["rho_loss_g_fd"] for k in ("gan_dcgan", "gan_mlp")),
-         "Fig. 8: nor does its generator cost (Spearman(cost, FD), the higher of the two runs)", "< 0.5",
-         lambda v: v < 0.5),
-        ("high_lr_fails", lambda: s["wgan_mlp_mlp_high_lr"]["fd"][-1] / s["wgan_mlp"]["fd"][-1],
-         "Fig. 3 bottom: MLP generator and critic at a high learning rate fail: final FD at least 2x that of "
-         "the MLP generator with the DCGAN critic", ">= 2", lambda v: v >= 2),
-    ]
-    for cid, value, statement, expected, test in claims_full:
-        if ok:
-            v = value()
+    if not quick:
+        learned = [k for k in SHARED_CRITIC if s[k]["learned"]]
+        wgan = [k for k in learned if k.startswith("wgan")]
+        gan = [k for k in learned if k.startswith("gan")]
+        claims.append(claim("dcgan_runs_learned", "both runs with the DCGAN generator learned (FD fell at least "
+                            "3x; the statistics below are read on the runs that learned)", "wgan_dcgan, gan_dcgan",
+                            ", ".join(learned) or "none", {"wgan_dcgan", "gan_dcgan"} <= set(learned)))
+
+        def over(runs, value, test, cid, statement, expected):
+            if not runs:
+                claims.append(claim(cid, statement, expected, "no run learned: no verdict", False))
+                return
+            v = value(runs)
             claims.append(claim(cid, statement, expected, v, bool(np.isfinite(v) and test(v))))
-        else:
-            needs_full.append(cid)
+
+        over(learned, lambda r: min(s[k]["rho_probe_fd"] for k in r), lambda v: v >= 0.7, "probe_tracks_fd",
+             "Fig. 3: a fresh clipped critic's WGAN estimate tracks FD across checkpoints, for every generator "
+             "that learned (Spearman, the lowest)", ">= 0.7")
+        over(learned, lambda r: min(s[k]["probe_js"].min() for k in r) / LN2, lambda v: v >= 0.9,
+             "probe_js_near_ln2", "Fig. 4: a fresh discriminator's JS estimate sits near ln 2 whatever the "
+             "quality (lowest value / ln 2 over the checkpoints of the runs that learned)", ">= 0.9")
+        claims.append(claim("across_runs_order", "across the four generators with the DCGAN critic, at equal time, "
+                            "the fresh WGAN estimate orders them as FD does (Spearman across runs, mean over "
+                            "checkpoints; levels that share the time axis)", ">= 0.5",
+                            across_runs(s, SHARED_CRITIC), across_runs(s, SHARED_CRITIC) >= 0.5))
+        over(wgan, lambda r: min(s[k]["rho_dstat_dfd"] for k in r), lambda v: v >= 0.3, "wgan_changes_track_fd",
+             "Fig. 3: within a WGAN run that learned, the step-to-step changes of the training critic's estimate "
+             "follow the changes of FD (Spearman of the differences)", ">= 0.3")
+        over(gan, lambda r: max(s[k]["rho_stat_fd"] for k in r), lambda v: v < 0.5, "gan_js_does_not_track",
+             "Fig. 4: the GAN's own JS estimate does not fall with FD in a run that learned (Spearman(JS bound, "
+             "FD))", "< 0.5")
+        over(gan, lambda r: max(s[k]["rho_loss_g_fd"] for k in r), lambda v: v < 0.5, "gan_cost_does_not_track",
+             "Fig. 8: nor does its generator cost (Spearman(cost, FD))", "< 0.5")
+        hl = s["wgan_mlp_mlp_high_lr"]
+        claims.append(claim("high_lr_fails", "Fig. 3 bottom: MLP generator and critic at a high learning rate fail "
+                            "to learn: FD falls by less than 1.5x (final / first)", "> 0.67",
+                            hl["fd"][-1] / hl["fd"][0], hl["fd"][-1] / hl["fd"][0] > 2 / 3))
+    else:
+        needs_full = ["dcgan_runs_learned", "probe_tracks_fd", "probe_js_near_ln2", "across_runs_order",
+                      "wgan_changes_track_fd", "gan_js_does_not_track", "gan_cost_does_not_track", "high_lr_fails"]
     return {"runs": {k: {**s[k], "label": runs[k]["label"], "samples": runs[k]["samples"]} for k in names},
             "names": names, "needs_full_run": needs_full, "claims": claims,
             "settings": {"data": "MNIST, 4,000 training digits, 16 x 16", "width": mnist_runs.WIDTH,
-                         "wgan_lr": mnist_runs.WGAN_LR, "probe_steps": 20 if quick else 100,
+                         "wgan_lr": mnist_runs.WGAN_LR, "probe_steps": mnist_runs.probe_steps(quick),
                          "steps": {k: mnist_runs.steps_for(k, quick)[0] for k in names}}}
 
 

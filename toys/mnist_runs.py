@@ -70,6 +70,19 @@ LABELS = {
 
 #: the runs a ``--quick`` toy trains (a few seconds each: too short to learn)
 QUICK_RUNS = ("wgan_dcgan", "gan_dcgan")
+#: the runs with the DCGAN critic / discriminator, probed by a fresh critic at every other checkpoint
+PROBED = ("wgan_dcgan", "wgan_mlp", "gan_dcgan", "gan_mlp")
+
+
+def probe_steps(quick: bool) -> int:
+    """The fresh critic's and discriminator's training steps (each)."""
+    return 20 if quick else 100
+
+
+def prefetch(quick: bool, seed: int) -> None:
+    """Train every run the training toys use, in one batch (two workers kept busy): what
+    ``python -m figures`` does before it runs them."""
+    train_runs(list(QUICK_RUNS) if quick else list(RUNS), quick, seed, probe_steps(quick), PROBED)
 
 
 def steps_for(name: str, quick: bool) -> tuple[int, int]:
@@ -155,12 +168,17 @@ def _train_task(task: tuple) -> dict:
 _MEMO: dict[tuple, dict] = {}
 
 
-def train_runs(names: list[str], quick: bool, seed: int, probe_steps: int = 0) -> dict[str, dict]:
-    """The runs ``names`` (trained now, on up to two processes, unless this process has them)."""
-    todo = [n for n in names if _MEMO.get((n, quick, seed), {}).get("probe_steps", -1) < probe_steps]
+def train_runs(names: list[str], quick: bool, seed: int, probe_steps: int = 0,
+               probed: tuple | list = ()) -> dict[str, dict]:
+    """The runs ``names`` (trained now, on up to two processes, unless this process has them);
+    the runs in ``probed`` get the fresh-critic probe of ``probe_steps`` steps."""
+    def steps(n):
+        return probe_steps if n in probed else 0
+
+    todo = [n for n in names if _MEMO.get((n, quick, seed), {}).get("probe_steps", -1) < steps(n)]
     # longest first: the two workers finish together
-    todo.sort(key=lambda n: -steps_for(n, quick)[0] * (5 if RUNS[n]["algo"] == "wgan" else 1))
-    for rec in parallel_map(_train_task, [(n, quick, seed, probe_steps) for n in todo], desc="MNIST runs"):
+    todo.sort(key=lambda n: -steps_for(n, quick)[0] * (5 if RUNS[n]["algo"] == "wgan" else 1) - 40 * steps(n))
+    for rec in parallel_map(_train_task, [(n, quick, seed, steps(n)) for n in todo], desc="MNIST runs"):
         _MEMO[(rec["name"], quick, seed)] = rec
     return {n: _MEMO[(n, quick, seed)] for n in names}
 

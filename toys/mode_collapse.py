@@ -77,8 +77,9 @@ WHY = {
     'gan_collapses': (
         'in the runs where the GAN learned, it covered every mode.'
 ),
-    'gp_estimate_changes_track_em': (
-        "the critic's estimate and the exact EM moved independently between checkpoints."
+    'clip_estimate_changes_track_em': (
+        'on a target the clipped critic barely learns (the grid: near-mode share below 1%), its '
+        'estimate and the exact EM move independently between checkpoints.'
 ),
 }
 
@@ -191,7 +192,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
                     and blob["verdict"] == "none", "sanity")]
     needs_full = []
     if quick:
-        needs_full = ["gan_collapses", "clip_no_collapse", "gp_no_collapse", "gp_estimate_changes_track_em"]
+        needs_full = ["gan_collapses", "clip_no_collapse", "gp_no_collapse", "clip_estimate_changes_track_em"]
     else:
         def verdicts(m):
             return [v for d in datasets for v in summary[f"{d}/{m}"]["verdicts"]]
@@ -209,10 +210,11 @@ def run(quick: bool = False, seed: int = 0) -> dict:
                                 "a verdict is possible) and shows no mode collapse (the WGAN paper's claim)",
                                 "no collapse on both", f"verdicts {v}; near-mode shares {shares(m)}",
                                 all(x == "no collapse" for x in v)))
-        rho = min(r for d in datasets for r in summary[f"{d}/gp"]["changes_rho"])
-        claims.append(claim("gp_estimate_changes_track_em", "WGAN-GP's critic estimate follows the exact EM: the "
-                            "Spearman correlation of their step-to-step changes (the lower of the two targets)",
-                            ">= 0.3", rho, np.isfinite(rho) and rho >= 0.3))
+        rho = min(r for d in datasets for r in summary[f"{d}/clip"]["changes_rho"])
+        claims.append(claim("clip_estimate_changes_track_em", "WGAN's clipped critic estimate follows the exact EM to "
+                            "the target (the paper's Section 4.2 claim, at toy scale): the Spearman correlation of "
+                            "their step-to-step changes (the lower of the two targets)", ">= 0.3", rho,
+                            np.isfinite(rho) and rho >= 0.3))
     return {"datasets": datasets, "methods": METHODS, "seeds": seeds, "steps": steps, "checkpoints": checkpoints,
             "runs": runs, "summary": summary, "claims": claims, "needs_full_run": needs_full,
             "settings": {"generator": f"MLP {LATENT}-64-64-2", "critic": "MLP 2-64-64-1", "batch": BATCH,

@@ -32,7 +32,7 @@ def test_a_blob_at_the_origin_gets_no_verdict(rng):
 def test_quick_run_gives_no_verdict_claims(toy_result):
     r = toy_result("mode_collapse")
     assert r["needs_full_run"] == ["gan_collapses", "clip_no_collapse", "gp_no_collapse",
-                                   "gp_estimate_changes_track_em"]
+                                   "clip_estimate_changes_track_em"]
     for run in r["runs"]:
         assert len(run["step"]) == 10 and all(np.isfinite(run["em"]))  # quick: 10 checkpoints
         for share, verdict in zip(run["near_share"], run["verdict"]):
