@@ -35,3 +35,53 @@ def peak_memory(fn: Callable[[], object]) -> int:
 
 def row(name: str, value: float, target: str, unit: str = "") -> str:
     return f"{name:<58s} {value:>10.3f}{unit:<2s}  target {target}"
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux ``/proc/cpuinfo``; the platform string elsewhere)."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_line() -> str:
+    """One line naming what the timings depend on: CPU, cores, thread pools, library versions."""
+    import os
+
+    import numpy
+    import torch
+    from threadpoolctl import threadpool_info
+
+    pools = ", ".join(f"{p['internal_api']} {p['num_threads']}" for p in threadpool_info())
+    return (f"CPU: {cpu_model()}, {os.cpu_count()} logical cores; thread pools: {pools}; "
+            f"torch threads {torch.get_num_threads()}; numpy {numpy.__version__}, torch {torch.__version__}")
+
+
+class fixed_threads:
+    """Context manager: every BLAS/OpenMP pool (threadpoolctl) and torch use ``n`` threads."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __enter__(self):
+        import torch
+        from threadpoolctl import threadpool_limits
+
+        self._torch = torch.get_num_threads()
+        self._limits = threadpool_limits(limits=self.n)
+        torch.set_num_threads(self.n)
+        return self
+
+    def __exit__(self, *exc):
+        import torch
+
+        torch.set_num_threads(self._torch)
+        self._limits.restore_original_limits()
+        return False

@@ -8,9 +8,15 @@
 2. exact EM, 1-D, n = 1e6: ``divergences.wasserstein`` / ``scipy.stats.wasserstein_distance``
    (target <= 0.10); where numpy dispatches its sorts to AVX-512, again in a fresh process
    with numpy's AVX-512 targets turned off (see ``avx512_targets``);
-3. unbiased MMD^2, n = 8000, 2-D: ``divergences.mmd2`` / a full-matrix numpy version (the
+3. the same with weights on both sides and n != m (1e6 and 8e5 points; target <= 0.15);
+4. unbiased MMD^2, n = 8000, 2-D: ``divergences.mmd2`` / a full-matrix numpy version (the
    three n x n kernel matrices from ``scipy.spatial.distance.cdist``), time (target <= 0.5)
-   and peak memory (target <= 0.1).
+   and peak memory (target <= 0.1), with every thread pool fixed to 1 thread and then to all
+   cores (threadpoolctl and ``torch.set_num_threads``): the ratio depends on how the two sides
+   use threads, so both are reported.
+
+The first line printed names the CPU, its cores and every thread pool: ratios of sort- and
+BLAS-bound code differ between CPU models (see ``avx512_targets`` for one such case).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from scipy.spatial.distance import cdist
 
 import divergences as D
 
-from .common import interleaved_times, peak_memory, row
+from .common import fixed_threads, interleaved_times, machine_line, peak_memory, row
 
 
 def naive_mmd2_unbiased(x: np.ndarray, y: np.ndarray, h: float) -> float:
@@ -75,13 +81,32 @@ def bench_em_1d(n: int, repeats: int) -> dict:
             "ratio": t["project"] / t["scipy"]}
 
 
+def bench_em_1d_weighted(n: int, repeats: int) -> dict:
+    rng = np.random.default_rng(3)
+    m = int(0.8 * n)
+    x, y = rng.normal(size=n), rng.normal(0.1, 1.2, size=m)
+    a, b = rng.random(n), rng.random(m)
+    t = interleaved_times(
+        {
+            "project": lambda: D.wasserstein(x, y, a, b),
+            "scipy": lambda: scipy.stats.wasserstein_distance(x, y, a, b),
+        },
+        repeats,
+    )
+    return {"n": n, "m": m, "value": D.wasserstein(x, y, a, b),
+            "peer_value": scipy.stats.wasserstein_distance(x, y, a, b), "seconds": t,
+            "ratio": t["project"] / t["scipy"]}
+
+
 def avx512_targets() -> list[str]:
     """numpy's AVX-512 dispatch targets that this CPU has (empty elsewhere).
 
     ``np.sort`` of 64-bit keys dispatches to x86-simd-sort's AVX-512 kernel. On AMD Zen 4 that
-    kernel is slower than the AVX2 one (its masked compress-store to memory is microcoded):
-    one ``np.sort`` of 1e6 float64 takes 53 ms here by default and 9.3 ms with
-    ``NPY_DISABLE_CPU_FEATURES`` naming these targets, which numpy reads when it is imported.
+    kernel is slower than the AVX2 one (its masked compress-store to memory is microcoded).
+    Measured on an AMD EPYC (Zen 4) with numpy 2.x: one ``np.sort`` of 1e6 float64 took 53 ms by
+    default and 9.3 ms with ``NPY_DISABLE_CPU_FEATURES`` naming these targets (numpy reads it
+    when it is imported), which took the 1-D ratio from above 0.10 to 0.053. CPUs without
+    AVX-512 (AMD EPYC Zen 3: 19 ms per sort) and Intel CPUs, fast with AVX-512, are unaffected.
     """
     try:
         from numpy._core import _multiarray_umath as mu
@@ -104,7 +129,12 @@ def bench_em_1d_without_avx512(n: int, repeats: int) -> dict | None:
     return {**json.loads(out.splitlines()[-1]), "disabled": env["NPY_DISABLE_CPU_FEATURES"]}
 
 
-def bench_mmd(n: int, repeats: int) -> dict:
+def bench_mmd(n: int, repeats: int, threads: int) -> dict:
+    with fixed_threads(threads):
+        return {**_bench_mmd(n, repeats), "threads": threads}
+
+
+def _bench_mmd(n: int, repeats: int) -> dict:
     rng = np.random.default_rng(2)
     x, y = rng.normal(size=(n, 2)), rng.normal(size=(n, 2)) + [0.3, 0.0]
     h = D.median_heuristic(x, y)
@@ -137,7 +167,9 @@ def main(argv: list[str] | None = None) -> dict:
     em2 = bench_em_2d(500 if q else 2000, 3 if q else 7)
     em1 = bench_em_1d(10**5 if q else 10**6, 3 if q else 9)
     em1_avx2 = bench_em_1d_without_avx512(em1["n"], 3 if q else 9)
-    mm = bench_mmd(1000 if q else 8000, 2 if q else 3)
+    em1w = bench_em_1d_weighted(em1["n"], 3 if q else 9)
+    mms = [bench_mmd(1000 if q else 8000, 2 if q else 3, t) for t in sorted({1, os.cpu_count() or 1})]
+    print(machine_line())
 
     print(f"exact EM, 2-D, n={em2['n']}: W = {em2['value']:.12f} (POT {em2['peer_value']:.12f})")
     print(row("  time project / bare ot.emd2", em2["ratio"], "<= 1.05"))
@@ -149,12 +181,19 @@ def main(argv: list[str] | None = None) -> dict:
               f"project {em1_avx2['seconds']['project'] * 1e3:.1f} ms, "
               f"scipy {em1_avx2['seconds']['scipy'] * 1e3:.1f} ms")
         print(row("  time project / scipy, numpy without AVX-512", em1_avx2["ratio"], "<= 0.10"))
-    print(f"unbiased MMD^2, 2-D, n={mm['n']}: {mm['value']:.12f} (naive {mm['peer_value']:.12f})")
-    print(f"  project {mm['seconds']['project']:.2f} s, naive {mm['seconds']['naive']:.2f} s; "
-          f"peak {mm['peak_bytes']['project'] / 2**20:.0f} MiB vs {mm['peak_bytes']['naive'] / 2**20:.0f} MiB")
-    print(row("  time project / naive full-matrix numpy", mm["ratio"], "<= 0.5"))
-    print(row("  peak memory project / naive full-matrix numpy", mm["memory_ratio"], "<= 0.1"))
-    return {"em_2d": em2, "em_1d": em1, "em_1d_without_avx512": em1_avx2, "mmd": mm}
+    print(f"exact EM, 1-D weighted, n={em1w['n']}, m={em1w['m']}: W = {em1w['value']:.12f} "
+          f"(scipy {em1w['peer_value']:.12f})")
+    print(f"  project {em1w['seconds']['project'] * 1e3:.1f} ms, scipy {em1w['seconds']['scipy'] * 1e3:.1f} ms")
+    print(row("  time project / scipy.stats.wasserstein_distance", em1w["ratio"], "<= 0.15"))
+    for mm in mms:
+        print(f"unbiased MMD^2, 2-D, n={mm['n']}, {mm['threads']} thread(s) on both sides: "
+              f"{mm['value']:.12f} (naive {mm['peer_value']:.12f})")
+        print(f"  project {mm['seconds']['project']:.2f} s, naive {mm['seconds']['naive']:.2f} s; "
+              f"peak {mm['peak_bytes']['project'] / 2**20:.0f} MiB vs {mm['peak_bytes']['naive'] / 2**20:.0f} MiB")
+        print(row("  time project / naive full-matrix numpy", mm["ratio"], "<= 0.5"))
+        print(row("  peak memory project / naive full-matrix numpy", mm["memory_ratio"], "<= 0.1"))
+    return {"em_2d": em2, "em_1d": em1, "em_1d_without_avx512": em1_avx2, "em_1d_weighted": em1w,
+            "mmd": mms}
 
 
 if __name__ == "__main__":

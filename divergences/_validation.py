@@ -1,9 +1,14 @@
 """Input validation shared by every public function of :mod:`divergences`.
 
-One place for the checks the design promises: each failure is a ``ValueError`` whose
-message starts with the argument's name and says what is wrong (NaN or inf, negative
-weight, zero mass, empty input, shape or dimension mismatch). Torch tensors are checked
-with torch operations and returned as tensors, so gradients and devices are kept.
+One place for the checks the design promises. Each failure is a ``ValueError`` (a bad value)
+or a ``TypeError`` (a bad kind of input) whose message starts with the argument's name and says
+what is wrong: NaN or inf, negative weight, zero mass, empty input, a ragged or non-numeric
+sequence, complex numbers, half-precision tensors, shape or dimension mismatch, or a tensor that
+requires grad given to a function that cannot differentiate. Torch tensors are checked with
+torch operations and returned as tensors, so gradients and devices are kept.
+
+Histograms and weights are normalised after dividing by their largest entry, so any positive
+scale (up to 1e308) gives the same result, without overflow to inf or underflow to 0.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ try:  # torch is a dependency, but the maths modules must not need it at import 
 except ImportError:  # pragma: no cover - torch is installed with the package
     torch = None
 
+#: the smallest positive float64 that is not subnormal: a bandwidth or a scale below it is refused
+TINY = float(np.finfo(np.float64).tiny)
+
 
 def is_tensor(x: Any) -> bool:
     """True when ``x`` is a ``torch.Tensor``."""
@@ -24,38 +32,70 @@ def is_tensor(x: Any) -> bool:
 
 
 def _finite(x, name: str) -> None:
-    if is_tensor(x):
-        ok = bool(torch.isfinite(x).all())
-    else:
-        ok = bool(np.isfinite(x).all())
+    ok = bool(torch.isfinite(x).all()) if is_tensor(x) else bool(np.isfinite(x).all())
     if not ok:
         raise ValueError(f"{name} contains NaN or inf")
 
 
-def as_histogram(p, name: str):
-    """Return ``p`` as a normalised float64 histogram (any shape, flattened).
+def _check_tensor(x, name: str):
+    """A real tensor in single or double precision (integers are promoted to float64)."""
+    if x.is_complex():
+        raise TypeError(f"{name} must be real, got a complex tensor ({x.dtype})")
+    if x.dtype in (torch.float16, torch.bfloat16):
+        raise TypeError(f"{name} has dtype {x.dtype}: use float32 or float64 (half precision cannot "
+                        "hold these sums)")
+    return x if x.is_floating_point() else x.double()
 
-    Counts are allowed; the histogram is divided by its sum, as ``scipy.stats.entropy``
-    does.
+
+def real_array(x, name: str) -> np.ndarray:
+    """``x`` as a float64 numpy array; TypeError for complex or non-numeric input, ValueError for
+    a ragged sequence."""
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except ValueError:
+        raise ValueError(f"{name} must be a rectangular array of numbers (got a ragged sequence)") from None
+    if arr.dtype == object:
+        raise ValueError(f"{name} must be a rectangular array of numbers (got a ragged or mixed sequence)")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real, got complex values")
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64, copy=False)
+
+
+def numpy_only(x, name: str, function: str):
+    """``x`` as numpy, refusing a tensor that requires grad (its gradient would be lost)."""
+    if is_tensor(x):
+        if x.requires_grad:
+            raise TypeError(f"{name} requires grad, but {function} is not differentiable: pass "
+                            f"{name}.detach() (or use a function that accepts tensors: wasserstein, "
+                            "sliced_wasserstein, mmd2, sinkhorn_divergence, tv, kl, js)")
+        x = _check_tensor(x, name).detach().cpu().double().numpy()
+    return x
+
+
+def as_histogram(p, name: str):
+    """Return ``p`` as a normalised histogram (float64 numpy, or a tensor kept as a tensor).
+
+    Counts are allowed; the histogram is divided by its sum, as ``scipy.stats.entropy`` does,
+    after dividing by its largest entry (so scale cannot overflow or underflow).
     """
     if is_tensor(p):
-        arr = p.reshape(-1)
-        if not arr.is_floating_point():
-            arr = arr.double()
+        arr = _check_tensor(p, name).reshape(-1)
     else:
-        try:
-            arr = np.asarray(p, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{name} must be an array of numbers: {err}") from None
+        arr = real_array(p, name).reshape(-1)
     if arr.shape[0] == 0:
         raise ValueError(f"{name} is empty")
     _finite(arr, name)
     if bool((arr < 0).any()):
         raise ValueError(f"{name} has negative entries; a histogram must be >= 0")
-    total = arr.sum()
-    if not float(total) > 0:
+    top = arr.max()
+    if not float(top.detach() if is_tensor(top) else top) > 0:
         raise ValueError(f"{name} sums to 0; a histogram needs positive mass")
-    return arr / total
+    arr = arr / top
+    return arr / arr.sum()
 
 
 def to_numpy(x):
@@ -66,28 +106,26 @@ def to_numpy(x):
 
 
 def histogram_pair(p, q, names: tuple[str, str] = ("p", "q")):
-    """Validate two histograms on one support; return both normalised, as numpy arrays."""
-    p, q = to_numpy(p), to_numpy(q)
-    shape_p = tuple(p.shape) if hasattr(p, "shape") else np.shape(p)
-    shape_q = tuple(q.shape) if hasattr(q, "shape") else np.shape(q)
+    """Validate two 1-D histograms on one support; return both normalised (numpy, or tensors
+    when both are tensors)."""
+    if is_tensor(p) != is_tensor(q):
+        p, q = numpy_only(p, names[0], "a mixed numpy/tensor call"), numpy_only(q, names[1], "a mixed call")
+    shape_p = tuple(p.shape) if hasattr(p, "shape") else np.shape(real_array(p, names[0]))
+    shape_q = tuple(q.shape) if hasattr(q, "shape") else np.shape(real_array(q, names[1]))
     hp, hq = as_histogram(p, names[0]), as_histogram(q, names[1])
+    for name, shape in zip(names, (shape_p, shape_q)):
+        if len(shape) > 1:
+            raise ValueError(f"{name} has shape {shape}: a histogram is 1-D; pass axis= to compute along "
+                             "an axis of an array of histograms (as scipy.stats.entropy does)")
     if shape_p != shape_q:
-        raise ValueError(
-            f"{names[0]} and {names[1]} must be histograms on the same support: "
-            f"shapes {shape_p} and {shape_q} differ"
-        )
+        raise ValueError(f"{names[0]} and {names[1]} must be histograms on the same support: "
+                         f"shapes {shape_p} and {shape_q} differ")
     return hp, hq
 
 
 def as_samples(x, name: str):
     """Return samples as a 2-D array (n, d); a 1-D input is n points in d = 1."""
-    if is_tensor(x):
-        arr = x if x.is_floating_point() else x.double()
-    else:
-        try:
-            arr = np.asarray(x, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{name} must be an array of numbers: {err}") from None
+    arr = _check_tensor(x, name) if is_tensor(x) else real_array(x, name)
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1)
     elif arr.ndim != 2:
@@ -109,9 +147,9 @@ def sample_pair(x, y, names: tuple[str, str] = ("x", "y")):
             f"{names[0]} has d = {sx.shape[1]}, {names[1]} has d = {sy.shape[1]}"
         )
     if is_tensor(sx) != is_tensor(sy):
-        raise ValueError(
-            f"{names[0]} and {names[1]} must both be numpy arrays or both torch tensors"
-        )
+        raise TypeError(f"{names[0]} and {names[1]} must both be numpy arrays or both torch tensors")
+    if is_tensor(sx) and sx.dtype != sy.dtype:
+        sy = sy.to(sx.dtype)
     return sx, sy
 
 
@@ -121,32 +159,56 @@ def as_weights(w, n: int, name: str, like=None):
         if like is not None and is_tensor(like):
             return torch.full((n,), 1.0 / n, dtype=like.dtype, device=like.device)
         return np.full(n, 1.0 / n)
-    shape = tuple(w.shape) if hasattr(w, "shape") else np.shape(w)
+    shape = tuple(w.shape) if hasattr(w, "shape") else np.shape(real_array(w, name))
     if shape != (n,):
         raise ValueError(f"{name} must have shape ({n},) to match its samples, got {shape}")
     hist = as_histogram(w, name)
     if like is not None and is_tensor(like) and not is_tensor(hist):
         hist = torch.as_tensor(hist, dtype=like.dtype, device=like.device)
+    if like is not None and not is_tensor(like) and is_tensor(hist):
+        raise TypeError(f"{name} is a tensor but the samples are numpy arrays")
     return hist
 
 
 def check_choice(value: str, name: str, choices) -> str:
     """Raise unless ``value`` is one of ``choices``."""
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
     return value
 
 
-def check_positive(value, name: str, *, integer: bool = False):
-    """Raise unless ``value`` is a finite number > 0 (an int when ``integer``)."""
+def check_positive(value, name: str, *, integer: bool = False, minimum=None):
+    """Raise unless ``value`` is a finite number > 0 and not subnormal (an int when ``integer``,
+    at least ``minimum`` when given)."""
     if integer:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if minimum is not None and value < minimum:
+            raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
         return int(value)
+    if isinstance(value, bool) or (is_tensor(value) and value.numel() != 1):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a positive number, got {value!r}") from None
     if not np.isfinite(v) or v <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    if v < TINY:
+        raise ValueError(f"{name} is subnormal ({v!r}): too small to compute with")
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+    return v
+
+
+def check_scalar(value, name: str) -> float:
+    """A finite real number (a mean, a location); ValueError naming it otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
     return v

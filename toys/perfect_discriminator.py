@@ -171,7 +171,7 @@ def theorem_2_5(theta0: float, s: float = 0.7, mu_r: float = 0.0, sigma_r: float
     lhs_goodfellow = float(w @ dlog_1md)
 
     def kl(t):
-        return D.kl_gaussian(t, s * s, mu_r, sigma_r**2)
+        return D.kl_gaussian_1d(t, s, mu_r, sigma_r)
 
     def jsd(t):
         bounds = (min(t, mu_r) - 30, max(t, mu_r) + 30)

@@ -30,8 +30,8 @@ from numpy.typing import ArrayLike
 from scipy import stats
 from scipy.spatial import cKDTree
 
-from ._validation import check_positive, sample_pair, to_numpy
-from .discrete import js, tv
+from ._validation import check_positive, numpy_only, sample_pair
+from ._discrete import js, tv
 
 
 def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1) -> float:
@@ -62,7 +62,7 @@ def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1) -> float:
     Wang, Kulkarni, Verdu (2009), Divergence estimation for multidimensional densities via
     k-nearest-neighbor distances, IEEE Trans. Inf. Theory 55(5), eq. (5).
     """
-    xs, ys = sample_pair(to_numpy(x), to_numpy(y))
+    xs, ys = sample_pair(numpy_only(x, "x", "kl_knn"), numpy_only(y, "y", "kl_knn"))
     k = check_positive(k, "k", integer=True)
     n, d = xs.shape
     m = ys.shape[0]
@@ -87,14 +87,14 @@ def _common_grid(xs: np.ndarray, ys: np.ndarray, pad: np.ndarray, size: int):
 
 
 def _histograms(x, y, bins: int):
-    xs, ys = sample_pair(to_numpy(x), to_numpy(y))
+    xs, ys = sample_pair(numpy_only(x, "x", "the histogram estimators"), numpy_only(y, "y", "the histogram estimators"))
     bins = check_positive(bins, "bins", integer=True)
     if xs.shape[1] > 3:
         raise ValueError(f"x has dimension {xs.shape[1]}; histogram estimators need d <= 3")
     edges = _common_grid(xs, ys, np.zeros(xs.shape[1]), bins + 1)
     hx = np.histogramdd(xs, bins=edges)[0]
     hy = np.histogramdd(ys, bins=edges)[0]
-    return hx, hy
+    return hx.ravel(), hy.ravel()
 
 
 def js_histogram(x: ArrayLike, y: ArrayLike, *, bins: int = 64) -> float:
@@ -111,14 +111,18 @@ def tv_histogram(x: ArrayLike, y: ArrayLike, *, bins: int = 64) -> float:
 
 
 def _kde_on_grid(x, y, grid: int | None):
-    xs, ys = sample_pair(to_numpy(x), to_numpy(y))
+    xs, ys = sample_pair(numpy_only(x, "x", "the KDE estimators"), numpy_only(y, "y", "the KDE estimators"))
     d = xs.shape[1]
     if d > 2:
         raise ValueError(f"x has dimension {d}; KDE estimators need d <= 2")
-    grid = check_positive(grid if grid is not None else (2049 if d == 1 else 257), "grid", integer=True)
+    grid = check_positive(grid if grid is not None else (2049 if d == 1 else 257), "grid", integer=True,
+                          minimum=3)
     for name, s in (("x", xs), ("y", ys)):
         if s.shape[0] <= d:
             raise ValueError(f"{name} needs more than d={d} samples for a KDE")
+    for name, smp in (("x", xs), ("y", ys)):
+        if np.ptp(smp, axis=0).min() == 0:
+            raise ValueError(f"{name} is degenerate (no spread along an axis); a KDE needs spread")
     try:
         kx, ky = stats.gaussian_kde(xs.T), stats.gaussian_kde(ys.T)
     except np.linalg.LinAlgError:

@@ -1,10 +1,18 @@
 r"""Closed forms (or exact 1-D integrals) of the divergences between known distributions.
 
 These are the ground truth that the sample estimators and exact OT are tested against:
-KL and W2 between multivariate Gaussians, W1 between 1-D Gaussians (folded normal),
-W1 between any two 1-D ``scipy.stats`` distributions as :math:`\int |F - G|`, TV between
-1-D Gaussians (from the two density crossings), and MMD^2 between Gaussians under the
-Gaussian kernel. Variances may be given as scalars (d = 1) or covariance matrices.
+KL and W2 between Gaussians, W1 between 1-D Gaussians (folded normal), W1 between any two 1-D
+``scipy.stats`` distributions as :math:`\int |F - G|`, TV between 1-D Gaussians (from the two
+density crossings), MMD^2 between Gaussians under the Gaussian kernel, and the Frechet distance
+of two sample sets.
+
+One convention, said by the argument names:
+
+* ``*_1d(mu_p, sigma_p, mu_q, sigma_q)``: 1-D Gaussians by mean and **standard deviation**, as
+  scipy's ``loc`` and ``scale`` (``stats.norm(mu, sigma)``, ``torch.distributions.Normal``);
+* ``(mean_p, cov_p, mean_q, cov_q)``: Gaussians in d dimensions by mean vector (d,) and
+  **covariance matrix** (d, d). A bare number is refused as a covariance (is it a variance or a
+  standard deviation?): the message points to the ``_1d`` function.
 """
 
 from __future__ import annotations
@@ -17,63 +25,82 @@ from numpy.typing import ArrayLike
 from scipy import integrate, stats
 from scipy.linalg import cho_factor, cho_solve
 
-from ._validation import check_positive, sample_pair, to_numpy
-from .densities import crossings
+from ._densities import crossings
+from ._validation import check_positive, check_scalar, numpy_only, real_array, sample_pair
 
 
-def _gaussian(mean, cov, name: str, definite: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a Gaussian's mean (d,) and covariance (d, d) (a scalar is a variance).
+def _gaussian(mean, cov, side: str, function: str, definite: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a Gaussian's mean (d,) and covariance matrix (d, d); ``side`` is "p" or "q".
 
     ``definite``: the covariance must be positive definite (KL needs its inverse); otherwise
     positive semi-definite up to rounding is enough (W2 of degenerate Gaussians is finite)."""
-    mu = np.atleast_1d(np.asarray(mean, dtype=np.float64))
-    S = np.asarray(cov, dtype=np.float64)
-    if S.ndim == 0:
-        S = S.reshape(1, 1)
-    elif S.ndim == 1:
-        S = np.diag(S)
-    if mu.ndim != 1 or S.shape != (mu.size, mu.size):
-        raise ValueError(
-            f"{name}: mean must have shape (d,) and cov shape (d, d); got {mu.shape} and {S.shape}"
-        )
-    if not (np.isfinite(mu).all() and np.isfinite(S).all()):
-        raise ValueError(f"{name}: mean or cov contains NaN or inf")
-    if not np.allclose(S, S.T, rtol=1e-10, atol=1e-12):
-        raise ValueError(f"{name}: cov must be symmetric")
-    if definite:
-        try:
-            np.linalg.cholesky(S)
-        except np.linalg.LinAlgError:
-            raise ValueError(f"{name}: cov must be positive definite") from None
-    else:
-        ev = np.linalg.eigvalsh(S)
-        if ev.min() < -1e-8 * max(1.0, abs(ev).max()):
-            raise ValueError(f"{name}: cov must be positive semi-definite (eigenvalue {ev.min():.3g})")
+    mname, cname = f"mean_{side}", f"cov_{side}"
+    mu = np.atleast_1d(real_array(numpy_only(mean, mname, function), mname))
+    S = real_array(numpy_only(cov, cname, function), cname)
+    if S.ndim != 2:
+        raise ValueError(f"{cname} must be a (d, d) covariance matrix, got shape {S.shape}; for 1-D "
+                         f"Gaussians by mean and standard deviation use {function}_1d(mu_p, sigma_p, mu_q, sigma_q)")
+    if mu.ndim != 1 or mu.size == 0:
+        raise ValueError(f"{mname} must have shape (d,) with d >= 1, got {mu.shape}")
+    if S.shape != (mu.size, mu.size):
+        raise ValueError(f"{cname} must have shape ({mu.size}, {mu.size}) to match {mname}, got {S.shape}")
+    for name, a in ((mname, mu), (cname, S)):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} contains NaN or inf")
+    if not np.allclose(S, S.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(S).max())):
+        raise ValueError(f"{cname} must be symmetric")
+    ev = np.linalg.eigvalsh(S)
+    if definite and not ev.min() > 1e-14 * max(1.0, abs(ev).max()):
+        raise ValueError(f"{cname} must be positive definite (smallest eigenvalue {ev.min():.3g})")
+    if ev.min() < -1e-8 * max(1.0, abs(ev).max()):
+        raise ValueError(f"{cname} must be positive semi-definite (eigenvalue {ev.min():.3g})")
     return mu, S
 
 
-def _pair(mean_p, cov_p, mean_q, cov_q, definite: bool = True):
-    mp, Sp = _gaussian(mean_p, cov_p, "P", definite)
-    mq, Sq = _gaussian(mean_q, cov_q, "Q", definite)
+def _pair(mean_p, cov_p, mean_q, cov_q, function: str, definite: bool = True):
+    mp, Sp = _gaussian(mean_p, cov_p, "p", function, definite)
+    mq, Sq = _gaussian(mean_q, cov_q, "q", function, definite)
     if mp.size != mq.size:
-        raise ValueError(f"P and Q must have the same dimension, got {mp.size} and {mq.size}")
+        raise ValueError(f"mean_p and mean_q must have the same dimension, got {mp.size} and {mq.size}")
     return mp, Sp, mq, Sq
 
 
+def _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q) -> tuple[float, float, float, float]:
+    return (check_scalar(mu_p, "mu_p"), check_positive(sigma_p, "sigma_p"), check_scalar(mu_q, "mu_q"),
+            check_positive(sigma_q, "sigma_q"))
+
+
+def kl_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float) -> float:
+    r"""KL(N(mu_p, sigma_p^2) || N(mu_q, sigma_q^2)) in nats; sigma is the standard deviation.
+
+    .. math:: \ln\frac{\sigma_q}{\sigma_p} + \frac{\sigma_p^2 + (\mu_p - \mu_q)^2}{2\sigma_q^2} - \frac12
+
+    Equals ``torch.distributions.kl_divergence(Normal(mu_p, sigma_p), Normal(mu_q, sigma_q))``.
+
+    Examples
+    --------
+    >>> round(kl_gaussian_1d(0.0, 1.0, 1.0, 2.0), 6)   # as torch's Normal(0, 1) || Normal(1, 2)
+    0.443147
+    """
+    mp, sp, mq, sq = _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)
+    return float(max(0.0, math.log(sq / sp) + (sp * sp + (mp - mq) ** 2) / (2 * sq * sq) - 0.5))
+
+
 def kl_gaussian(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayLike) -> float:
-    r"""KL(N(mu_p, S_p) || N(mu_q, S_q)) in nats.
+    r"""KL(N(mean_p, cov_p) || N(mean_q, cov_q)) in nats, for d-dimensional Gaussians.
 
     .. math:: \tfrac12\Big[\operatorname{tr}(S_q^{-1} S_p) + (\mu_q-\mu_p)^T S_q^{-1}
               (\mu_q-\mu_p) - d + \ln\frac{\det S_q}{\det S_p}\Big]
 
-    Computed with Cholesky factors (no explicit inverse).
+    Computed with Cholesky factors (no explicit inverse). Covariances are (d, d) matrices; for
+    1-D Gaussians by standard deviation see :func:`kl_gaussian_1d`.
 
     Examples
     --------
-    >>> round(kl_gaussian(0.0, 1.0, 1.0, 1.0), 12)
+    >>> round(kl_gaussian([0.0, 0.0], np.eye(2), [1.0, 0.0], np.eye(2)), 12)
     0.5
     """
-    mp, Sp, mq, Sq = _pair(mean_p, cov_p, mean_q, cov_q)
+    mp, Sp, mq, Sq = _pair(mean_p, cov_p, mean_q, cov_q, "kl_gaussian")
     cq = cho_factor(Sq, lower=True)
     d = mp.size
     delta = mq - mp
@@ -84,8 +111,21 @@ def kl_gaussian(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: A
     return float(max(0.0, 0.5 * (trace + maha - d + logdet_q - logdet_p)))
 
 
+def w2_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float) -> float:
+    r"""Wasserstein-2 distance between N(mu_p, sigma_p^2) and N(mu_q, sigma_q^2):
+    :math:`\sqrt{(\mu_p - \mu_q)^2 + (\sigma_p - \sigma_q)^2}` (sigma: standard deviations).
+
+    Examples
+    --------
+    >>> w2_gaussian_1d(0.0, 1.0, 3.0, 5.0)
+    5.0
+    """
+    mp, sp, mq, sq = _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)
+    return float(math.hypot(mp - mq, sp - sq))
+
+
 def w2_gaussian(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayLike) -> float:
-    r"""Wasserstein-2 distance between two Gaussians (the Bures-Wasserstein formula).
+    r"""Wasserstein-2 distance between two d-dimensional Gaussians (the Bures-Wasserstein formula).
 
     .. math:: W_2^2 = \|\mu_p - \mu_q\|^2 + \operatorname{tr}\big(S_p + S_q
               - 2 (S_p^{1/2} S_q S_p^{1/2})^{1/2}\big)
@@ -97,7 +137,7 @@ def w2_gaussian(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: A
     features with a dead unit.) Returns W2, not W2^2. Note :math:`W_1 \le W_2` always, with
     equality for a pure translation.
     """
-    mp, Sp, mq, Sq = _pair(mean_p, cov_p, mean_q, cov_q, definite=False)
+    mp, Sp, mq, Sq = _pair(mean_p, cov_p, mean_q, cov_q, "w2_gaussian", definite=False)
     return math.sqrt(_w2_squared(mp, Sp, mq, Sq))
 
 
@@ -153,7 +193,7 @@ def frechet_distance(x: ArrayLike, y: ArrayLike) -> float:
     >>> round(frechet_distance(x, x + [3.0, 4.0]), 6)   # a translation: ||shift||^2
     25.0
     """
-    xs, ys = sample_pair(to_numpy(x), to_numpy(y))
+    xs, ys = sample_pair(numpy_only(x, "x", "frechet_distance"), numpy_only(y, "y", "frechet_distance"))
     for name, s in (("x", xs), ("y", ys)):
         if s.shape[0] < 2:
             raise ValueError(f"{name} needs at least 2 samples to fit a covariance, got {s.shape[0]}")
@@ -180,11 +220,7 @@ def w1_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float) -> 
     >>> w1_gaussian_1d(0.0, 1.0, 3.0, 1.0)
     3.0
     """
-    for name, v in (("mu_p", mu_p), ("mu_q", mu_q)):
-        if not np.isfinite(v):
-            raise ValueError(f"{name} must be finite, got {v!r}")
-    check_positive(sigma_p, "sigma_p")
-    check_positive(sigma_q, "sigma_q")
+    mu_p, sigma_p, mu_q, sigma_q = _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)
     dmu, ds = float(mu_p - mu_q), abs(float(sigma_p - sigma_q))
     if ds == 0.0:
         return abs(dmu)
@@ -194,9 +230,16 @@ def w1_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float) -> 
     )
 
 
-def _frozen_1d(dist, name: str):
+def _frozen_1d(dist, name: str, moment: bool = False):
+    """A frozen 1-D scipy.stats law with valid parameters (and a finite mean when ``moment``)."""
     if not (hasattr(dist, "cdf") and hasattr(dist, "ppf") and hasattr(dist, "support")):
         raise ValueError(f"{name} must be a frozen 1-D scipy.stats distribution, got {dist!r}")
+    lo, hi = dist.support()
+    if np.isnan(lo) or np.isnan(hi) or not np.isfinite(dist.ppf(0.5)):
+        raise ValueError(f"{name} has invalid parameters ({dist.args}, {dist.kwds})")
+    if moment and not np.isfinite(dist.mean()):
+        raise ValueError(f"{name} has no finite first moment (mean {dist.mean()}): W1 is defined between "
+                         "laws with one (a Cauchy law has none)")
     return dist
 
 
@@ -210,7 +253,9 @@ def w1_1d(p, q, *, tol: float = 1e-10) -> float:
 
     Parameters
     ----------
-    p, q : frozen scipy.stats distributions (continuous or discrete), e.g. ``stats.norm(0, 1)``.
+    p, q : frozen scipy.stats distributions (continuous or discrete), e.g. ``stats.norm(0, 1)``,
+        with a finite first moment (W1 is defined on such laws; a Cauchy law is refused: the
+        quadrature would return a truncated, finite and wrong number).
     tol : float
         Absolute and relative tolerance of the quadrature.
 
@@ -220,7 +265,8 @@ def w1_1d(p, q, *, tol: float = 1e-10) -> float:
     >>> round(w1_1d(stats.norm(0, 1), stats.norm(2, 1)), 8)
     2.0
     """
-    p, q = _frozen_1d(p, "p"), _frozen_1d(q, "q")
+    p, q = _frozen_1d(p, "p", moment=True), _frozen_1d(q, "q", moment=True)
+    tol = check_positive(tol, "tol")
     gap = lambda t: abs(float(p.cdf(t)) - float(q.cdf(t)))  # noqa: E731
     levels = [1e-9, 1e-3, 0.05, 0.25, 0.5, 0.75, 0.95, 1 - 1e-3, 1 - 1e-9]
     points = np.unique(np.concatenate([p.ppf(levels), q.ppf(levels)]))
@@ -249,8 +295,7 @@ def tv_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float) -> 
     >>> round(tv_gaussian_1d(0, 1, 0, 1), 12)
     0.0
     """
-    check_positive(sigma_p, "sigma_p")
-    check_positive(sigma_q, "sigma_q")
+    mu_p, sigma_p, mu_q, sigma_q = _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)
     P, Q = stats.norm(mu_p, sigma_p), stats.norm(mu_q, sigma_q)
     if sigma_p == sigma_q:
         return float(2.0 * stats.norm.cdf(abs(mu_p - mu_q) / (2.0 * sigma_p)) - 1.0)
@@ -274,9 +319,10 @@ def mmd2_gaussian(
     .. math:: E\,k(X, Y) = \det(I + S/h^2)^{-1/2}
               \exp\!\big(-\tfrac12 \delta^T (S + h^2 I)^{-1} \delta\big),
 
-    so :math:`MMD^2 = e(0, 2S_p) + e(0, 2S_q) - 2 e(\mu_p - \mu_q, S_p + S_q)`.
+    so :math:`MMD^2 = e(0, 2S_p) + e(0, 2S_q) - 2 e(\mu_p - \mu_q, S_p + S_q)`. Covariances are
+    (d, d) matrices (PSD); for 1-D Gaussians by standard deviation see :func:`mmd2_gaussian_1d`.
     """
-    mp, Sp, mq, Sq = _pair(mean_p, cov_p, mean_q, cov_q)
+    mp, Sp, mq, Sq = _pair(mean_p, cov_p, mean_q, cov_q, "mmd2_gaussian", definite=False)
     h2 = check_positive(bandwidth, "bandwidth") ** 2
     eye = np.eye(mp.size)
 
@@ -289,3 +335,16 @@ def mmd2_gaussian(
         mp - mq, Sp + Sq
     )
     return float(max(value, 0.0))
+
+
+def mmd2_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float, bandwidth: float) -> float:
+    """MMD^2 between N(mu_p, sigma_p^2) and N(mu_q, sigma_q^2) (standard deviations) under the
+    Gaussian kernel of bandwidth h: :func:`mmd2_gaussian` in d = 1.
+
+    Examples
+    --------
+    >>> mmd2_gaussian_1d(0.0, 1.0, 0.0, 1.0, 1.0)
+    0.0
+    """
+    mp, sp, mq, sq = _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)
+    return mmd2_gaussian([mp], [[sp * sp]], [mq], [[sq * sq]], bandwidth)
