@@ -106,7 +106,7 @@ def sweep(thetas: np.ndarray, n: int, rng: np.random.Generator, step: float) -> 
         out["w_sample"].append(D.wasserstein(a, b))
         # |theta| <= W(samples) <= |theta| + W1(z0, z1): the vertical mismatch of the samples
         out["w_1d_gap"].append(D.wasserstein(z0, z1))
-        ha, hb = _histograms(a, b, step, ybins=10)
+        ha, hb = (h.ravel() for h in _histograms(a, b, step, ybins=10))  # one histogram over the 2-D bins
         out["js_hist"].append(D.js(ha, hb))
         out["tv_hist"].append(D.tv(ha, hb))
         out["kl_hist"].append(D.kl(ha, hb))
