@@ -113,3 +113,33 @@ def close(d: Dist, wait_for_peers: bool = True) -> None:
         gc.collect()  # frees DDP wrappers caught in a reference cycle (they hold the group)
         dist.destroy_process_group()
     d.owns_group = False
+
+
+#: /proc/cpuinfo flags of x86 CPUs with native bf16 arithmetic (AVX-512 BF16, AMX)
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_has_native_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool | None:
+    """Whether this CPU computes in bf16 natively (True/False), or None when it cannot be told.
+
+    Without such units torch emulates bf16 matrix products, 10-50x slower than fp32: measured on
+    an AMD EPYC (Zen 3, AVX2 only), one DCGAN critic step took 0.3 s in fp32 and 2.6-7.9 s with
+    ``--bf16``. Read from the x86 flags in /proc/cpuinfo (Linux); ARM CPUs report ``bf16``.
+    """
+    try:
+        with open(cpuinfo) as fh:
+            for line in fh:
+                if line.startswith(("flags", "Features")):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {*BF16_CPU_FLAGS, "bf16"})
+    except OSError:
+        pass
+    return None
+
+
+def bf16_warning(device: torch.device, bf16: bool, cpuinfo: str = "/proc/cpuinfo") -> str | None:
+    """The warning to give for ``--bf16`` on a CPU without native bf16 units, else None."""
+    if not bf16 or device.type != "cpu" or cpu_has_native_bf16(cpuinfo) is not False:
+        return None
+    return ("--bf16 on a CPU without native bf16 units (no avx512_bf16 or amx_bf16 in "
+            "/proc/cpuinfo): torch emulates it, 10-50x slower than fp32 here; drop --bf16 on this machine")

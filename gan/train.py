@@ -45,6 +45,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,6 +227,9 @@ def build(cfg: Config, state: dict | None = None) -> Run:
 
 
 def _build(cfg: Config, d: distributed.Dist, state: dict | None) -> Run:
+    slow = distributed.bf16_warning(d.device, cfg.bf16)
+    if slow and d.is_main:
+        warnings.warn(slow, RuntimeWarning, stacklevel=3)
     source = open_source(cfg.data, cfg.image_size, seed=cfg.seed)
     torch.manual_seed(cfg.seed)  # the same initialisation on every rank
     nc = source.channels

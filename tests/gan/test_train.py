@@ -130,3 +130,25 @@ def test_plot_draws_median_filtered_curves_and_samples(tmp_path):
     assert curve(tmp_path / "g", window=101)["window"] == 9  # clamped to the run, and said so
     plot_main([str(tmp_path / "w"), str(tmp_path / "g"), "--out", str(tmp_path / "c.png")])
     assert (tmp_path / "c.png").stat().st_size > 10_000
+
+
+def test_bf16_on_a_cpu_without_bf16_units_warns(tmp_path, monkeypatch):
+    """--bf16 is 10-50x slower than fp32 on CPUs that emulate it: the run says so."""
+    from gan import distributed
+
+    amd = tmp_path / "zen3"
+    amd.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n")
+    sapphire = tmp_path / "spr"
+    sapphire.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16\n")
+    assert distributed.cpu_has_native_bf16(str(amd)) is False
+    assert distributed.cpu_has_native_bf16(str(sapphire)) is True
+    assert distributed.cpu_has_native_bf16(str(tmp_path / "missing")) is None
+    cpu = torch.device("cpu")
+    assert "avx512_bf16" in distributed.bf16_warning(cpu, True, str(amd))
+    assert distributed.bf16_warning(cpu, True, str(sapphire)) is None
+    assert distributed.bf16_warning(cpu, False, str(amd)) is None
+    assert distributed.bf16_warning(torch.device("meta"), True, str(amd)) is None  # not a CPU
+
+    monkeypatch.setattr(distributed, "cpu_has_native_bf16", lambda cpuinfo="": False)
+    with pytest.warns(RuntimeWarning, match="--bf16 on a CPU without native bf16"):
+        train(tiny(tmp_path / "run", bf16=True, generator_steps=1), progress=False).close()
