@@ -38,16 +38,22 @@ def row(name: str, value: float, target: str, unit: str = "") -> str:
 
 
 def cpu_model() -> str:
-    """The CPU's model name (Linux ``/proc/cpuinfo``; the platform string elsewhere)."""
+    """The CPU's model name with its family and model numbers (Linux ``/proc/cpuinfo``; virtual
+    machines often report only "AMD EPYC", and family 25 model 1 is Zen 3, 25/17 Zen 4)."""
     import platform
 
+    fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo") as fh:
             for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                if not line.strip():
+                    break  # the first processor is enough
+                key, _, value = line.partition(":")
+                fields[key.strip()] = value.strip()
     except OSError:
         pass
+    if "model name" in fields:
+        return f"{fields['model name']} (family {fields.get('cpu family', '?')} model {fields.get('model', '?')})"
     return platform.processor() or platform.machine()
 
 
