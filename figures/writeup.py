@@ -161,8 +161,9 @@ def render(results: dict[str, dict], quick: bool, seconds: float,
         "come out otherwise; a *sanity* check holds by construction or checks the code.",
         "",
         f"**Findings: {len(findings) - len(against)} of {len(findings)} agree with the papers"
-        + (f"; {len(against)} do not:**" if against else ".**")
-        + (f" Sanity checks: {sum(c['holds'] for _, c in sanity)} of {len(sanity)} pass." if sanity else ""),
+        + (f"; {len(against)} do not.**" if against else ".**")
+        + (f" Sanity checks: {sum(c['holds'] for _, c in sanity)} of {len(sanity)} pass." if sanity else "")
+        + (" The findings against the papers:" if against else ""),
     ]
     for n, c in against:
         out.append(f"- [{titles.get(n, n)}](#{_anchor(n)}): {c['statement']} (measured {_cell(c['measured'])})")
