@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -146,13 +147,16 @@ def _seconds(step, device: torch.device, n: int) -> float:
 def interleaved_rates(steps: dict, device: torch.device, total: int, warmup: int, blocks: int) -> dict:
     """Steps per second of each closure, timed in interleaved blocks after ``warmup`` steps each:
     ``{name: [rate per block]}``."""
-    for step in steps.values():
+    for name, step in steps.items():
+        print(f"warm-up: {name}, {warmup} steps", file=sys.stderr, flush=True)
         _seconds(step, device, warmup)
     per = max(1, total // blocks)
     rates: dict[str, list[float]] = {k: [] for k in steps}
-    for _ in range(blocks):
+    for b in range(blocks):
         for name, step in steps.items():
             rates[name].append(per / _seconds(step, device, per))
+        print(f"block {b + 1}/{blocks}: " + ", ".join(f"{k} {v[-1]:.3f} steps/s" for k, v in rates.items()),
+              file=sys.stderr, flush=True)  # progress: a CPU run takes minutes
     return rates
 
 

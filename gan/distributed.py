@@ -123,8 +123,8 @@ def cpu_has_native_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool | None:
     """Whether this CPU computes in bf16 natively (True/False), or None when it cannot be told.
 
     Without such units torch emulates bf16 matrix products, 10-50x slower than fp32: measured on
-    an AMD EPYC (Zen 3, AVX2 only), one DCGAN critic step took 0.3 s in fp32 and 2.6-7.9 s with
-    ``--bf16``. Read from the x86 flags in /proc/cpuinfo (Linux); ARM CPUs report ``bf16``.
+    an AMD EPYC (Zen 3, AVX2 only, torch 2.13), the DCGAN critic's forward and backward on a
+    64x64 batch of 64 took 0.45 s in fp32 and 11.3 s under bf16 autocast (25x). Read from the x86 flags in /proc/cpuinfo (Linux); ARM CPUs report ``bf16``.
     """
     try:
         with open(cpuinfo) as fh:
@@ -142,4 +142,4 @@ def bf16_warning(device: torch.device, bf16: bool, cpuinfo: str = "/proc/cpuinfo
     if not bf16 or device.type != "cpu" or cpu_has_native_bf16(cpuinfo) is not False:
         return None
     return ("--bf16 on a CPU without native bf16 units (no avx512_bf16 or amx_bf16 in "
-            "/proc/cpuinfo): torch emulates it, 10-50x slower than fp32 here; drop --bf16 on this machine")
+            "/proc/cpuinfo): torch emulates it, 10-50x slower than fp32; drop --bf16 on this machine")
