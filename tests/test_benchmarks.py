@@ -33,3 +33,12 @@ def test_machine_line_names_cpu_and_threads():
 def test_weighted_1d_benchmark_agrees_with_scipy():
     r = bench_div.bench_em_1d_weighted(2000, 1)
     assert r["value"] == pytest.approx(r["peer_value"], rel=1e-12) and r["m"] == 1600
+
+
+def test_quality_benchmark_agrees_with_the_textbook_formulas():
+    from benchmarks import quality
+
+    r = quality.main(["--samples", "300", "--repeats", "1"])
+    v = r["values"]
+    assert v["fd"] == pytest.approx(v["fd_scipy"], rel=1e-6)
+    assert v["kid"] == pytest.approx(v["kid_direct"], rel=1e-9, abs=1e-12)
