@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import ot
 from numpy.typing import ArrayLike
 from scipy import integrate, stats
 from scipy.linalg import cho_factor, cho_solve

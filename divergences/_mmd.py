@@ -273,7 +273,6 @@ def _int_power(K: np.ndarray, p: int) -> None:
 def _polynomial_sum(x, y, params, same: bool, rows: int) -> tuple:
     """Sum and trace of (gamma <x_i, y_j> + c0)^p in row blocks (upper triangle when ``same``)."""
     degree, gamma, coef0 = params
-    total = 0.0
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by mmd2
         return _polynomial_blocks(x, y, degree, gamma, coef0, same, rows)
 

@@ -45,7 +45,6 @@ import torch
 from gan import rundir
 from gan.features import embed, load_feature_net
 from gan.mnist import StackedMNIST
-from gan.models import build_generator
 from gan.train import Config, generate, train
 
 from . import mnist_runs

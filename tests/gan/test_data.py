@@ -11,7 +11,6 @@ from PIL import Image
 
 from gan import batches as gb
 from gan import data as gd
-from gan import rundir
 from tests.gan.helpers import make_lsun_lmdb, run_tiny
 
 

@@ -9,7 +9,7 @@ import torch
 from scipy import linalg
 from scipy.spatial.distance import cdist
 
-from gan import features, quality, rundir
+from gan import features, quality
 from gan.mnist import MNISTImages
 from tests.gan.helpers import run_tiny
 
