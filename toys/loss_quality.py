@@ -145,6 +145,12 @@ def across_runs(series: dict[str, dict], names: list[str]) -> float:
     return float(np.nanmean(rhos)) if rhos else float("nan")
 
 
+def _stages(samples: dict) -> dict:
+    """The sample sheets at the first, middle and last checkpoint (what the figure draws)."""
+    steps = sorted(samples, key=int)
+    return {p: samples[p] for p in (steps[0], steps[len(steps) // 2], steps[-1])}
+
+
 def run(quick: bool = False, seed: int = 0) -> dict:
     """Numbers of the experiment; the trainer's files go to temporary folders."""
     names = list(mnist_runs.QUICK_RUNS) if quick else NAMES
@@ -197,7 +203,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     else:
         needs_full = ["dcgan_runs_learned", "probe_tracks_fd", "probe_js_near_ln2", "across_runs_order",
                       "wgan_changes_track_fd", "gan_js_does_not_track", "gan_cost_does_not_track", "high_lr_fails"]
-    return {"runs": {k: {**s[k], "label": runs[k]["label"], "samples": runs[k]["samples"]} for k in names},
+    return {"runs": {k: {**s[k], "label": runs[k]["label"], "samples": _stages(runs[k]["samples"])} for k in names},
             "names": names, "needs_full_run": needs_full, "claims": claims,
             "settings": {"data": "MNIST, 4,000 training digits, 16 x 16", "width": mnist_runs.WIDTH,
                          "wgan_lr": mnist_runs.WGAN_LR, "probe_steps": mnist_runs.probe_steps(quick),
@@ -242,8 +248,8 @@ def plot(result: dict):
                    + (f"; fresh critic {r['rho_probe_fd']:+.2f}" if "rho_probe_fd" in r else ""),
                    transform=a.transAxes, fontsize=7)
         s.set_bbox(dict(facecolor="white", alpha=0.7, lw=0))
-        stages = sorted(int(x) for x in r["samples"])
-        picks = [stages[0], stages[len(stages) // 2], stages[-1]]
+        kept = sorted(int(x) for x in r["samples"])  # three stages; fewer in a short --quick run
+        picks = [kept[0], kept[len(kept) // 2], kept[-1]]
         sheets = [image_grid(np.asarray(r["samples"][str(p)] if str(p) in r["samples"] else r["samples"][p],
                                         dtype=np.uint8)[:16, ..., None], nrow=4) for p in picks]
         gap = np.full((sheets[0].shape[0], 4, 3), 255, np.uint8)

@@ -117,6 +117,11 @@ def measure(x: np.ndarray, dataset: str) -> dict:
     return {"near_share": share, "covered": covered, "mode_kl": kl, "verdict": verdict}
 
 
+def scatter_steps(checkpoints: list[int]) -> list[int]:
+    """The three checkpoints whose samples are kept and drawn: early, middle, last."""
+    return [checkpoints[min(2, len(checkpoints) - 1)], checkpoints[len(checkpoints) // 2], checkpoints[-1]]
+
+
 def train_one(dataset: str, method: str, seed: int, steps: int, checkpoints: list[int]) -> dict:
     """One run; the measures at each checkpoint (pure, seeded)."""
     torch.set_num_threads(1)
@@ -148,7 +153,8 @@ def train_one(dataset: str, method: str, seed: int, steps: int, checkpoints: lis
             out["step"].append(step)
             out["em"].append(D.wasserstein(x[:1000], target))
             out["critic_estimate"].append(float(torch.stack(recent[-50:]).mean()))
-            out["scatter"][step] = x[:600].astype(np.float32)
+            if step in scatter_steps(checkpoints):  # only what the figure draws is kept
+                out["scatter"][step] = x[:600].astype(np.float32)
     return {"dataset": dataset, "method": method, "seed": seed, **out}
 
 
@@ -226,7 +232,7 @@ def plot(result: dict):
     import matplotlib.pyplot as plt
 
     datasets, steps = result["datasets"], result["checkpoints"]
-    picks = [steps[2], steps[len(steps) // 2], steps[-1]]
+    picks = scatter_steps(steps)
     fig, ax = plt.subplots(len(datasets), 2 + len(METHODS), figsize=(5 * (2 + len(METHODS)), 4.6 * len(datasets)),
                            squeeze=False)
     for i, d in enumerate(datasets):
