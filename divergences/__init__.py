@@ -2,30 +2,31 @@
 
 Conventions: natural logarithm (nats); TV is half the L1 distance; JS carries the 1/2
 (0 <= JS <= ln 2); EM is Wasserstein-1 with the Euclidean ground metric, solved exactly (W_p
-with ``p``); MMD is returned squared with the estimator named. Samples are arrays of shape (n,)
-or (n, d). Gaussians are given by mean and standard deviation in 1-D (``*_1d(mu, sigma, ...)``,
-as scipy's ``loc`` and ``scale``) and by mean vector and covariance matrix in d dimensions.
-Torch tensors are accepted by ``tv``, ``kl``, ``js``, ``wasserstein``, ``wasserstein_1d``,
-``sliced_wasserstein``, ``sinkhorn_divergence`` and ``mmd2``, which then return differentiable
-0-d tensors; the other functions refuse a tensor that requires grad rather than drop it.
+with ``order``); MMD is returned squared with the estimator named. Samples are arrays of shape
+(n,) or (n, d), with optional weights ``a``, ``b``. Gaussians are given by mean and standard
+deviation in 1-D (``*_gaussian_1d(mu, sigma, ...)``, as scipy's ``loc`` and ``scale``) and by
+mean vector and covariance matrix in d dimensions (``*_gaussian(mean, cov, ...)``). Torch
+tensors are accepted by ``tv``, ``kl``, ``js``, ``wasserstein``, ``sliced_wasserstein``,
+``sinkhorn_divergence`` and ``mmd2``, which then return differentiable tensors; the other
+functions refuse a tensor that requires grad rather than drop it.
 
-=====================  ==========================================================
-histograms             :func:`tv`, :func:`kl`, :func:`js` (``axis=`` for arrays of them),
-                       :func:`emd2` (the optimal cost for any ground cost)
-weighted samples       :func:`wasserstein` (exact W1 / W_p), :func:`wasserstein_1d`,
-                       :func:`optimal_transport` (plan + duals),
-                       :func:`sliced_wasserstein`, :func:`sinkhorn_divergence`, :func:`mmd2`
-two-sample tests       :func:`mmd_test` (permutation p-values, MMD or energy distance)
-                       (kernels ``MMD_KERNELS``, estimators ``MMD_ESTIMATORS``)
-closed forms           :func:`kl_gaussian`, :func:`kl_gaussian_1d`, :func:`w2_gaussian`,
-                       :func:`w2_gaussian_1d`, :func:`w1_gaussian_1d`, :func:`w1_1d`,
-                       :func:`tv_gaussian_1d`, :func:`mmd2_gaussian`, :func:`mmd2_gaussian_1d`
-Gaussian fits          :func:`frechet_distance` (FID's formula on any features)
-densities              :func:`tv_density`, :func:`kl_density`, :func:`js_density`
-                       (frozen ``scipy.stats`` laws or callables)
-sample estimators      :func:`kl_knn`, :func:`js_histogram`, :func:`tv_histogram`,
-                       :func:`js_kde`, :func:`tv_kde`
-=====================  ==========================================================
+The naming rule: ``QUANTITY[_INPUT]``, the number returned, then what it is given.
+
+* QUANTITY: ``tv``, ``kl``, ``js``, ``transport_cost`` (their own input: histograms ``p, q``),
+  ``wasserstein`` (W_p, ``order=1`` by default), ``sliced_wasserstein``, ``sinkhorn_divergence``,
+  ``mmd2``, ``frechet_distance`` (their own input: samples ``x, y`` with weights ``a, b``).
+* INPUT: ``_gaussian`` (mean_p, cov_p, mean_q, cov_q), ``_gaussian_1d`` (mu_p, sigma_p, mu_q,
+  sigma_q), ``_laws`` (frozen 1-D scipy.stats laws ``p, q``), ``_density`` (densities ``p, q``,
+  frozen laws or callables), and the estimators from samples ``_knn``, ``_kde``, ``_binned``.
+* The value is the quantity named, never its square or root, except where the name says
+  squared: ``mmd2``, and ``frechet_distance`` (the squared W2 between Gaussian fits, FID's
+  number under the field's name: "frechet_distance2" would read as FID squared).
+* ``p, q`` always name distributions, ``x, y`` samples, ``a, b`` their weights; an order is
+  ``order``. Tools named for what they do: :func:`optimal_transport`, :func:`median_heuristic`,
+  :func:`mmd_test`.
+
+``tests/divergences/test_naming.py`` enforces the rule over ``__all__``; the table of every
+function by quantity and input kind is ``python -m divergences --table`` (the README's).
 """
 
 from ._closed_form import (
@@ -35,26 +36,24 @@ from ._closed_form import (
     mmd2_gaussian,
     mmd2_gaussian_1d,
     tv_gaussian_1d,
-    w1_1d,
-    w1_gaussian_1d,
-    w2_gaussian,
-    w2_gaussian_1d,
+    wasserstein_gaussian,
+    wasserstein_gaussian_1d,
+    wasserstein_laws,
 )
-from ._densities import density_divergence, js_density, kl_density, tv_density
+from ._densities import js_density, kl_density, tv_density
 from ._discrete import js, kl, tv
-from ._estimators import js_histogram, js_kde, kl_knn, tv_histogram, tv_kde
+from ._estimators import js_binned, js_kde, kl_knn, tv_binned, tv_kde
 from ._mmd import ESTIMATORS as MMD_ESTIMATORS
 from ._mmd import KERNELS as MMD_KERNELS
 from ._mmd import MMDTest, median_heuristic, mmd2, mmd_test
 from ._wasserstein import (
     ConvergenceError,
     TransportResult,
-    emd2,
     optimal_transport,
     sinkhorn_divergence,
     sliced_wasserstein,
+    transport_cost,
     wasserstein,
-    wasserstein_1d,
 )
 
 __all__ = [
@@ -63,12 +62,10 @@ __all__ = [
     "MMD_KERNELS",
     "MMDTest",
     "TransportResult",
-    "density_divergence",
-    "emd2",
     "frechet_distance",
     "js",
+    "js_binned",
     "js_density",
-    "js_histogram",
     "js_kde",
     "kl",
     "kl_density",
@@ -83,15 +80,14 @@ __all__ = [
     "optimal_transport",
     "sinkhorn_divergence",
     "sliced_wasserstein",
+    "transport_cost",
     "tv",
+    "tv_binned",
     "tv_density",
     "tv_gaussian_1d",
-    "tv_histogram",
     "tv_kde",
-    "w1_1d",
-    "w1_gaussian_1d",
-    "w2_gaussian",
-    "w2_gaussian_1d",
     "wasserstein",
-    "wasserstein_1d",
+    "wasserstein_gaussian",
+    "wasserstein_gaussian_1d",
+    "wasserstein_laws",
 ]

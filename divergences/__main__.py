@@ -1,7 +1,8 @@
 """``python -m divergences``: a one-screen demonstration of the conventions.
 
 WGAN Example 1 (parallel lines) from samples, and two 1-D Gaussians in closed form and by
-quadrature, printed with the conventions they follow.
+quadrature, printed with the conventions they follow. ``--table`` prints the table of every
+function by quantity and input kind (the naming rule's table, in the README).
 """
 
 from __future__ import annotations
@@ -29,12 +30,21 @@ def demo() -> None:
         print(f"{theta:7.2f} {D.wasserstein(line0, fake):13.6f} {D.js(p, q):8.5f} {D.kl(p, q):5.3g} {D.tv(p, q):4.2g}")
     print(f"ln 2 = {np.log(2):.5f}\n")
     print("P = N(0, 1), Q = N(1, 2^2) (1-D Gaussians by mean and standard deviation):")
-    print(f"  W1 (folded normal)  {D.w1_gaussian_1d(0, 1, 1, 2):.6f}")
-    print(f"  W2                  {D.w2_gaussian_1d(0, 1, 1, 2):.6f}")
+    print(f"  W1 (folded normal)  {D.wasserstein_gaussian_1d(0, 1, 1, 2, order=1):.6f}")
+    print(f"  W2                  {D.wasserstein_gaussian_1d(0, 1, 1, 2, order=2):.6f}")
     print(f"  TV                  {D.tv_gaussian_1d(0, 1, 1, 2):.6f}")
     print(f"  KL(P || Q)          {D.kl_gaussian_1d(0, 1, 1, 2):.6f}")
     print(f"  JS (quadrature)     {D.js_density(stats.norm(0, 1), stats.norm(1, 2)):.6f}")
     print(f"  MMD^2 (h = 1)       {D.mmd2_gaussian_1d(0, 1, 1, 2, 1.0):.6f}")
+
+
+def function_table() -> str:
+    """The Markdown table of the public functions by quantity (rows) and input kind (columns),
+    drawn from their names by the naming rule (``divergences._naming``)."""
+    from divergences._naming import TOOLS, table
+
+    names = [n for n in D.__all__ if n[0].islower() and n not in TOOLS]
+    return table(names)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,8 +54,13 @@ def main(argv: list[str] | None = None) -> int:
                     "(EM continuous in theta, JS / KL / TV not) and two 1-D Gaussians.",
         epilog="Conventions: natural log; TV = half L1; JS with the 1/2 (<= ln 2); EM = exact W1; MMD "
                "squared. Use the functions from Python: import divergences as D; help(D).")
-    ap.parse_args(argv)
-    demo()
+    ap.add_argument("--table", action="store_true",
+                    help="print the Markdown table of every function by quantity and input kind instead")
+    args = ap.parse_args(argv)
+    if args.table:
+        print(function_table())
+    else:
+        demo()
     return 0
 
 

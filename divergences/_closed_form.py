@@ -1,18 +1,24 @@
 r"""Closed forms (or exact 1-D integrals) of the divergences between known distributions.
 
 These are the ground truth that the sample estimators and exact OT are tested against:
-KL and W2 between Gaussians, W1 between 1-D Gaussians (folded normal), W1 between any two 1-D
-``scipy.stats`` distributions as :math:`\int |F - G|`, TV between 1-D Gaussians (from the two
+KL and W2 between Gaussians, W1 between 1-D Gaussians (folded normal), W_p between any two 1-D
+``scipy.stats`` laws (W1 as :math:`\int |F - G|`), TV between 1-D Gaussians (from the two
 density crossings), MMD^2 between Gaussians under the Gaussian kernel, and the Frechet distance
 of two sample sets.
 
-One convention, said by the argument names:
+One convention, said by the name's input kind and the argument names:
 
-* ``*_1d(mu_p, sigma_p, mu_q, sigma_q)``: 1-D Gaussians by mean and **standard deviation**, as
-  scipy's ``loc`` and ``scale`` (``stats.norm(mu, sigma)``, ``torch.distributions.Normal``);
-* ``(mean_p, cov_p, mean_q, cov_q)``: Gaussians in d dimensions by mean vector (d,) and
+* ``*_gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)``: 1-D Gaussians by mean and **standard
+  deviation**, as scipy's ``loc`` and ``scale`` (``stats.norm(mu, sigma)``,
+  ``torch.distributions.Normal``);
+* ``*_gaussian(mean_p, cov_p, mean_q, cov_q)``: Gaussians in d dimensions by mean vector (d,) and
   **covariance matrix** (d, d). A bare number is refused as a covariance (is it a variance or a
-  standard deviation?): the message points to the ``_1d`` function.
+  standard deviation?): the message points to the ``_gaussian_1d`` function;
+* ``*_laws(p, q)``: frozen 1-D ``scipy.stats`` laws.
+
+The 1-D forms are computed in standardised units (gaps and ratios of the parameters, never their
+squares), so any finite parameters give a value: one beyond the float range is ``inf`` (KL), or
+the limit the float range cannot tell from it (TV = 1), never an ``OverflowError``.
 """
 
 from __future__ import annotations
@@ -21,11 +27,12 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import integrate, stats
+from scipy import integrate
 from scipy.linalg import cho_factor, cho_solve
+from scipy.special import ndtr
 
 from ._densities import crossings
-from ._validation import check_positive, check_scalar, numpy_only, real_array, sample_pair
+from ._validation import as_weights, check_positive, check_scalar, numpy_only, real_array, sample_pair
 
 
 def _gaussian(mean, cov, side: str, function: str, definite: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -69,12 +76,28 @@ def _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q) -> tuple[float, float, float, flo
             check_positive(sigma_q, "sigma_q"))
 
 
+def _gap(mu_p: float, mu_q: float, scale: float) -> float:
+    """(mu_p - mu_q) / scale without a spurious overflow: when the difference itself overflows
+    (means near 1e308 of opposite signs), the two quotients are subtracted instead (they have
+    opposite signs, so this cannot cancel to NaN). The result may be +-inf: a true value."""
+    d = mu_p - mu_q
+    return d / scale if math.isfinite(d) else mu_p / scale - mu_q / scale
+
+
+def _log_ratio(a: float, b: float) -> float:
+    """ln(a / b) for positive normal floats, also where a / b overflows or underflows."""
+    r = a / b
+    return math.log(r) if 0.0 < r < math.inf else math.log(a) - math.log(b)
+
+
 def kl_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float) -> float:
     r"""KL(N(mu_p, sigma_p^2) || N(mu_q, sigma_q^2)) in nats; sigma is the standard deviation.
 
     .. math:: \ln\frac{\sigma_q}{\sigma_p} + \frac{\sigma_p^2 + (\mu_p - \mu_q)^2}{2\sigma_q^2} - \frac12
 
     Equals ``torch.distributions.kl_divergence(Normal(mu_p, sigma_p), Normal(mu_q, sigma_q))``.
+    Computed from :math:`\sigma_p/\sigma_q` and :math:`(\mu_p - \mu_q)/\sigma_q`: ``inf`` when
+    the value is beyond the float range.
 
     Examples
     --------
@@ -82,7 +105,8 @@ def kl_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float) -> 
     0.443147
     """
     mp, sp, mq, sq = _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)
-    return float(max(0.0, math.log(sq / sp) + (sp * sp + (mp - mq) ** 2) / (2 * sq * sq) - 0.5))
+    r, g = sp / sq, _gap(mp, mq, sq)
+    return float(max(0.0, _log_ratio(sq, sp) + 0.5 * (r * r + g * g) - 0.5))
 
 
 def kl_gaussian(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayLike) -> float:
@@ -110,34 +134,94 @@ def kl_gaussian(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: A
     return float(max(0.0, 0.5 * (trace + maha - d + logdet_q - logdet_p)))
 
 
-def w2_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float) -> float:
-    r"""Wasserstein-2 distance between N(mu_p, sigma_p^2) and N(mu_q, sigma_q^2):
-    :math:`\sqrt{(\mu_p - \mu_q)^2 + (\sigma_p - \sigma_q)^2}` (sigma: standard deviations).
-
-    Examples
-    --------
-    >>> w2_gaussian_1d(0.0, 1.0, 3.0, 5.0)
-    5.0
-    """
-    mp, sp, mq, sq = _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)
-    return float(math.hypot(mp - mq, sp - sq))
-
-
-def w2_gaussian(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayLike) -> float:
-    r"""Wasserstein-2 distance between two d-dimensional Gaussians (the Bures-Wasserstein formula).
+def wasserstein_gaussian(
+    mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayLike, *, order: int
+) -> float:
+    r"""Wasserstein distance W_p between two d-dimensional Gaussians: W2 by the Bures-Wasserstein
+    formula in any d (``order=2``), W1 in d = 1 (``order=1``, the folded normal).
 
     .. math:: W_2^2 = \|\mu_p - \mu_q\|^2 + \operatorname{tr}\big(S_p + S_q
               - 2 (S_p^{1/2} S_q S_p^{1/2})^{1/2}\big)
 
+    The order has no default: W1 between Gaussians has a closed form in d = 1 only, so a default
+    of 1 (as :func:`wasserstein`'s) would fail in d > 1 and a default of 2 would be a different
+    number from :func:`wasserstein`'s default: say which.
+
     Covariances may be singular (positive semi-definite): the matrix square roots are taken
     by symmetric eigendecomposition with rounding-negative eigenvalues set to 0. (POT's
-    ``ot.gaussian.bures_wasserstein_distance``, which agrees on definite covariances to 1e-12,
-    returns NaN as soon as an eigenvalue rounds below 0, as it does for the covariance of
-    features with a dead unit.) Returns W2, not W2^2. Note :math:`W_1 \le W_2` always, with
-    equality for a pure translation.
+    ``ot.gaussian.bures_wasserstein_distance(m_p, m_q, C_p, C_q)``, note its argument order, agrees
+    on definite covariances to 1e-12 but returns NaN as soon as an eigenvalue rounds below 0, as
+    it does for the covariance of features with a dead unit.) Returns W_p, not W_p^p: W2 here is
+    the square root of :func:`frechet_distance` of the same Gaussians. :math:`W_1 \le W_2`
+    always, with equality for a pure translation.
+
+    Parameters
+    ----------
+    mean_p, mean_q : array_like, shape (d,)
+    cov_p, cov_q : array_like, shape (d, d)
+        Covariance matrices (PSD). For 1-D Gaussians by standard deviation see
+        :func:`wasserstein_gaussian_1d`.
+    order : {1, 2}
+        2: W2 (any d); 1: W1 (d = 1 only).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> wasserstein_gaussian([0, 0], np.eye(2), [3, 4], np.eye(2), order=2)
+    5.0
     """
-    mp, Sp, mq, Sq = _pair(mean_p, cov_p, mean_q, cov_q, "w2_gaussian", definite=False)
+    mp, Sp, mq, Sq = _pair(mean_p, cov_p, mean_q, cov_q, "wasserstein_gaussian", definite=False)
+    if isinstance(order, bool) or order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2 (the orders with a closed form), got {order!r}")
+    if order == 1:
+        if mp.size != 1:
+            raise ValueError(f"order=1 has a closed form between Gaussians in d = 1 only (here d = {mp.size}); "
+                             "use order=2, or wasserstein() on samples")
+        sp, sq = math.sqrt(Sp[0, 0]), math.sqrt(Sq[0, 0])
+        return _w1_gaussian_1d(float(mp[0]), sp, float(mq[0]), sq)
     return math.sqrt(_w2_squared(mp, Sp, mq, Sq))
+
+
+def _w1_gaussian_1d(mp: float, sp: float, mq: float, sq: float) -> float:
+    """The folded-normal W1 (see :func:`wasserstein_gaussian_1d`); standard deviations may be 0."""
+    dmu, ds = mp - mq, abs(sp - sq)
+    if ds == 0.0 or not math.isfinite(dmu):
+        return abs(dmu)
+    z = dmu / ds
+    return float(ds * math.sqrt(2.0 / math.pi) * math.exp(-0.5 * z * z) + dmu * math.erf(z / math.sqrt(2.0)))
+
+
+def wasserstein_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float, *, order: int) -> float:
+    r"""Exact W1 (``order=1``) or W2 (``order=2``) between N(mu_p, sigma_p^2) and N(mu_q, sigma_q^2)
+    on the real line (sigma: standard deviations).
+
+    The quantile coupling gives :math:`W_p = (E|\Delta\mu + \Delta\sigma Z|^p)^{1/p}`, Z ~ N(0, 1),
+    with :math:`\Delta\mu = \mu_p - \mu_q`, :math:`\Delta\sigma = \sigma_p - \sigma_q`:
+
+    .. math:: W_1 = |\Delta\sigma|\sqrt{2/\pi}\, e^{-\Delta\mu^2 / (2\Delta\sigma^2)}
+              + \Delta\mu\, \operatorname{erf}\big(\Delta\mu / (\sqrt2 |\Delta\sigma|)\big)
+              \quad\text{(the mean of a folded normal)},\qquad
+              W_2 = \sqrt{\Delta\mu^2 + \Delta\sigma^2}
+
+    (and :math:`W_1 = |\Delta\mu|` when the scales are equal). The order has no default, as in
+    :func:`wasserstein_gaussian`.
+
+    Examples
+    --------
+    >>> wasserstein_gaussian_1d(0.0, 1.0, 3.0, 1.0, order=1)
+    3.0
+    >>> wasserstein_gaussian_1d(0.0, 1.0, 3.0, 5.0, order=2)
+    5.0
+    """
+    mp, sp, mq, sq = _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)
+    if isinstance(order, bool) or order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2 (the orders with a closed form), got {order!r}")
+    if order == 2:
+        return float(math.hypot(mp - mq, sp - sq))
+    return _w1_gaussian_1d(mp, sp, mq, sq)
 
 
 def _sqrt_psd(S: np.ndarray) -> np.ndarray:
@@ -155,7 +239,15 @@ def _w2_squared(mp, Sp, mq, Sq) -> float:
     return float(np.sum((mp - mq) ** 2)) + bures
 
 
-def frechet_distance(x: ArrayLike, y: ArrayLike) -> float:
+def _fit(s: np.ndarray, w) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of samples ``s`` (n, d) with weights ``w`` (None: uniform, divisor n - 1;
+    else numpy's reliability-weighted unbiased covariance, which reduces to it)."""
+    if w is None:
+        return s.mean(0), np.atleast_2d(np.cov(s, rowvar=False))
+    return w @ s, np.atleast_2d(np.cov(s, rowvar=False, aweights=w))
+
+
+def frechet_distance(x: ArrayLike, y: ArrayLike, a: ArrayLike | None = None, b: ArrayLike | None = None) -> float:
     r"""Frechet distance between two sample sets: the squared W2 between their Gaussian fits.
 
     .. math:: FD = \|\mu_x - \mu_y\|^2 + \operatorname{tr}\big(\Sigma_x + \Sigma_y
@@ -164,19 +256,23 @@ def frechet_distance(x: ArrayLike, y: ArrayLike) -> float:
     with the sample means and the sample covariances (``np.cov``, divisor n - 1). This is FID's
     formula (Heusel et al. 2017), on whatever features are given: Inception pool3 features for
     FID, a classifier's penultimate features for MNIST (:mod:`gan.quality`). It is squared, as
-    FID is reported, and biased upward at small n (its expectation between two samples of one
-    law is > 0): compare values at equal sample sizes, against a real-versus-real floor.
+    FID is reported (the one squared quantity whose name has no "2": the field's name for this
+    number), and biased upward at small n (its expectation between two samples of one law is
+    > 0): compare values at equal sample sizes, against a real-versus-real floor.
 
     Parameters
     ----------
     x : array_like, shape (n, d)
     y : array_like, shape (m, d)
         At least 2 samples each; n, m may be smaller than d (singular covariances are fine).
+    a, b : array_like, optional
+        Non-negative sample weights (weighted mean, and numpy's weighted unbiased covariance);
+        uniform when None.
 
     Returns
     -------
     float
-        FD >= 0. Equals :func:`w2_gaussian` (squared) of the fitted Gaussians.
+        FD >= 0. Equals :func:`wasserstein_gaussian` (``order=2``) squared of the fitted Gaussians.
 
     References
     ----------
@@ -192,119 +288,164 @@ def frechet_distance(x: ArrayLike, y: ArrayLike) -> float:
     >>> round(frechet_distance(x, x + [3.0, 4.0]), 6)   # a translation: ||shift||^2
     25.0
     """
-    xs, ys = sample_pair(numpy_only(x, "x", "frechet_distance"), numpy_only(y, "y", "frechet_distance"))
+    f = "frechet_distance"
+    xs, ys = sample_pair(numpy_only(x, "x", f), numpy_only(y, "y", f))
     for name, s in (("x", xs), ("y", ys)):
         if s.shape[0] < 2:
             raise ValueError(f"{name} needs at least 2 samples to fit a covariance, got {s.shape[0]}")
-    mx, my = xs.mean(0), ys.mean(0)
-    Sx = np.atleast_2d(np.cov(xs, rowvar=False))
-    Sy = np.atleast_2d(np.cov(ys, rowvar=False))
+    wa = None if a is None else as_weights(numpy_only(a, "a", f), xs.shape[0], "a")
+    wb = None if b is None else as_weights(numpy_only(b, "b", f), ys.shape[0], "b")
+    for name, w in (("a", wa), ("b", wb)):
+        if w is not None and np.count_nonzero(w) < 2:
+            raise ValueError(f"{name} puts weight on fewer than 2 samples: a covariance needs 2")
+    mx, Sx = _fit(xs, wa)
+    my, Sy = _fit(ys, wb)
     return _w2_squared(mx, Sx, my, Sy)
 
 
-def w1_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float) -> float:
-    r"""Exact W1 between N(mu_p, sigma_p^2) and N(mu_q, sigma_q^2) on the real line.
-
-    The quantile coupling gives :math:`W_1 = E|\Delta\mu + \Delta\sigma Z|`, Z ~ N(0, 1),
-    the mean of a folded normal:
-
-    .. math:: W_1 = |\Delta\sigma|\sqrt{2/\pi}\, e^{-\Delta\mu^2 / (2\Delta\sigma^2)}
-              + \Delta\mu\,\big(1 - 2\Phi(-\Delta\mu / |\Delta\sigma|)\big),
-
-    with :math:`\Delta\mu = \mu_p - \mu_q`, :math:`\Delta\sigma = \sigma_p - \sigma_q`
-    (and :math:`W_1 = |\Delta\mu|` when the scales are equal).
-
-    Examples
-    --------
-    >>> w1_gaussian_1d(0.0, 1.0, 3.0, 1.0)
-    3.0
-    """
-    mu_p, sigma_p, mu_q, sigma_q = _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)
-    dmu, ds = float(mu_p - mu_q), abs(float(sigma_p - sigma_q))
-    if ds == 0.0:
-        return abs(dmu)
-    return float(
-        ds * math.sqrt(2.0 / math.pi) * math.exp(-dmu * dmu / (2.0 * ds * ds))
-        + dmu * (1.0 - 2.0 * stats.norm.cdf(-dmu / ds))
-    )
-
-
-def _frozen_1d(dist, name: str, moment: bool = False):
-    """A frozen 1-D scipy.stats law with valid parameters (and a finite mean when ``moment``)."""
+def _frozen_1d(dist, name: str, order: float | None = None):
+    """A frozen 1-D scipy.stats law with valid parameters (and, given ``order``, a finite moment of
+    order ceil(order))."""
     if not (hasattr(dist, "cdf") and hasattr(dist, "ppf") and hasattr(dist, "support")):
         raise ValueError(f"{name} must be a frozen 1-D scipy.stats distribution, got {dist!r}")
     lo, hi = dist.support()
     if np.isnan(lo) or np.isnan(hi) or not np.isfinite(dist.ppf(0.5)):
         raise ValueError(f"{name} has invalid parameters ({dist.args}, {dist.kwds})")
-    if moment and not np.isfinite(dist.mean()):
-        raise ValueError(f"{name} has no finite first moment (mean {dist.mean()}): W1 is defined between "
-                         "laws with one (a Cauchy law has none)")
+    if order is not None:
+        k = math.ceil(order)
+        with np.errstate(all="ignore"):
+            moment = dist.mean() if k == 1 else dist.moment(k)
+        if not np.isfinite(moment):
+            what = "first moment" if k == 1 else f"moment of order {k}"
+            raise ValueError(f"{name} has no finite {what} ({moment}): W_p is defined between laws with a "
+                             f"finite moment of order p (a Cauchy law has none)")
     return dist
 
 
-def w1_1d(p, q, *, tol: float = 1e-10) -> float:
-    r"""W1 between two 1-D distributions as the integral of the CDF gap.
+def _jumps(law, cdf, most: int = 300) -> np.ndarray:
+    """The levels where a discrete law's quantile function jumps (``cdf``, its CDF or survival
+    function, at the support points of the central range), so that the quadrature sees a constant
+    on each piece; none for a continuous law or a central range of more than ``most`` points."""
+    if not hasattr(law.dist, "pmf"):
+        return np.empty(0)
+    a, b = law.ppf(1e-12), law.isf(1e-12)
+    if not (np.isfinite(a) and np.isfinite(b)) or b - a > most:
+        return np.empty(0)
+    return cdf(np.arange(a, b + 1))
 
-    .. math:: W_1(P, Q) = \int_{-\infty}^{\infty} |F_P(t) - F_Q(t)|\, dt
 
-    By adaptive quadrature (``scipy.integrate.quad``) on the central range, with
-    breakpoints at quantiles of both laws and where the CDFs cross, plus the two tails.
+#: quantile levels that split the quadratures of :func:`wasserstein_laws` (the tails apart)
+_LEVELS = [1e-9, 1e-3, 0.05, 0.25, 0.5, 0.75, 0.95, 1 - 1e-3, 1 - 1e-9]
+
+
+def wasserstein_laws(p, q, *, order: float = 1.0, tol: float = 1e-10) -> float:
+    r"""Wasserstein distance W_p between two 1-D laws, by quadrature of their CDFs (p = 1) or
+    quantile functions (p > 1).
+
+    .. math:: W_1(P, Q) = \int_{-\infty}^{\infty} |F_P(t) - F_Q(t)|\, dt, \qquad
+              W_p(P, Q)^p = \int_0^1 |F_P^{-1}(u) - F_Q^{-1}(u)|^p\, du
+
+    By adaptive quadrature (``scipy.integrate.quad``), with breakpoints at quantiles of both
+    laws, where the two functions cross and where a discrete law's quantile function jumps, and
+    the tails integrated apart; for p > 1 the upper half as :math:`\int_0^{1/2}
+    |\bar F_P^{-1}(s) - \bar F_Q^{-1}(s)|^p ds` with the survival functions' inverses (``isf``),
+    so that both tails are integrated where floats are dense.
 
     Parameters
     ----------
     p, q : frozen scipy.stats distributions (continuous or discrete), e.g. ``stats.norm(0, 1)``,
-        with a finite first moment (W1 is defined on such laws; a Cauchy law is refused: the
-        quadrature would return a truncated, finite and wrong number).
+        with a finite moment of order ceil(order) (W_p is defined on laws with a p-th moment; a
+        Cauchy law is refused: the quadrature would return a truncated, finite and wrong number).
+    order : float
+        The order p >= 1.
     tol : float
         Absolute and relative tolerance of the quadrature.
+
+    Returns
+    -------
+    float
+        W_p (not W_p^p).
 
     Examples
     --------
     >>> from scipy import stats
-    >>> round(w1_1d(stats.norm(0, 1), stats.norm(2, 1)), 8)
+    >>> round(wasserstein_laws(stats.norm(0, 1), stats.norm(2, 1)), 8)
     2.0
+    >>> round(wasserstein_laws(stats.norm(0, 1), stats.norm(1, 2), order=2), 8)   # sqrt(1 + 1)
+    1.41421356
     """
-    p, q = _frozen_1d(p, "p", moment=True), _frozen_1d(q, "q", moment=True)
+    from ._wasserstein import _check_order
+
+    order = _check_order(order)
+    p, q = _frozen_1d(p, "p", order), _frozen_1d(q, "q", order)
     tol = check_positive(tol, "tol")
-    gap = lambda t: abs(float(p.cdf(t)) - float(q.cdf(t)))  # noqa: E731
-    levels = [1e-9, 1e-3, 0.05, 0.25, 0.5, 0.75, 0.95, 1 - 1e-3, 1 - 1e-9]
-    points = np.unique(np.concatenate([p.ppf(levels), q.ppf(levels)]))
-    points = points[np.isfinite(points)]
-    lo, hi = points[0], points[-1]
-    if hi > lo:  # the kinks of |F - G|, where the CDFs cross, become breakpoints
-        points = np.unique(np.r_[points, crossings(lambda t: p.cdf(t) - q.cdf(t), lo, hi)])
     kw = dict(epsabs=tol, epsrel=tol, limit=500)
-    core = integrate.quad(gap, lo, hi, points=points[1:-1], **kw)[0] if hi > lo else 0.0
-    s_lo = min(p.support()[0], q.support()[0])
-    s_hi = max(p.support()[1], q.support()[1])
-    left = integrate.quad(gap, s_lo, lo, **kw)[0] if s_lo < lo else 0.0
-    right = integrate.quad(gap, hi, s_hi, **kw)[0] if s_hi > hi else 0.0
-    return float(core + left + right)
+    if order == 1:
+        gap = lambda t: abs(float(p.cdf(t)) - float(q.cdf(t)))  # noqa: E731
+        points = np.unique(np.concatenate([p.ppf(_LEVELS), q.ppf(_LEVELS)]))
+        points = points[np.isfinite(points)]
+        lo, hi = points[0], points[-1]
+        if hi > lo:  # the kinks of |F - G|, where the CDFs cross, become breakpoints
+            points = np.unique(np.r_[points, crossings(lambda t: p.cdf(t) - q.cdf(t), lo, hi)])
+        core = integrate.quad(gap, lo, hi, points=points[1:-1], **kw)[0] if hi > lo else 0.0
+        s_lo = min(p.support()[0], q.support()[0])
+        s_hi = max(p.support()[1], q.support()[1])
+        left = integrate.quad(gap, s_lo, lo, **kw)[0] if s_lo < lo else 0.0
+        right = integrate.quad(gap, hi, s_hi, **kw)[0] if s_hi > hi else 0.0
+        return float(core + left + right)
+    # the quantile integral in two halves, each from its tail end at 0, where floats are dense:
+    # ppf on (0, 1/2] and isf (the upper quantiles, isf(s) = ppf(1 - s)) on (0, 1/2]
+    lower = _quantile_half(p.ppf, q.ppf, order, np.r_[_jumps(p, p.cdf), _jumps(q, q.cdf)], kw)
+    upper = _quantile_half(p.isf, q.isf, order, np.r_[_jumps(p, p.sf), _jumps(q, q.sf)], kw)
+    return float((lower + upper) ** (1.0 / order))
+
+
+def _quantile_half(qp, qq, order: float, jumps, kw) -> float:
+    r""":math:`\int_0^{1/2} |q_P(u) - q_Q(u)|^p\, du` for two quantile functions, with breakpoints at
+    levels, at their crossings and at the jumps of discrete laws; the tail (0, 1e-9) apart."""
+    power = lambda u: abs(float(qp(u)) - float(qq(u))) ** order  # noqa: E731
+    lo, hi = _LEVELS[0], 0.5
+    points = np.unique(np.r_[_LEVELS, crossings(lambda u: qp(u) - qq(u), lo, hi), jumps])
+    points = points[(points > lo) & (points < hi)]
+    return integrate.quad(power, lo, hi, points=points, **kw)[0] + integrate.quad(power, 0.0, lo, **kw)[0]
 
 
 def tv_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float) -> float:
-    r"""Exact TV distance between two 1-D Gaussians.
+    r"""Exact TV distance between two 1-D Gaussians (sigma: standard deviations).
 
-    :math:`\delta = P(A) - Q(A)` with :math:`A = \{p > q\}`. The log density ratio is a
-    quadratic; its roots (one when the scales are equal, two otherwise) bound A, and the
-    probabilities are normal CDFs. For equal scales :math:`\delta = 2\Phi(|\Delta\mu|/2\sigma) - 1`.
+    :math:`\delta = P(A) - Q(A)` with :math:`A = \{p > q\}`. TV is symmetric: let Q be the
+    narrower law. In its units (P becomes
+    :math:`N(g, r^2)` with :math:`g = (\mu_p - \mu_q)/\sigma_q`, :math:`r = \sigma_p/\sigma_q`)
+    the log density ratio is the quadratic :math:`(r^2 - 1) t^2 + 2 g t - g^2 - 2 r^2 \ln r`
+    (times :math:`1/2r^2`), whose two real roots (one when the scales are equal) bound A; the
+    probabilities are normal CDFs. For equal scales :math:`\delta = \operatorname{erf}(|g| / 2\sqrt2)`.
+    When :math:`r \ge 1` or :math:`|g|` is beyond 1e150 the quadratic's coefficients overflow;
+    TV is then 1 to double precision (the two laws' masses are apart by more than 1e150 of the narrower
+    one's scale), and 1.0 is returned.
 
     Examples
     --------
     >>> round(tv_gaussian_1d(0, 1, 0, 1), 12)
     0.0
+    >>> tv_gaussian_1d(1e308, 1, 1, 2)
+    1.0
     """
-    mu_p, sigma_p, mu_q, sigma_q = _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)
-    P, Q = stats.norm(mu_p, sigma_p), stats.norm(mu_q, sigma_q)
-    if sigma_p == sigma_q:
-        return float(2.0 * stats.norm.cdf(abs(mu_p - mu_q) / (2.0 * sigma_p)) - 1.0)
-    # log p - log q = a t^2 + b t + c
-    a = 0.5 / sigma_q**2 - 0.5 / sigma_p**2
-    b = mu_p / sigma_p**2 - mu_q / sigma_q**2
-    c = 0.5 * mu_q**2 / sigma_q**2 - 0.5 * mu_p**2 / sigma_p**2 + math.log(sigma_q / sigma_p)
-    r1, r2 = np.sort(np.roots([a, b, c]).real)  # discriminant > 0 when the scales differ
-    inside = (P.cdf(r2) - P.cdf(r1)) - (Q.cdf(r2) - Q.cdf(r1))  # P(A) - Q(A) for A=(r1, r2)
-    return float(abs(inside))  # a > 0: A is the outside, and P(out)-Q(out) = -inside
+    mp, sp, mq, sq = _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)
+    if sp < sq:  # TV is symmetric: in units of the narrower law, r >= 1 (no underflow below)
+        mp, sp, mq, sq = mq, sq, mp, sp
+    g, r = _gap(mp, mq, sq), sp / sq
+    if sp == sq:
+        return float(math.erf(abs(g) / (2.0 * math.sqrt(2.0))))
+    A, B = r * r - 1.0, 2.0 * g
+    inner = g * g + 2.0 * A * _log_ratio(sp, sq)  # >= 0: (r^2 - 1) ln r >= 0
+    if not (math.isfinite(A) and math.isfinite(inner) and A > 0.0):
+        return 1.0
+    root = math.sqrt(inner) * r  # the discriminant's root, halved
+    qq = -(0.5 * B + math.copysign(root, B))  # roots q / A and C / q, without cancellation
+    C = -(g * g + 2.0 * r * r * _log_ratio(sp, sq))
+    t1, t2 = sorted((qq / A, C / qq)) if qq != 0.0 else (-root / abs(A), root / abs(A))
+    inside = (ndtr((t2 - g) / r) - ndtr((t1 - g) / r)) - (ndtr(t2) - ndtr(t1))  # P(A) - Q(A), A = (t1, t2)
+    return float(min(1.0, abs(inside)))  # r > 1: A is the outside, and P(out) - Q(out) = -inside
 
 
 def mmd2_gaussian(
@@ -322,12 +463,14 @@ def mmd2_gaussian(
     (d, d) matrices (PSD); for 1-D Gaussians by standard deviation see :func:`mmd2_gaussian_1d`.
     """
     mp, Sp, mq, Sq = _pair(mean_p, cov_p, mean_q, cov_q, "mmd2_gaussian", definite=False)
-    h2 = check_positive(bandwidth, "bandwidth") ** 2
+    h = check_positive(bandwidth, "bandwidth")
     eye = np.eye(mp.size)
 
     def expected_kernel(delta, S):
-        _, logdet = np.linalg.slogdet(eye + S / h2)
-        return math.exp(-0.5 * logdet - 0.5 * delta @ np.linalg.solve(S + h2 * eye, delta))
+        # in units of the bandwidth (h * h could overflow)
+        S, delta = S / h / h, delta / h
+        _, logdet = np.linalg.slogdet(eye + S)
+        return math.exp(-0.5 * logdet - 0.5 * delta @ np.linalg.solve(S + eye, delta))
 
     zero = np.zeros_like(mp)
     value = expected_kernel(zero, 2 * Sp) + expected_kernel(zero, 2 * Sq) - 2 * expected_kernel(
@@ -337,8 +480,14 @@ def mmd2_gaussian(
 
 
 def mmd2_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float, bandwidth: float) -> float:
-    """MMD^2 between N(mu_p, sigma_p^2) and N(mu_q, sigma_q^2) (standard deviations) under the
-    Gaussian kernel of bandwidth h: :func:`mmd2_gaussian` in d = 1.
+    r"""MMD^2 between N(mu_p, sigma_p^2) and N(mu_q, sigma_q^2) (standard deviations) under the
+    Gaussian kernel of bandwidth h: :func:`mmd2_gaussian` in d = 1,
+
+    .. math:: \frac{h}{\sqrt{h^2 + 2\sigma_p^2}} + \frac{h}{\sqrt{h^2 + 2\sigma_q^2}}
+              - \frac{2h}{\sqrt{h^2 + \sigma_p^2 + \sigma_q^2}}
+              \exp\Big(-\frac{(\mu_p - \mu_q)^2}{2(h^2 + \sigma_p^2 + \sigma_q^2)}\Big),
+
+    computed with ``math.hypot`` (any finite parameters give a value).
 
     Examples
     --------
@@ -346,4 +495,9 @@ def mmd2_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float, b
     0.0
     """
     mp, sp, mq, sq = _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)
-    return mmd2_gaussian([mp], [[sp * sp]], [mq], [[sq * sq]], bandwidth)
+    h = check_positive(bandwidth, "bandwidth")
+    r2 = math.sqrt(2.0)
+    s = math.hypot(h, sp, sq)  # hypot: no overflow or underflow of the squares
+    z = _gap(mp, mq, s)
+    value = h / math.hypot(h, r2 * sp) + h / math.hypot(h, r2 * sq) - 2.0 * (h / s) * math.exp(-0.5 * z * z)
+    return float(max(value, 0.0))

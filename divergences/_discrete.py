@@ -7,8 +7,9 @@ regular grid can be passed too: normalising the values makes each result the mid
 quadrature of the continuous quantity (error O(h^2) for smooth densities).
 
 A histogram is 1-D. An array of histograms is reduced along ``axis`` (as ``scipy.stats.entropy``
-does, which takes ``axis=0`` by default: here the axis must be said), giving an array of values.
-Torch tensors give differentiable 0-d tensors (or tensors along ``axis``): these can be losses.
+does, which takes ``axis=0`` by default: here the axis must be said), giving an array of values
+(a tensor of values for tensors). Torch tensors give differentiable 0-d tensors (or tensors along
+``axis``): these can be losses.
 
 How the values relate to their peers: ``kl(p, q)`` is ``scipy.stats.entropy(p, q)`` (natural
 log); ``js(p, q)`` is the square of ``scipy.spatial.distance.jensenshannon(p, q)`` (which is
@@ -24,7 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import rel_entr, xlogy
 
-from ._validation import histogram_pair, is_tensor, numpy_only, real_array
+from ._validation import histogram_pair, histogram_stack, is_tensor
 
 try:
     import torch
@@ -35,31 +36,28 @@ LN2 = math.log(2.0)
 
 
 def _along(f, p, q, axis):
-    """Apply the 1-D divergence ``f`` along ``axis`` of two arrays of histograms."""
+    """The divergence ``f`` of two histograms, or along ``axis`` of two arrays of histograms
+    (vectorised; tensors stay tensors, so the values along an axis are differentiable too)."""
     if axis is None:
-        return f(*histogram_pair(p, q))
-    if is_tensor(p) or is_tensor(q):
-        p, q = numpy_only(p, "p", "axis="), numpy_only(q, "q", "axis=")
-    a, b = real_array(p, "p"), real_array(q, "q")
-    if a.shape != b.shape:
-        raise ValueError(f"p and q must have the same shape, got {a.shape} and {b.shape}")
-    if not isinstance(axis, (int, np.integer)) or not -a.ndim <= axis < a.ndim:
-        raise ValueError(f"axis must be an integer in [-{a.ndim}, {a.ndim}), got {axis!r}")
-    a, b = np.moveaxis(a, axis, -1), np.moveaxis(b, axis, -1)
-    out = np.array([f(*histogram_pair(x, y)) for x, y in zip(a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1]))])
-    return out.reshape(a.shape[:-1])
+        hp, hq = histogram_pair(p, q)
+    else:
+        hp, hq = histogram_stack(p, q, axis)
+    value = f(hp, hq)
+    if is_tensor(value):
+        return value
+    return float(value) if np.ndim(value) == 0 else value
 
 
 def _tv(hp, hq):
     if is_tensor(hp):
-        return (0.5 * (hp - hq).abs().sum()).clamp(max=1.0)
-    return float(min(1.0, 0.5 * np.abs(hp - hq).sum()))
+        return (0.5 * (hp - hq).abs().sum(-1)).clamp(max=1.0)
+    return np.minimum(1.0, 0.5 * np.abs(hp - hq).sum(-1))
 
 
 def _kl(hp, hq):
     if is_tensor(hp):
-        return torch.special.xlogy(hp, hp).sum() - torch.special.xlogy(hp, hq).sum()
-    return float(max(0.0, rel_entr(hp, hq).sum()))
+        return torch.special.xlogy(hp, hp).sum(-1) - torch.special.xlogy(hp, hq).sum(-1)
+    return np.maximum(0.0, rel_entr(hp, hq).sum(-1))
 
 
 def _js(hp, hq):
@@ -68,12 +66,12 @@ def _js(hp, hq):
     s = hp + hq
     if is_tensor(hp):
         s = torch.where(s > 0, s, torch.ones_like(s))
-        value = 0.5 * (torch.special.xlogy(hp, 2.0 * hp / s).sum() + torch.special.xlogy(hq, 2.0 * hq / s).sum())
+        value = 0.5 * (torch.special.xlogy(hp, 2.0 * hp / s).sum(-1) + torch.special.xlogy(hq, 2.0 * hq / s).sum(-1))
         return value.clamp(0.0, LN2)
     s = np.where(s > 0, s, 1.0)
-    value = 0.5 * (xlogy(hp, 2.0 * hp / s).sum() + xlogy(hq, 2.0 * hq / s).sum())
+    value = 0.5 * (xlogy(hp, 2.0 * hp / s).sum(-1) + xlogy(hq, 2.0 * hq / s).sum(-1))
     # The bounds are exact; clipping removes only floating-point rounding.
-    return float(min(max(value, 0.0), LN2))
+    return np.clip(value, 0.0, LN2)
 
 
 def tv(p: ArrayLike, q: ArrayLike, *, axis: int | None = None):
@@ -90,7 +88,9 @@ def tv(p: ArrayLike, q: ArrayLike, *, axis: int | None = None):
 
     Returns
     -------
-    float (a 0-d tensor for tensors; an array with ``axis``)
+    float
+        TV in [0, 1] (a differentiable 0-d tensor for tensors; with ``axis``, an array, or a
+        tensor for tensors).
 
     References
     ----------
@@ -124,7 +124,9 @@ def kl(p: ArrayLike, q: ArrayLike, *, axis: int | None = None):
 
     Returns
     -------
-    float (a 0-d tensor for tensors; an array with ``axis``): KL(P || Q) >= 0, possibly ``inf``.
+    float
+        KL(P || Q) >= 0, possibly ``inf`` (a differentiable 0-d tensor for tensors; with
+        ``axis``, an array, or a tensor for tensors).
 
     Examples
     --------
@@ -156,7 +158,9 @@ def js(p: ArrayLike, q: ArrayLike, *, axis: int | None = None):
 
     Returns
     -------
-    float (a 0-d tensor for tensors; an array with ``axis``): JS(P, Q) in [0, ln 2].
+    float
+        JS(P, Q) in [0, ln 2] (a differentiable 0-d tensor for tensors; with ``axis``, an
+        array, or a tensor for tensors).
 
     Examples
     --------

@@ -39,7 +39,16 @@ from dataclasses import dataclass
 
 from scipy.spatial.distance import pdist, squareform
 
-from ._validation import check_choice, check_positive, is_tensor, numpy_only, sample_pair, to_numpy
+from ._validation import (
+    as_weights,
+    check_choice,
+    check_positive,
+    check_seed,
+    is_tensor,
+    numpy_only,
+    sample_pair,
+    to_numpy,
+)
 
 try:
     import torch
@@ -69,6 +78,7 @@ def median_heuristic(x: ArrayLike, y: ArrayLike, *, seed: int = 0) -> float:
     float
         The bandwidth h > 0 (1.0 when all points coincide).
     """
+    seed = check_seed(seed)
     xs, ys = sample_pair(x, y)
     if is_tensor(xs):
         pooled = torch.cat([xs, ys]).detach().double().cpu().numpy()
@@ -83,6 +93,39 @@ def median_heuristic(x: ArrayLike, y: ArrayLike, *, seed: int = 0) -> float:
     return h if h > 0 else 1.0
 
 
+def _radial(d2, kernel: str, h: float):
+    """A radial kernel's values from squared distances ``d2``: the one definition of the Gaussian,
+    Laplacian and energy kernels (a numpy array is overwritten in place; a tensor is not)."""
+    if is_tensor(d2):
+        if kernel == "gaussian":
+            return torch.exp(-0.5 * d2 / h / h)
+        d = torch.sqrt(d2)
+        return torch.exp(-d / h) if kernel == "laplacian" else -d
+    if kernel == "gaussian":
+        d2 *= -0.5
+        d2 /= h  # twice, never h * h: a tiny h would square to 0
+        d2 /= h
+        return np.exp(d2, out=d2)
+    np.sqrt(d2, out=d2)
+    if kernel == "laplacian":
+        d2 *= -1.0 / h
+        return np.exp(d2, out=d2)
+    d2 *= -1.0
+    return d2
+
+
+def _polynomial(gram, params):
+    r"""The polynomial kernel :math:`(\gamma \langle x, y\rangle + c_0)^p` from inner products
+    ``gram`` (a numpy array is overwritten in place; a tensor is not)."""
+    degree, gamma, coef0 = params
+    if is_tensor(gram):
+        return (gamma * gram + coef0) ** degree
+    gram *= gamma
+    gram += coef0
+    _int_power(gram, degree)
+    return gram
+
+
 def _kernel_numpy(xb, y, xb_sq, y_sq, kernel: str, h: float, zero_diag: bool):
     """Kernel block k(xb, y), computed in place in one (b, m) buffer."""
     K = xb @ y.T
@@ -92,49 +135,23 @@ def _kernel_numpy(xb, y, xb_sq, y_sq, kernel: str, h: float, zero_diag: bool):
     np.maximum(K, 0.0, out=K)  # squared distances; clip the expansion's rounding
     if zero_diag:
         np.fill_diagonal(K, 0.0)
-    if kernel == "gaussian":
-        K *= -0.5
-        K /= h  # twice, never h * h: a tiny h would square to 0
-        K /= h
-        np.exp(K, out=K)
-    else:
-        np.sqrt(K, out=K)
-        if kernel == "laplacian":
-            K *= -1.0 / h
-            np.exp(K, out=K)
-        else:
-            K *= -1.0
-    return K
+    return _radial(K, kernel, h)
 
 
 def _kernel_torch(xb, y, kernel: str, h):
-    """A kernel block with torch (differentiable). Distances from exact differences: a point's
-    distance to itself is exactly 0 (the matrix-product form of cdist gives ~1e-8 above 25 rows,
-    enough to break gradcheck)."""
+    """A kernel block with torch. Distances from exact differences: a point's distance to itself
+    is exactly 0 (the matrix-product form of cdist gives ~1e-8 above 25 rows, enough to break
+    gradcheck)."""
     if kernel == "polynomial":
-        degree, gamma, coef0 = h
-        return (gamma * (xb @ y.T) + coef0) ** degree
-    d = torch.cdist(xb, y, compute_mode="donot_use_mm_for_euclid_dist")
-    if kernel == "gaussian":
-        return torch.exp(-d.square() / (2 * h * h))
-    return torch.exp(-d / h) if kernel == "laplacian" else -d
+        return _polynomial(xb @ y.T, h)
+    return _radial(torch.cdist(xb, y, compute_mode="donot_use_mm_for_euclid_dist").square(), kernel, h)
 
 
 def _pair_kernel(u, v, kernel: str, h):
     """k(u_i, v_i) for paired rows (the linear-time statistic)."""
     if kernel == "polynomial":
-        degree, gamma, coef0 = h
-        return (gamma * (u * v).sum(1) + coef0) ** degree
-    if is_tensor(u):
-        d2 = (u - v).square().sum(1)
-        sqrt, exp = torch.sqrt, torch.exp
-    else:
-        d2 = ((u - v) ** 2).sum(1)
-        sqrt, exp = np.sqrt, np.exp
-    if kernel == "gaussian":
-        return exp(-d2 / (2 * h * h))
-    d = sqrt(d2)
-    return exp(-d / h) if kernel == "laplacian" else -d
+        return _polynomial((u * v).sum(1), h)
+    return _radial(((u - v) ** 2).sum(1), kernel, h)
 
 
 #: The factorised Gaussian block multiplies exp(-|x|^2/2h^2) exp(-|y|^2/2h^2) exp(x.y/h^2);
@@ -163,96 +180,147 @@ def _block_sum_gaussian(xs_b, y, wx_b, wy, diag_width: int):
     return head, wx_b @ (E[:, diag_width:] @ wy[diag_width:])
 
 
-def _kernel_sum(x, y, kernel: str, h: float, *, same: bool, block: int) -> tuple:
-    """Sum of k(x_i, y_j) over all i, j (``same``: x is y, using symmetry).
+def _kernel_sum(x, y, kernel: str, h, *, same: bool, block: int, wx=None, wy=None) -> tuple:
+    r"""Weighted sum :math:`\sum_{ij} w_i w'_j k(x_i, y_j)` (unit weights when None), in row blocks
+    (``same``: x is y and wy is wx, using symmetry: the upper block-triangle only).
 
-    Returns (total, trace) where trace is the sum of the diagonal when ``same``.
+    Returns (total, trace) where trace is :math:`\sum_i w_i^2 k(x_i, x_i)` when ``same``.
     """
     n = x.shape[0]
     rows = max(1, block // max(y.shape[0], 1))
     if is_tensor(x):
-        return _torch_sum(x, y, kernel, h, same, rows)
+        return _torch_sum(x, y, kernel, h, same, rows, wx, wy)
+    if same:
+        wy = wx
     if kernel == "polynomial":
-        return _polynomial_sum(x, y, h, same, rows)
-    trace = {"gaussian": 1.0, "laplacian": 1.0, "energy": 0.0}[kernel] * n if same else 0.0
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by mmd2
+            return _polynomial_sum(x, y, h, same, rows, wx, wy)
+    if same:
+        trace = 0.0 if kernel == "energy" else (float(n) if wx is None else float(wx @ wx))
+    else:
+        trace = 0.0
     factors = _gaussian_factors(x, y, h) if kernel == "gaussian" else None
     total = 0.0
     if factors is not None:
-        xs, wx, wy = factors
+        xs, fx, fy = factors
+        if wx is not None:
+            fx, fy = fx * wx, fy * wy
         for i0 in range(0, n, rows):
             i1 = min(n, i0 + rows)
             if same:  # upper block-triangle: the diagonal block once, the rest twice
-                head, rest = _block_sum_gaussian(xs[i0:i1], y[i0:], wx[i0:i1], wy[i0:], i1 - i0)
+                head, rest = _block_sum_gaussian(xs[i0:i1], y[i0:], fx[i0:i1], fy[i0:], i1 - i0)
                 total += head + 2.0 * rest
             else:
-                total += _block_sum_gaussian(xs[i0:i1], y, wx[i0:i1], wy, 0)[1]
+                total += _block_sum_gaussian(xs[i0:i1], y, fx[i0:i1], fy, 0)[1]
         return total, trace
     x_sq, y_sq = (x * x).sum(1), (y * y).sum(1)
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         if same:
             K = _kernel_numpy(x[i0:i1], x[i0:], x_sq[i0:i1], x_sq[i0:], kernel, h, True)
-            width = i1 - i0
-            total += K[:, :width].sum() + 2.0 * K[:, width:].sum()
+            total += _triangle_sum(K, i0, i1, wx)
         else:
             K = _kernel_numpy(x[i0:i1], y, x_sq[i0:i1], y_sq, kernel, h, False)
-            total += K.sum()
+            total += K.sum() if wx is None else wx[i0:i1] @ K @ wy
     return total, trace
 
 
-class _KernelSum(torch.autograd.Function if torch is not None else object):
-    """Sum of a kernel matrix k(x_i, y_j) in row blocks, with a backward that recomputes each
-    block and forms the gradient in closed form: O(rows m) memory both ways (autograd would keep
-    every block: 1.2 GB for n = 10,000 even under checkpointing).
+def _triangle_sum(K, i0: int, i1: int, w) -> float:
+    """The contribution of rows i0:i1 of a symmetric kernel matrix, given as the block
+    K = k(x[i0:i1], x[i0:]): its diagonal square once, the rest twice (weighted by w)."""
+    width = i1 - i0
+    if w is None:
+        return K[:, :width].sum() + 2.0 * K[:, width:].sum()
+    wb = w[i0:i1]
+    return wb @ K[:, :width] @ wb + 2.0 * (wb @ K[:, width:] @ w[i1:])
 
-    For a radial kernel k(d), d = |x_i - y_j|: d/dx_i sum_j k = x_i sum_j W_ij - (W y)_i with
-    W = k'(d) / d (0 where d = 0); for the polynomial kernel (gamma x.y + c)^p:
-    d/dx_i = (P y)_i with P = p gamma (gamma x.y + c)^(p - 1).
+
+def _polynomial_sum(x, y, params, same: bool, rows: int, wx, wy) -> tuple:
+    """Weighted sum and trace of (gamma <x_i, y_j> + c0)^p in row blocks (upper triangle when
+    ``same``)."""
+    total = 0.0
+    for i0 in range(0, x.shape[0], rows):
+        i1 = min(x.shape[0], i0 + rows)
+        K = _polynomial(x[i0:i1] @ (x[i0:] if same else y).T, params)
+        if same:
+            total += _triangle_sum(K, i0, i1, wx)
+        else:
+            total += K.sum() if wx is None else wx[i0:i1] @ K @ wy
+    if not same:
+        return total, 0.0
+    diag = _polynomial((x * x).sum(1), params)
+    return total, float(diag.sum() if wx is None else (wx * wx) @ diag)
+
+
+class _KernelSum(torch.autograd.Function if torch is not None else object):
+    r"""Weighted sum of a kernel matrix :math:`\sum_{ij} w_i w'_j k(x_i, y_j)` in row blocks, with a
+    backward that recomputes each block and forms the gradient in closed form: O(rows m) memory
+    both ways (autograd would keep every block: 1.2 GB for n = 10,000 even under checkpointing).
+
+    For a radial kernel k(d), d = |x_i - y_j|: d/dx_i sum_j w_i w'_j k = x_i sum_j W_ij - (W y)_i
+    with W_ij = w_i w'_j k'(d) / d (0 where d = 0); for the polynomial kernel (gamma x.y + c)^p:
+    d/dx_i = (P y)_i with P_ij = w_i w'_j p gamma (gamma x.y + c)^(p - 1). The weights' gradients
+    are K w' and K^T w.
     """
 
     @staticmethod
-    def forward(ctx, x, y, kernel, h, rows):
-        ctx.save_for_backward(x, y)
+    def forward(ctx, x, y, wx, wy, kernel, h, rows):
+        ctx.save_for_backward(x, y, wx, wy)
         ctx.kernel, ctx.h, ctx.rows = kernel, h, rows
         total = x.new_zeros(())
         for i0 in range(0, x.shape[0], rows):
-            total = total + _kernel_torch(x[i0:i0 + rows], y, kernel, h).sum()
+            K = _kernel_torch(x[i0:i0 + rows], y, kernel, h)
+            total = total + (K.sum() if wx is None else wx[i0:i0 + rows] @ K @ wy)
         return total
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
+        x, y, wx, wy = ctx.saved_tensors
         kernel, h, rows = ctx.kernel, ctx.h, ctx.rows
         gx, gy = torch.zeros_like(x), torch.zeros_like(y)
+        gwx = None if wx is None else torch.zeros_like(wx)
+        gwy = None if wy is None else torch.zeros_like(wy)
         for i0 in range(0, x.shape[0], rows):
             xb = x[i0:i0 + rows]
             if kernel == "polynomial":
                 degree, gamma, coef0 = h
-                P = degree * gamma * (gamma * (xb @ y.T) + coef0) ** (degree - 1)
-                gx[i0:i0 + rows] = P @ y
-                gy += P.T @ xb
-                continue
-            d = torch.cdist(xb, y, compute_mode="donot_use_mm_for_euclid_dist")
-            if kernel == "gaussian":
-                W = -torch.exp(-d.square() / (2 * h * h)) / (h * h)
+                W = degree * gamma * (gamma * (xb @ y.T) + coef0) ** (degree - 1)
             else:
-                safe = torch.where(d > 0, d, torch.ones_like(d))
-                dk = -torch.exp(-d / h) / h if kernel == "laplacian" else -torch.ones_like(d)
-                W = torch.where(d > 0, dk / safe, torch.zeros_like(d))
-            gx[i0:i0 + rows] = xb * W.sum(1, keepdim=True) - W @ y
-            gy += y * W.sum(0).unsqueeze(1) - W.T @ xb
-        return g * gx, g * gy, None, None, None
+                d = torch.cdist(xb, y, compute_mode="donot_use_mm_for_euclid_dist")
+                if kernel == "gaussian":
+                    W = -torch.exp(-0.5 * d.square() / h / h) / h / h
+                else:
+                    safe = torch.where(d > 0, d, torch.ones_like(d))
+                    dk = -torch.exp(-d / h) / h if kernel == "laplacian" else -torch.ones_like(d)
+                    W = torch.where(d > 0, dk / safe, torch.zeros_like(d))
+            if wx is not None:
+                K = _kernel_torch(xb, y, kernel, h)
+                gwx[i0:i0 + rows] = K @ wy
+                gwy += K.T @ wx[i0:i0 + rows]
+                W = W * wx[i0:i0 + rows, None] * wy[None, :]
+            if kernel == "polynomial":
+                gx[i0:i0 + rows] = W @ y
+                gy += W.T @ xb
+            else:
+                gx[i0:i0 + rows] = xb * W.sum(1, keepdim=True) - W @ y
+                gy += y * W.sum(0).unsqueeze(1) - W.T @ xb
+        return (g * gx, g * gy, None if gwx is None else g * gwx, None if gwy is None else g * gwy,
+                None, None, None)
 
 
-def _torch_sum(x, y, kernel: str, h, same: bool, rows: int) -> tuple:
-    """Sum (and trace when ``same``) of a kernel matrix with torch, in O(rows m) memory."""
-    total = _KernelSum.apply(x, y, kernel, h, rows)
+def _torch_sum(x, y, kernel: str, h, same: bool, rows: int, wx, wy) -> tuple:
+    """Weighted sum (and trace when ``same``) of a kernel matrix with torch, in O(rows m) memory."""
+    if same:
+        wy = wx
+    total = _KernelSum.apply(x, y, wx, wy, kernel, h, rows)
     if not same:
         return total, 0.0
     if kernel == "polynomial":
-        degree, gamma, coef0 = h
-        return total, ((gamma * (x * x).sum(1) + coef0) ** degree).sum()
-    return total, float(x.shape[0]) if kernel in ("gaussian", "laplacian") else 0.0
+        diag = _polynomial((x * x).sum(1), h)
+        return total, diag.sum() if wx is None else (wx * wx) @ diag
+    if kernel == "energy":
+        return total, 0.0
+    return total, float(x.shape[0]) if wx is None else (wx * wx).sum()
 
 
 def _int_power(K: np.ndarray, p: int) -> None:
@@ -270,33 +338,42 @@ def _int_power(K: np.ndarray, p: int) -> None:
             base *= base
 
 
-def _polynomial_sum(x, y, params, same: bool, rows: int) -> tuple:
-    """Sum and trace of (gamma <x_i, y_j> + c0)^p in row blocks (upper triangle when ``same``)."""
-    degree, gamma, coef0 = params
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by mmd2
-        return _polynomial_blocks(x, y, degree, gamma, coef0, same, rows)
+def _kernel_parameters(kernel: str, xs, ys, bandwidth, degree, gamma, coef0):
+    """The kernel's parameter: the bandwidth h (the median heuristic when None), 1.0 for the
+    energy kernel, or (degree, gamma, coef0) for the polynomial kernel (gamma None: 1/d)."""
+    if kernel == "polynomial":
+        check_positive(degree, "degree", integer=True)
+        g = 1.0 / xs.shape[1] if gamma is None else check_positive(gamma, "gamma")
+        if isinstance(coef0, bool) or not isinstance(coef0, (int, float, np.number)) or not (
+                np.isfinite(coef0) and coef0 >= 0):
+            raise ValueError(f"coef0 must be a finite number >= 0, got {coef0!r}")
+        return (int(degree), g, float(coef0))
+    if kernel == "energy":
+        return 1.0
+    return median_heuristic(xs, ys) if bandwidth is None else check_positive(bandwidth, "bandwidth")
 
 
-def _polynomial_blocks(x, y, degree, gamma, coef0, same: bool, rows: int) -> tuple:
-    total = 0.0
-    for i0 in range(0, x.shape[0], rows):
-        i1 = min(x.shape[0], i0 + rows)
-        K = x[i0:i1] @ (x[i0:] if same else y).T
-        K *= gamma
-        K += coef0
-        _int_power(K, degree)
-        if same:
-            w = i1 - i0
-            total += K[:, :w].sum() + 2.0 * K[:, w:].sum()
-        else:
-            total += K.sum()
-    trace = float(((gamma * (x * x).sum(1) + coef0) ** degree).sum()) if same else 0.0
-    return total, trace
+def _sample_weights(a, b, xs, ys, estimator: str):
+    """Normalised weights (tensors for tensors), or (None, None) when both are uniform."""
+    if a is None and b is None:
+        return None, None
+    if estimator == "linear":
+        raise ValueError("a and b: the linear estimator pairs points one to one and has no weighted form; "
+                         "use estimator='unbiased' or 'biased' with weights")
+    wa = as_weights(a, xs.shape[0], "a", like=xs)
+    wb = as_weights(b, ys.shape[0], "b", like=ys)
+    if estimator == "unbiased":
+        for name, w in (("a", wa), ("b", wb)):
+            if not float((1.0 - (w * w).sum()).detach() if is_tensor(w) else 1.0 - (w * w).sum()) > 1e-12:
+                raise ValueError(f"{name} puts all its weight on one sample: the unbiased estimator needs two")
+    return wa, wb
 
 
 def mmd2(
     x: ArrayLike,
     y: ArrayLike,
+    a: ArrayLike | None = None,
+    b: ArrayLike | None = None,
     *,
     kernel: str = "gaussian",
     bandwidth: float | None = None,
@@ -312,6 +389,9 @@ def mmd2(
     ----------
     x : array_like or Tensor, shape (n,) or (n, d)
     y : array_like or Tensor, shape (m,) or (m, d)
+    a, b : array_like or Tensor, optional
+        Non-negative sample weights (normalised); uniform when None. Not with the linear
+        estimator.
     kernel : {"gaussian", "laplacian", "energy", "polynomial"}
         Gaussian :math:`\exp(-\|x-y\|^2/(2h^2))`, Laplacian :math:`\exp(-\|x-y\|/h)`, the
         energy kernel :math:`-\|x-y\|` (then MMD^2 is the energy distance), or the polynomial
@@ -330,7 +410,7 @@ def mmd2(
     -------
     float
         The estimate of :math:`MMD^2`; for torch tensors a 0-d tensor, differentiable with
-        respect to x and y (the bandwidth is treated as a constant).
+        respect to x and y (and a, b; the bandwidth is treated as a constant).
 
     Notes
     -----
@@ -338,6 +418,17 @@ def mmd2(
 
     .. math:: \frac{1}{n(n-1)}\sum_{i\ne j} k(x_i, x_j) + \frac{1}{m(m-1)}\sum_{i\ne j}
               k(y_i, y_j) - \frac{2}{nm}\sum_{i,j} k(x_i, y_j)
+
+    With weights (normalised to sum 1) the within-sample terms are
+    :math:`\sum_{i\ne j} a_i a_j k(x_i, x_j) / (1 - \sum_i a_i^2)` (the same U-statistic for
+    uniform weights), the cross term :math:`2\sum_{ij} a_i b_j k(x_i, y_j)`; the biased
+    estimator is then the exact MMD^2 between the two weighted empirical measures.
+
+    Squared distances come from the expansion :math:`\|x\|^2 + \|y\|^2 - 2\langle x, y\rangle`
+    (one matrix product per block; the data are centred first). Its rounding is about 1e-16
+    :math:`\|x\|^2`, so the Laplacian and energy kernels, which take the square root, see
+    coinciding points (repeated samples) at a distance of about 1e-8 :math:`\|x\|` rather than 0;
+    the Gaussian kernel, a function of the squared distance, does not.
 
     The linear statistic uses the first :math:`2\lfloor\min(n, m)/2\rfloor` points of each
     sample: :math:`\frac{2}{n'}\sum_{i} h(z_{2i-1}, z_{2i})` with
@@ -357,24 +448,17 @@ def mmd2(
     >>> x, y = rng.normal(size=(500, 2)), rng.normal(size=(500, 2)) + 1.0
     >>> mmd2(x, y, bandwidth=1.0) > 0.1
     True
+    >>> bool(np.isclose(mmd2(x[:3], y[:2], [1, 1, 2], bandwidth=1.0, estimator="biased"),
+    ...                 mmd2(x[[0, 1, 2, 2]], y[:2], bandwidth=1.0, estimator="biased")))   # weight 2: twice
+    True
     """
     check_choice(kernel, "kernel", KERNELS)
     check_choice(estimator, "estimator", ESTIMATORS)
     xs, ys = sample_pair(x, y)
     check_positive(block_entries, "block_entries", integer=True)
     n, m = xs.shape[0], ys.shape[0]
-    if kernel == "polynomial":
-        check_positive(degree, "degree", integer=True)
-        g = 1.0 / xs.shape[1] if gamma is None else check_positive(gamma, "gamma")
-        if not np.isfinite(coef0) or coef0 < 0:
-            raise ValueError(f"coef0 must be a finite number >= 0, got {coef0!r}")
-        h = (int(degree), g, float(coef0))
-    elif kernel == "energy":
-        h = 1.0
-    elif bandwidth is None:
-        h = median_heuristic(xs, ys)
-    else:
-        h = check_positive(bandwidth, "bandwidth")
+    h = _kernel_parameters(kernel, xs, ys, bandwidth, degree, gamma, coef0)
+    wa, wb = _sample_weights(a, b, xs, ys, estimator)
 
     if estimator == "linear":
         n2 = 2 * (min(n, m) // 2)
@@ -390,7 +474,7 @@ def mmd2(
 
     if estimator == "unbiased" and (n < 2 or m < 2):
         raise ValueError("x and y need at least 2 samples each for the unbiased estimator")
-    value = _quadratic(xs, ys, kernel, h, estimator, block_entries)
+    value = _quadratic(xs, ys, kernel, h, estimator, block_entries, wa, wb)
     if not bool(np.isfinite(float(value.detach() if is_tensor(value) else value))):
         top = max(float(abs(to_numpy(xs)).max()), float(abs(to_numpy(ys)).max()))
         raise ValueError(f"x and y: the {kernel} kernel's sums overflow at these magnitudes (entries up to "
@@ -398,38 +482,52 @@ def mmd2(
     return value if is_tensor(value) else float(value)
 
 
-def _quadratic(xs, ys, kernel: str, h, estimator: str, block: int):
-    """The quadratic estimators. Translation-invariant kernels see centred data (|x| / h small);
-    the Gaussian and Laplacian ones in units of the bandwidth (their values depend on
-    distances / h only), the energy distance (homogeneous of degree 1) rescaled when its
-    coordinates are beyond 1e100 or below 1e-100; coordinates in units of h beyond 1e100 are
-    rescaled with h (then only coinciding points have a kernel value above 0)."""
-    n, m = xs.shape[0], ys.shape[0]
+def _standardised(xs, ys, kernel: str, h):
+    """The data as the quadratic estimators and the test see it: for translation-invariant
+    kernels centred (|x| / h small); the Gaussian and Laplacian ones in units of the bandwidth
+    (their values depend on distances / h only), the energy distance (homogeneous of degree 1)
+    rescaled when its coordinates are beyond 1e100 or below 1e-100; coordinates in units of h
+    beyond 1e100 are rescaled with h (then only coinciding points have a kernel value above 0).
+
+    Returns (xs, ys, h, scale): the energy statistic is to be multiplied by ``scale``."""
     scale = 1.0
-    if kernel != "polynomial":
-        centre = 0.5 * (xs.mean(0) + ys.mean(0))
-        if is_tensor(centre):
-            centre = centre.detach()
-        xs, ys = xs - centre, ys - centre
-        if kernel in ("gaussian", "laplacian"):
-            xs, ys, h = xs / h, ys / h, 1.0
-        top = max(float(abs(xs).detach().max() if is_tensor(xs) else abs(xs).max()),
-                  float(abs(ys).detach().max() if is_tensor(ys) else abs(ys).max()))
-        if top > 1e100 or 0 < top < 1e-100:
-            scale = top
-            xs, ys = xs / scale, ys / scale
-            if kernel != "energy":
-                h = 1.0 / scale
-    sxx, txx = _kernel_sum(xs, xs, kernel, h, same=True, block=block)
-    syy, tyy = _kernel_sum(ys, ys, kernel, h, same=True, block=block)
-    sxy, _ = _kernel_sum(xs, ys, kernel, h, same=False, block=block)
-    if estimator == "unbiased":
-        value = (sxx - txx) / (n * (n - 1)) + (syy - tyy) / (m * (m - 1)) - 2 * sxy / (n * m)
+    if kernel == "polynomial":
+        return xs, ys, h, scale
+    centre = 0.5 * (xs.mean(0) + ys.mean(0))
+    if is_tensor(centre):
+        centre = centre.detach()
+    xs, ys = xs - centre, ys - centre
+    if kernel in ("gaussian", "laplacian"):
+        xs, ys, h = xs / h, ys / h, 1.0
+    top = max(float(abs(xs).detach().max() if is_tensor(xs) else abs(xs).max()),
+              float(abs(ys).detach().max() if is_tensor(ys) else abs(ys).max()))
+    if top > 1e100 or 0 < top < 1e-100:
+        scale = top
+        xs, ys = xs / scale, ys / scale
+        if kernel != "energy":
+            h = 1.0 / scale
+    return xs, ys, h, scale if kernel == "energy" else 1.0
+
+
+def _quadratic(xs, ys, kernel: str, h, estimator: str, block: int, wa=None, wb=None):
+    """The quadratic estimators (weighted when ``wa``, ``wb`` are given, normalised)."""
+    n, m = xs.shape[0], ys.shape[0]
+    xs, ys, h, scale = _standardised(xs, ys, kernel, h)
+    sxx, txx = _kernel_sum(xs, xs, kernel, h, same=True, block=block, wx=wa)
+    syy, tyy = _kernel_sum(ys, ys, kernel, h, same=True, block=block, wx=wb)
+    sxy, _ = _kernel_sum(xs, ys, kernel, h, same=False, block=block, wx=wa, wy=wb)
+    if wa is None:
+        if estimator == "unbiased":
+            value = (sxx - txx) / (n * (n - 1)) + (syy - tyy) / (m * (m - 1)) - 2 * sxy / (n * m)
+        else:
+            value = sxx / n**2 + syy / m**2 - 2 * sxy / (n * m)
+    elif estimator == "unbiased":
+        value = (sxx - txx) / (1 - (wa * wa).sum()) + (syy - tyy) / (1 - (wb * wb).sum()) - 2 * sxy
     else:
-        value = sxx / n**2 + syy / m**2 - 2 * sxy / (n * m)
-        if not is_tensor(value):
-            value = max(value, 0.0)  # >= 0 exactly; clip only the rounding of the sums
-    return value * scale if kernel == "energy" else value
+        value = sxx + syy - 2 * sxy
+    if estimator == "biased" and not is_tensor(value):
+        value = max(value, 0.0)  # >= 0 exactly; clip only the rounding of the sums
+    return value * scale
 
 
 @dataclass(frozen=True)
@@ -445,6 +543,15 @@ class MMDTest:
 TEST_MAX_POINTS = 8000
 
 
+def _pooled_kernel_matrix(z: np.ndarray, kernel: str, h) -> np.ndarray:
+    """The (N, N) kernel matrix of the pooled, standardised sample, from exact pairwise
+    differences (``pdist``) for the radial kernels; the same kernel definitions as :func:`mmd2`."""
+    if kernel == "polynomial":
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _polynomial(z @ z.T, h)
+    return _radial(squareform(pdist(z, "sqeuclidean")), kernel, h)
+
+
 def mmd_test(
     x: ArrayLike,
     y: ArrayLike,
@@ -453,6 +560,9 @@ def mmd_test(
     bandwidth: float | None = None,
     n_permutations: int = 1000,
     seed: int | None = 0,
+    degree: int = 3,
+    gamma: float | None = None,
+    coef0: float = 1.0,
 ) -> MMDTest:
     r"""Two-sample test of P = Q with the unbiased MMD^2 (or the energy distance), by permutation.
 
@@ -461,19 +571,25 @@ def mmd_test(
     of the pooled points (the bandwidth, the median heuristic by default, is fixed from the pooled
     sample, so it is the same under every permutation). The p-value is
     :math:`(1 + \#\{\text{null} \ge \text{statistic}\}) / (1 + B)`, exact in level for B
-    permutations (it is never 0). ``kernel="energy"`` is the energy-distance test.
+    permutations (it is never 0). ``kernel="energy"`` is the energy-distance test; every kernel
+    of :data:`MMD_KERNELS` is accepted, with :func:`mmd2`'s parameters.
+
+    There are no sample weights (``a``, ``b``), unlike :func:`mmd2`: the permutation null assumes
+    the pooled points are exchangeable under P = Q, which weighted points are not.
 
     Parameters
     ----------
     x : array_like, shape (n,) or (n, d)
     y : array_like, shape (m,) or (m, d)
-    kernel : {"gaussian", "laplacian", "energy"}
+    kernel : {"gaussian", "laplacian", "energy", "polynomial"}
     bandwidth : float, optional
         The Gaussian / Laplacian bandwidth; the median heuristic when None.
     n_permutations : int
         B, the number of relabellings.
     seed : int or None
         Seed of the permutations.
+    degree, gamma, coef0 : int, float, float
+        The polynomial kernel's parameters, as in :func:`mmd2`.
 
     Returns
     -------
@@ -492,27 +608,21 @@ def mmd_test(
     >>> mmd_test(rng.normal(size=(200, 2)), rng.normal(size=(200, 2)) + 0.5).p_value < 0.01
     True
     """
-    check_choice(kernel, "kernel", ("gaussian", "laplacian", "energy"))
+    check_choice(kernel, "kernel", KERNELS)
     xs, ys = sample_pair(numpy_only(x, "x", "mmd_test"), numpy_only(y, "y", "mmd_test"))
     B = check_positive(n_permutations, "n_permutations", integer=True)
+    seed = check_seed(seed)
     n, m = xs.shape[0], ys.shape[0]
     if n < 2 or m < 2:
         raise ValueError("x and y need at least 2 samples each for the unbiased estimator")
     if n + m > TEST_MAX_POINTS:
         raise ValueError(f"x and y: the test holds the ({n + m})^2 kernel matrix of the pooled sample; "
                          f"subsample to at most {TEST_MAX_POINTS} points in all")
-    z = np.concatenate([xs, ys])
-    z = z - z.mean(0)
-    if kernel == "energy":
-        h = 1.0
-    else:
-        h = median_heuristic(xs, ys) if bandwidth is None else check_positive(bandwidth, "bandwidth")
-    top = float(np.abs(z).max()) or 1.0
-    d = np.sqrt(np.maximum(pdist(z / top, "sqeuclidean"), 0.0)) * top
-
-    D = squareform(d)
-    K = {"gaussian": lambda: np.exp(-D**2 / (2 * h * h)), "laplacian": lambda: np.exp(-D / h),
-         "energy": lambda: -D}[kernel]()
+    h = _kernel_parameters(kernel, xs, ys, bandwidth, degree, gamma, coef0)
+    xz, yz, h, scale = _standardised(xs, ys, kernel, h)
+    K = _pooled_kernel_matrix(np.concatenate([xz, yz]), kernel, h)
+    if not np.isfinite(K).all():
+        raise ValueError(f"x and y: the {kernel} kernel overflows at these magnitudes; rescale the data")
     np.fill_diagonal(K, 0.0)  # the unbiased statistic leaves out k(z_i, z_i)
 
     def statistic(labels: np.ndarray) -> np.ndarray:
@@ -521,7 +631,7 @@ def mmd_test(
         sxx = (labels * ka).sum(0)
         sxy = ((1 - labels) * ka).sum(0)
         syy = K.sum() - sxx - 2 * sxy
-        return sxx / (n * (n - 1)) + syy / (m * (m - 1)) - 2 * sxy / (n * m)
+        return scale * (sxx / (n * (n - 1)) + syy / (m * (m - 1)) - 2 * sxy / (n * m))
 
     first = np.r_[np.ones(n), np.zeros(m)]
     stat = float(statistic(first[:, None])[0])

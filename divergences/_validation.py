@@ -123,6 +123,42 @@ def histogram_pair(p, q, names: tuple[str, str] = ("p", "q")):
     return hp, hq
 
 
+def histogram_stack(p, q, axis: int, names: tuple[str, str] = ("p", "q")):
+    """Validate two arrays of histograms lying along ``axis``; return both with that axis moved
+    last and each histogram normalised (numpy, or tensors when both are tensors, so gradients
+    and devices are kept)."""
+    if is_tensor(p) != is_tensor(q):
+        p, q = numpy_only(p, names[0], "a mixed numpy/tensor call"), numpy_only(q, names[1], "a mixed call")
+    out = []
+    for x, name in zip((p, q), names):
+        arr = _check_tensor(x, name) if is_tensor(x) else real_array(x, name)
+        out.append(arr)
+    a, b = out
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(f"{names[0]} and {names[1]} must have the same shape, got {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
+    ndim = a.ndim
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
+        raise ValueError(f"axis must be an integer in [-{ndim}, {ndim}), got {axis!r}")
+    result = []
+    for arr, name in zip((a, b), names):
+        arr = torch.movedim(arr, int(axis), -1) if is_tensor(arr) else np.moveaxis(arr, int(axis), -1)
+        if arr.shape[-1] == 0 or 0 in tuple(arr.shape):
+            raise ValueError(f"{name} is empty")
+        _finite(arr, name)
+        if bool((arr < 0).any()):
+            raise ValueError(f"{name} has negative entries; a histogram must be >= 0")
+        top = arr.amax(-1, keepdim=True) if is_tensor(arr) else arr.max(-1, keepdims=True)
+        empty = ~(top > 0)
+        if bool(empty.any()):
+            where = np.argwhere(to_numpy(empty)[..., 0])[0]
+            raise ValueError(f"{name} sums to 0 in the histogram at index {tuple(int(i) for i in where)} "
+                             f"(the other axes); a histogram needs positive mass")
+        arr = arr / top
+        result.append(arr / arr.sum(-1, keepdim=True) if is_tensor(arr) else arr / arr.sum(-1, keepdims=True))
+    return result[0], result[1]
+
+
 def as_samples(x, name: str):
     """Return samples as a 2-D array (n, d); a 1-D input is n points in d = 1."""
     arr = _check_tensor(x, name) if is_tensor(x) else real_array(x, name)
@@ -199,6 +235,16 @@ def check_positive(value, name: str, *, integer: bool = False, minimum=None):
     if minimum is not None and v < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
     return v
+
+
+def check_seed(seed, name: str = "seed"):
+    """A seed for ``np.random.default_rng``: None or an integer >= 0 (numpy's own message for a
+    negative seed, "expected non-negative integer", does not say which argument it was)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"{name} must be None or an integer >= 0, got {seed!r}")
+    return int(seed)
 
 
 def check_scalar(value, name: str) -> float:

@@ -18,8 +18,9 @@ weights). Two traps of the bare solver are closed here:
 Torch tensors are accepted everywhere: the result is then a 0-d tensor whose gradient
 reaches the sample positions (POT's torch backend for the simplex, ``torch.sort`` in 1-D).
 
-``p`` >= 1 gives W_p (cost :math:`\|x - y\|^p`, result :math:`(\min \sum \gamma c)^{1/p}`), by the
-same simplex, and in 1-D by the quantile formula :math:`W_p^p = \int_0^1 |F^{-1} - G^{-1}|^p`.
+``order`` p >= 1 gives W_p (cost :math:`\|x - y\|^p`, result :math:`(\min \sum \gamma c)^{1/p}`,
+W_p itself, not POT's W_p^p), by the same simplex, and in 1-D by the quantile formula
+:math:`W_p^p = \int_0^1 |F^{-1} - G^{-1}|^p`.
 Coordinates of any magnitude work: W_p is positively homogeneous, so points beyond 1e100 (or
 below 1e-100) are rescaled before solving, and the result scaled back (at 1e200 the squared
 distances would overflow). Beyond exact OT, :func:`sinkhorn_divergence` is the debiased
@@ -50,6 +51,7 @@ from ._validation import (
     as_histogram,
     as_weights,
     check_positive,
+    check_seed,
     is_tensor,
     numpy_only,
     real_array,
@@ -172,10 +174,10 @@ def euclidean_cost(x, y, p: float = 1.0):
     return d if p == 1 else d**p
 
 
-def _check_p(p) -> float:
-    v = check_positive(p, "p")
+def _check_order(order) -> float:
+    v = check_positive(order, "order")
     if v < 1:
-        raise ValueError(f"p must be >= 1 (W_p is a metric for p >= 1), got {p!r}")
+        raise ValueError(f"order must be >= 1 (W_p is a metric for p >= 1), got {order!r}")
     return v
 
 
@@ -187,13 +189,15 @@ def _scale(x, y):
     return top if top > 1e100 or 0 < top < 1e-100 else 1.0
 
 
-def emd2(p: ArrayLike, q: ArrayLike, cost: ArrayLike, *, max_iter: int | None = None) -> float:
-    r"""Exact earth mover's distance (the optimal cost) between two histograms for a ground cost.
+def transport_cost(p: ArrayLike, q: ArrayLike, cost: ArrayLike, *, max_iter: int | None = None) -> float:
+    r"""Exact optimal transport cost between two histograms for any ground cost.
 
-    Named after POT's ``ot.emd2``, which returns the cost (``ot.emd`` returns the plan; for the
-    plan and the dual potentials of points in R^d see :func:`optimal_transport`).
+    POT's ``ot.emd2(a, b, M)`` (the same value, by the same network simplex, with the pivot limit
+    sized and the result checked). With a metric as the cost it is W1 on that finite space (the
+    earth mover's distance); with :math:`d^p` it is :math:`W_p^p`. For the plan and the dual
+    potentials of points in R^d see :func:`optimal_transport`.
 
-    .. math:: EMD(p, q) = \min_{\gamma \ge 0,\ \gamma 1 = p,\ \gamma^T 1 = q}
+    .. math:: \min_{\gamma \ge 0,\ \gamma 1 = p,\ \gamma^T 1 = q}
               \langle \gamma, C \rangle
 
     Parameters
@@ -213,12 +217,13 @@ def emd2(p: ArrayLike, q: ArrayLike, cost: ArrayLike, *, max_iter: int | None = 
 
     Examples
     --------
-    >>> emd2([1, 0], [0, 1], [[0, 1], [1, 0]])
+    >>> transport_cost([1, 0], [0, 1], [[0, 1], [1, 0]])
     1.0
     """
-    hp = as_histogram(numpy_only(p, "p", "emd2"), "p")
-    hq = as_histogram(numpy_only(q, "q", "emd2"), "q")
-    C = real_array(numpy_only(cost, "cost", "emd2"), "cost")
+    f = "transport_cost"
+    hp = as_histogram(numpy_only(p, "p", f), "p")
+    hq = as_histogram(numpy_only(q, "q", f), "q")
+    C = real_array(numpy_only(cost, "cost", f), "cost")
     if C.shape != (hp.size, hq.size):
         raise ValueError(f"cost must have shape ({hp.size}, {hq.size}), got {C.shape}")
     if not np.isfinite(C).all():
@@ -335,47 +340,9 @@ def _merged_quantiles(n: int, m: int, ca=None, cb=None):
     return du, np.minimum(ia, n - 1), np.minimum(ib, m - 1)
 
 
-def wasserstein_1d(
-    x: ArrayLike, y: ArrayLike, a: ArrayLike | None = None, b: ArrayLike | None = None, *, p: float = 1.0
-):
-    r"""Exact W_p between two weighted point sets on the real line, in O(n log n).
-
-    .. math:: W_p(P, Q)^p = \int_0^1 |F_P^{-1}(u) - F_Q^{-1}(u)|^p\, du
-              \quad\Big(= \int |F_P(t) - F_Q(t)|\,dt \text{ for } p = 1\Big)
-
-    With uniform weights and n = m this is :math:`\frac1n \sum_i |x_{(i)} - y_{(i)}|^p` (the
-    sorted matching, two sorts). Otherwise both sets are sorted (with their weights), and the
-    two runs of quantile levels are merged in linear time (:func:`_merged_quantiles`).
-
-    Parameters
-    ----------
-    x : array_like, shape (n,) or (n, 1)
-    y : array_like, shape (m,) or (m, 1)
-    a, b : array_like, optional
-        Non-negative weights (normalised); uniform when None.
-    p : float
-        The order, >= 1.
-
-    Returns
-    -------
-    float, or a 0-d tensor (differentiable) for torch inputs.
-
-    Notes
-    -----
-    The time is numpy's sort (the two sorts run on two threads from 2e5 points); the benchmark
-    ``python -m benchmarks.divergences`` reports it against scipy and the CPU it ran on.
-
-    Examples
-    --------
-    >>> wasserstein_1d([0.0, 1.0], [2.0, 3.0])
-    2.0
-    >>> round(wasserstein_1d([0.0, 1.0], [2.0, 3.0, 4.0], p=2), 10)
-    2.5495097568
-    """
-    x, y = sample_pair(x, y)
-    if x.shape[1] != 1:
-        raise ValueError(f"x must be 1-D samples, shape (n,) or (n, 1), got d = {x.shape[1]}")
-    p = _check_p(p)
+def _wasserstein_1d(x, y, a, b, p: float):
+    r"""Exact W_p between two weighted point sets on the real line, in O(n log n) (the 1-D path
+    of :func:`wasserstein`; ``x``, ``y`` validated samples of shape (n, 1), ``p`` the order)."""
     n, m = x.shape[0], y.shape[0]
     uniform = a is None and b is None
     aw = as_weights(a, n, "a", like=x)
@@ -413,9 +380,9 @@ def wasserstein_1d(
 
 def wasserstein(
     x: ArrayLike, y: ArrayLike, a: ArrayLike | None = None, b: ArrayLike | None = None,
-    *, p: float = 1.0, max_iter: int | None = None,
+    *, order: float = 1.0, max_iter: int | None = None,
 ):
-    r"""Exact Earth-Mover distance W1 (Euclidean ground metric) between weighted samples; W_p with ``p``.
+    r"""Exact Earth-Mover distance W1 (Euclidean ground metric) between weighted samples; W_p with ``order``.
 
     .. math::
         W_p\Big(\sum_i a_i \delta_{x_i}, \sum_j b_j \delta_{y_j}\Big)
@@ -429,8 +396,9 @@ def wasserstein(
         Support of the second measure.
     a, b : array_like, optional
         Non-negative weights, normalised like histograms; uniform when None.
-    p : float
-        The order, >= 1 (1: the Earth-Mover distance of the WGAN paper).
+    order : float
+        The order p >= 1 (1: the Earth-Mover distance of the WGAN paper). POT and scipy call it
+        ``p``; here ``p`` and ``q`` always name distributions.
     max_iter : int, optional
         Network simplex pivot limit (d > 1); sized to the problem by default. If it is
         reached, :class:`ConvergenceError` is raised rather than a wrong value returned.
@@ -438,8 +406,9 @@ def wasserstein(
     Returns
     -------
     float
-        W_p, exact to floating-point precision. For torch tensors a 0-d tensor whose gradient
-        reaches x and y (and a, b).
+        W_p (not W_p^p, which POT's ``ot.wasserstein_1d`` and ``ot.emd2`` return), exact to
+        floating-point precision. For torch tensors a 0-d tensor whose gradient reaches x and y
+        (and a, b).
 
     Raises
     ------
@@ -450,7 +419,12 @@ def wasserstein(
 
     Notes
     -----
-    d = 1 takes the exact O(n log n) path of :func:`wasserstein_1d` for any weights; d > 1
+    d = 1 takes an exact O(n log n) path for any weights:
+    :math:`W_p^p = \int_0^1 |F_P^{-1}(u) - F_Q^{-1}(u)|^p\, du` (:math:`= \int |F_P - F_Q|` for
+    p = 1). With uniform weights and n = m it is :math:`\frac1n \sum_i |x_{(i)} - y_{(i)}|^p`
+    (two sorts); otherwise both sets are sorted with their weights and the two runs of quantile
+    levels merged in linear time. Its time is numpy's sort (the two sorts run on two threads
+    from 2e5 points); ``python -m benchmarks.divergences`` reports it against scipy. d > 1
     solves the linear program with POT's network simplex in about O(n^2) memory.
 
     References
@@ -464,11 +438,15 @@ def wasserstein(
     >>> line0 = np.c_[np.zeros(5), z]
     >>> round(wasserstein(line0, line0 + [0.3, 0.0]), 12)   # WGAN Example 1: |theta|
     0.3
+    >>> wasserstein([0.0, 1.0], [2.0, 3.0])
+    2.0
+    >>> round(wasserstein([0.0, 1.0], [2.0, 3.0, 4.0], order=2), 10)
+    2.5495097568
     """
     xs, ys = sample_pair(x, y)
-    p = _check_p(p)
+    p = _check_order(order)
     if xs.shape[1] == 1:
-        return wasserstein_1d(xs, ys, a, b, p=p)
+        return _wasserstein_1d(xs, ys, a, b, p)
     n, m = xs.shape[0], ys.shape[0]
     aw = as_weights(a, n, "a", like=xs)
     bw = as_weights(b, m, "b", like=ys)
@@ -483,7 +461,7 @@ def wasserstein(
 
 def sliced_wasserstein(
     x: ArrayLike, y: ArrayLike, a: ArrayLike | None = None, b: ArrayLike | None = None,
-    *, p: float = 1.0, n_projections: int = 256, seed: int | None = 0,
+    *, order: float = 1.0, n_projections: int = 256, seed: int | None = 0,
 ):
     r"""Sliced Wasserstein distance: over random directions, the exact 1-D W_p, averaged.
 
@@ -501,10 +479,10 @@ def sliced_wasserstein(
     x, y : array_like, shapes (n, d) and (m, d)
     a, b : array_like, optional
         Weights; uniform when None.
-    p : float
-        The order, >= 1.
+    order : float
+        The order p >= 1 (POT's ``p``, whose default is 2; here 1, the EM distance).
     n_projections : int
-        Number of random directions.
+        Number of random directions (POT's default is 50).
     seed : int or None
         Seed of the directions (fixed by default, so results are reproducible).
 
@@ -518,8 +496,9 @@ def sliced_wasserstein(
     measures.
     """
     xs, ys = sample_pair(x, y)
-    p = _check_p(p)
+    p = _check_order(order)
     check_positive(n_projections, "n_projections", integer=True)
+    seed = check_seed(seed)
     aw = as_weights(a, xs.shape[0], "a", like=xs)
     bw = as_weights(b, ys.shape[0], "b", like=ys)
     scale = _scale(xs, ys)

@@ -7,7 +7,7 @@ constraint of :mod:`gan.lipschitz` -- weight clipping, gradient penalty, one-sid
 penalty, spectral normalisation -- on pairs of distributions whose exact W is known:
 
 * 1-D Gaussians N(0, 0.3^2) against N(shift, 0.5^2), at several shifts (W in closed form,
-  :func:`divergences.w1_gaussian_1d`); the shifts move the fake support across and beyond
+  :func:`divergences.wasserstein_gaussian_1d`); the shifts move the fake support across and beyond
   the box (-1, 1), where clipping puts its ReLU kinks;
 * two fixed 2-D point clouds (512 points each: three Gaussian blobs against a noisy
   ellipse), W by exact OT (:func:`divergences.wasserstein`); the critic is trained on the
@@ -95,7 +95,7 @@ def gaussian_pair(shift: float) -> Pair:
     def fake(n):
         return shift + 0.5 * torch.randn(n, 1)
 
-    return Pair(f"gaussians shift {shift:g}", real, fake, D.w1_gaussian_1d(0.0, 0.3, shift, 0.5), 1)
+    return Pair(f"gaussians shift {shift:g}", real, fake, D.wasserstein_gaussian_1d(0.0, 0.3, shift, 0.5, order=1), 1)
 
 
 def cloud_pair(seed: int) -> Pair:

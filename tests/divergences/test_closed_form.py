@@ -17,23 +17,23 @@ sigmas = st.floats(0.2, 3)
 @given(mus, sigmas, mus, sigmas)
 def test_w1_gaussian_folded_normal_equals_cdf_integral(m1, s1, m2, s2):
     """Folded-normal W1 equals the quadrature of |F - G| to 1e-7."""
-    w = D.w1_gaussian_1d(m1, s1, m2, s2)
-    assert w == pytest.approx(D.w1_1d(stats.norm(m1, s1), stats.norm(m2, s2)), abs=1e-7)
+    w = D.wasserstein_gaussian_1d(m1, s1, m2, s2, order=1)
+    assert w == pytest.approx(D.wasserstein_laws(stats.norm(m1, s1), stats.norm(m2, s2)), abs=1e-7)
     assert abs(m1 - m2) <= w + 1e-12  # W1 >= |difference of means|
-    assert w <= D.w2_gaussian_1d(m1, s1, m2, s2) + 1e-12  # W1 <= W2
+    assert w <= D.wasserstein_gaussian_1d(m1, s1, m2, s2, order=2) + 1e-12  # W1 <= W2
 
 
 def test_w1_gaussian_against_exact_ot_on_samples():
     """Exact EM between 2e5 quantile points of each law is within 1e-3 of the closed form."""
     u = (np.arange(200_000) + 0.5) / 200_000
     x, y = stats.norm(0, 1).ppf(u), stats.norm(1.5, 0.5).ppf(u)
-    assert D.wasserstein(x, y) == pytest.approx(D.w1_gaussian_1d(0, 1, 1.5, 0.5), abs=1e-3)
+    assert D.wasserstein(x, y) == pytest.approx(D.wasserstein_gaussian_1d(0, 1, 1.5, 0.5, order=1), abs=1e-3)
 
 
 def test_w1_1d_of_other_laws():
     """W1(U[0,1], U[a, a+1]) = |a|; W1(Exp(1), Exp(2)) = |1 - 1/2| (stochastic order)."""
-    assert D.w1_1d(stats.uniform(0, 1), stats.uniform(0.3, 1)) == pytest.approx(0.3, abs=1e-9)
-    assert D.w1_1d(stats.expon(scale=1), stats.expon(scale=0.5)) == pytest.approx(0.5, abs=1e-8)
+    assert D.wasserstein_laws(stats.uniform(0, 1), stats.uniform(0.3, 1)) == pytest.approx(0.3, abs=1e-9)
+    assert D.wasserstein_laws(stats.expon(scale=1), stats.expon(scale=0.5)) == pytest.approx(0.5, abs=1e-8)
 
 
 @given(mus, sigmas, mus, sigmas)
@@ -77,8 +77,8 @@ def test_kl_gaussian_multivariate_against_knn_estimate(rng):
 
 def test_w2_gaussian_known_cases():
     """W2 of a translation is the shift; 1-D W2 = sqrt(dmu^2 + dsigma^2)."""
-    assert D.w2_gaussian([0, 0], np.eye(2), [3, 4], np.eye(2)) == pytest.approx(5.0, rel=1e-12)
-    assert D.w2_gaussian_1d(1.0, 2.0, 0.0, 1.0) == pytest.approx(math.sqrt(1 + 1), rel=1e-10)
+    assert D.wasserstein_gaussian([0, 0], np.eye(2), [3, 4], np.eye(2), order=2) == pytest.approx(5.0, rel=1e-12)
+    assert D.wasserstein_gaussian_1d(1.0, 2.0, 0.0, 1.0, order=2) == pytest.approx(math.sqrt(1 + 1), rel=1e-10)
 
 
 def test_mmd2_gaussian_against_monte_carlo():
@@ -132,6 +132,55 @@ def test_frechet_distance_is_fids_formula(rng):
     assert np.isfinite(value) and value == pytest.approx(fid(x, y), rel=1e-6)
     assert D.frechet_distance(x, x + 2.0) == pytest.approx(4.0 * 12, rel=1e-9)
     assert D.frechet_distance(x, x) == pytest.approx(0.0, abs=1e-9)
-    assert D.frechet_distance(x, y) == pytest.approx(D.w2_gaussian(x.mean(0), np.cov(x.T), y.mean(0), np.cov(y.T)) ** 2)
+    assert D.frechet_distance(x, y) == pytest.approx(D.wasserstein_gaussian(x.mean(0), np.cov(x.T), y.mean(0), np.cov(y.T), order=2) ** 2)
     with pytest.raises(ValueError, match="x needs at least 2 samples"):
         D.frechet_distance(x[:1], y)
+
+
+@pytest.mark.parametrize("order", [1.5, 3])
+def test_wasserstein_laws_any_order_against_quantile_samples(order):
+    """W_p between two laws by quadrature equals exact W_p between 1e5 of their quantile points,
+    for continuous and discrete laws (order 1 and 2 against the closed forms elsewhere)."""
+    u = (np.arange(100_000) + 0.5) / 100_000
+    for p, q in [(stats.expon(), stats.norm(0.5, 0.5)), (stats.uniform(0, 1), stats.uniform(0.3, 2)),
+                 (stats.bernoulli(0.3), stats.poisson(0.8))]:
+        exact = D.wasserstein(p.ppf(u), q.ppf(u), order=order)
+        assert D.wasserstein_laws(p, q, order=order) == pytest.approx(exact, rel=2e-3, abs=1e-4)
+    assert D.wasserstein_laws(stats.bernoulli(0.3), stats.bernoulli(0.5), order=order) == pytest.approx(
+        0.2 ** (1 / order), rel=1e-9)
+
+
+def test_wasserstein_laws_order_2_is_the_gaussian_closed_form():
+    assert D.wasserstein_laws(stats.norm(0, 1), stats.norm(1, 2), order=2) == pytest.approx(
+        D.wasserstein_gaussian_1d(0, 1, 1, 2, order=2), rel=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")  # the t(1.5) tail, slowly integrable
+def test_wasserstein_laws_needs_the_moment_of_its_order():
+    """Student's t with 1.5 degrees of freedom has a mean but no variance: W1 yes, W2 refused."""
+    t15 = stats.t(1.5)
+    assert np.isfinite(D.wasserstein_laws(t15, stats.norm()))
+    with pytest.raises(ValueError, match="^p has no finite moment of order 2"):
+        D.wasserstein_laws(t15, stats.norm(), order=2)
+
+
+def test_wasserstein_gaussian_orders():
+    """order=1 in d = 1 is the folded normal of the 1-D form; order=2 the Bures formula."""
+    assert D.wasserstein_gaussian([0.5], [[4.0]], [-1.0], [[0.25]], order=1) == pytest.approx(
+        D.wasserstein_gaussian_1d(0.5, 2.0, -1.0, 0.5, order=1), rel=1e-12)
+    assert D.wasserstein_gaussian([0.5], [[4.0]], [-1.0], [[0.25]], order=2) == pytest.approx(
+        D.wasserstein_gaussian_1d(0.5, 2.0, -1.0, 0.5, order=2), rel=1e-12)
+
+
+def test_frechet_distance_takes_weights(rng):
+    """Weighted mean and numpy's weighted (reliability) covariance; uniform weights change nothing,
+    zero weights drop points."""
+    x, y = rng.normal(size=(200, 4)), 1.2 * rng.normal(size=(150, 4)) + 0.3
+    plain = D.frechet_distance(x, y)
+    assert D.frechet_distance(x, y, np.full(200, 5.0), np.ones(150)) == pytest.approx(plain, rel=1e-10)
+    a = np.r_[np.ones(120), np.zeros(80)]
+    assert D.frechet_distance(x, y, a) == pytest.approx(D.frechet_distance(x[:120], y), rel=1e-10)
+    w = rng.random(200)
+    m, C = np.average(x, axis=0, weights=w), np.cov(x, rowvar=False, aweights=w)
+    assert D.frechet_distance(x, y, w) == pytest.approx(
+        D.wasserstein_gaussian(m, C, y.mean(0), np.cov(y.T), order=2) ** 2, rel=1e-10)

@@ -1,6 +1,7 @@
 """One convention everywhere, pinned against the peers a user compares with: torch.distributions,
 scipy.stats, scipy.spatial.distance; arrays of histograms along an axis; torch gradients."""
 
+import functools
 import math
 
 import numpy as np
@@ -21,17 +22,17 @@ def test_1d_gaussians_take_the_standard_deviation(mu_p, sigma_p, mu_q, sigma_q):
     assert D.kl_gaussian_1d(mu_p, sigma_p, mu_q, sigma_q) == pytest.approx(
         D.kl_gaussian([mu_p], [[sigma_p**2]], [mu_q], [[sigma_q**2]]), rel=1e-12, abs=1e-15)
     p, q = scipy.stats.norm(mu_p, sigma_p), scipy.stats.norm(mu_q, sigma_q)
-    assert D.w1_gaussian_1d(mu_p, sigma_p, mu_q, sigma_q) == pytest.approx(D.w1_1d(p, q), abs=1e-8)
+    assert D.wasserstein_gaussian_1d(mu_p, sigma_p, mu_q, sigma_q, order=1) == pytest.approx(D.wasserstein_laws(p, q), abs=1e-8)
     assert D.tv_gaussian_1d(mu_p, sigma_p, mu_q, sigma_q) == pytest.approx(D.tv_density(p, q), abs=1e-8)
-    assert D.w2_gaussian_1d(mu_p, sigma_p, mu_q, sigma_q) == pytest.approx(
-        D.w2_gaussian([mu_p], [[sigma_p**2]], [mu_q], [[sigma_q**2]]), rel=1e-10, abs=1e-12)
+    assert D.wasserstein_gaussian_1d(mu_p, sigma_p, mu_q, sigma_q, order=2) == pytest.approx(
+        D.wasserstein_gaussian([mu_p], [[sigma_p**2]], [mu_q], [[sigma_q**2]], order=2), rel=1e-10, abs=1e-12)
     assert D.mmd2_gaussian_1d(mu_p, sigma_p, mu_q, sigma_q, 0.8) == pytest.approx(
         D.mmd2_gaussian([mu_p], [[sigma_p**2]], [mu_q], [[sigma_q**2]], 0.8), rel=1e-12, abs=1e-15)
 
 
-@pytest.mark.parametrize("f", [D.kl_gaussian, D.w2_gaussian])
+@pytest.mark.parametrize("f", [D.kl_gaussian, functools.partial(D.wasserstein_gaussian, order=2)])
 def test_a_bare_number_is_not_taken_as_a_covariance(f):
-    with pytest.raises(ValueError, match=r"^cov_p must be a \(d, d\) covariance matrix.*_1d\(mu_p, sigma_p"):
+    with pytest.raises(ValueError, match=r"^cov_p must be a \(d, d\) covariance matrix.*_gaussian_1d\(mu_p, sigma_p"):
         f(0.0, 1.0, 1.0, 2.0)
     with pytest.raises(ValueError, match=r"^cov_q must have shape \(2, 2\)"):
         f([0, 0], np.eye(2), [1, 1], np.eye(3))
@@ -83,3 +84,25 @@ def test_densities_accept_frozen_laws_and_do_not_miss_mass():
     assert D.tv_density(a.pdf, b.pdf, (-math.inf, math.inf)) == pytest.approx(truth, abs=1e-9)
     with pytest.raises(ValueError, match=r"^p integrates to .* the bounds miss its mass"):
         D.tv_density(a.pdf, b.pdf, (49.9, 60))
+
+
+@pytest.mark.parametrize("f", [D.tv, D.kl, D.js])
+def test_arrays_of_tensor_histograms_stay_tensors(f, rng):
+    """With axis=, tensors came back as ndarrays: now a tensor of values, differentiable, equal
+    to the numpy values."""
+    P = torch.tensor(rng.random((4, 6)) + 0.1, requires_grad=True)
+    Q = torch.tensor(rng.random((4, 6)) + 0.1)
+    values = f(P, Q, axis=1)
+    assert isinstance(values, torch.Tensor) and values.shape == (4,) and values.requires_grad
+    np.testing.assert_allclose(values.detach().numpy(), f(P.detach().numpy(), Q.numpy(), axis=1), rtol=1e-12)
+    np.testing.assert_allclose(f(P, Q, axis=0).detach().numpy(), f(P.detach().numpy(), Q.numpy(), axis=0),
+                               rtol=1e-12)
+    assert torch.autograd.gradcheck(lambda a: f(a, Q, axis=1), (P,))
+
+
+def test_arrays_of_histograms_are_vectorised_and_scale_free(rng):
+    """The values along an axis equal the one-histogram values, whatever each row's scale."""
+    P, Q = rng.random((5, 7)), rng.random((5, 7))
+    scales = np.array([1e-300, 1e-3, 1.0, 1e3, 1e300])[:, None]
+    for f in (D.tv, D.kl, D.js):
+        np.testing.assert_allclose(f(P * scales, Q, axis=1), [f(a, b) for a, b in zip(P, Q)], rtol=1e-12)

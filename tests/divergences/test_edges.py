@@ -20,8 +20,8 @@ def test_histograms_and_weights_at_any_scale(scale, rng):
     a, b = rng.random(30), rng.random(20)
     assert D.wasserstein(x, y, a * scale, b) == pytest.approx(D.wasserstein(x, y, a, b), rel=1e-9)
     assert D.wasserstein(x[:, 0], y[:, 0], a * scale, b) == pytest.approx(D.wasserstein(x[:, 0], y[:, 0], a, b), rel=1e-12)
-    assert D.emd2(p * scale, q, np.abs(np.subtract.outer(np.arange(8), np.arange(8)))) == pytest.approx(
-        D.emd2(p, q, np.abs(np.subtract.outer(np.arange(8), np.arange(8)))), rel=1e-9)
+    assert D.transport_cost(p * scale, q, np.abs(np.subtract.outer(np.arange(8), np.arange(8)))) == pytest.approx(
+        D.transport_cost(p, q, np.abs(np.subtract.outer(np.arange(8), np.arange(8)))), rel=1e-9)
 
 
 @pytest.mark.parametrize("scale", [1e-200, 1e200])
@@ -30,8 +30,8 @@ def test_coordinates_of_any_magnitude(scale, rng):
     distance homogeneous: values, not NaN or a spurious ConvergenceError."""
     x, y = rng.normal(size=(40, 2)), rng.normal(size=(30, 2)) + 0.5
     assert D.wasserstein(x * scale, y * scale) == pytest.approx(scale * D.wasserstein(x, y), rel=1e-9)
-    assert D.wasserstein(x[:, 0] * scale, y[:, 0] * scale, p=2) == pytest.approx(
-        scale * D.wasserstein(x[:, 0], y[:, 0], p=2), rel=1e-9)
+    assert D.wasserstein(x[:, 0] * scale, y[:, 0] * scale, order=2) == pytest.approx(
+        scale * D.wasserstein(x[:, 0], y[:, 0], order=2), rel=1e-9)
     assert D.sliced_wasserstein(x * scale, y * scale) == pytest.approx(scale * D.sliced_wasserstein(x, y), rel=1e-9)
     assert D.mmd2(x * scale, y * scale) == pytest.approx(D.mmd2(x, y), rel=1e-9)
     assert D.mmd2(x * scale, y * scale, bandwidth=scale) == pytest.approx(D.mmd2(x, y, bandwidth=1.0), rel=1e-9)
@@ -43,11 +43,11 @@ def test_coordinates_of_any_magnitude(scale, rng):
 
 def test_w1_needs_a_first_moment_and_valid_parameters():
     with pytest.raises(ValueError, match="^p has no finite first moment"):
-        D.w1_1d(scipy.stats.cauchy(0, 1), scipy.stats.norm(0, 1))
+        D.wasserstein_laws(scipy.stats.cauchy(0, 1), scipy.stats.norm(0, 1))
     with pytest.raises(ValueError, match="^q has invalid parameters"):
-        D.w1_1d(scipy.stats.norm(0, 1), scipy.stats.norm(math.nan, 1))
+        D.wasserstein_laws(scipy.stats.norm(0, 1), scipy.stats.norm(math.nan, 1))
     with pytest.raises(ValueError, match="^sigma_q must be a finite number > 0"):
-        D.w1_gaussian_1d(0, 1, 0, math.nan)
+        D.wasserstein_gaussian_1d(0, 1, 0, math.nan, order=1)
     with pytest.raises(ValueError, match="^mu_p must be finite"):
         D.tv_gaussian_1d(math.inf, 1, 0, 1)
 
@@ -144,3 +144,60 @@ def test_sinkhorn_is_homogeneous_and_fails_loudly(rng, monkeypatch):
         D.sinkhorn_divergence(x, y)
     with pytest.raises(ValueError, match="sinkhorn_divergence"):
         D.wasserstein(x, y)
+
+
+# --- the 1-D closed forms at any finite parameters: a value, never an OverflowError -------------
+
+EXTREME = [(1e308, 1, 1, 2), (1e308, 1, -1e308, 1), (-1e308, 1e-300, 1e308, 1e300), (0, 1e-300, 0, 1e300),
+           (1e308, 1e308, -1e308, 1e308), (0, 1, 0, 1e200), (1e200, 1e200, 0, 1), (1e-300, 1, 0, 1)]
+
+
+@pytest.mark.parametrize("args", EXTREME, ids=str)
+def test_1d_closed_forms_at_extreme_parameters(args):
+    """tv_gaussian_1d(1e308, 1, 1, 2) leaked an OverflowError (issue 19): every 1-D closed form
+    returns a number in its range (KL may be inf: a value beyond the float range)."""
+    tv = D.tv_gaussian_1d(*args)
+    assert 0.0 <= tv <= 1.0
+    assert 0.0 <= D.kl_gaussian_1d(*args) <= math.inf
+    w1, w2 = D.wasserstein_gaussian_1d(*args, order=1), D.wasserstein_gaussian_1d(*args, order=2)
+    assert 0.0 <= w1 <= w2 * (1 + 1e-12) or w1 == w2 == math.inf
+    assert 0.0 <= D.mmd2_gaussian_1d(*args, 1.0) <= 2.0
+
+
+def test_1d_closed_forms_at_extreme_parameters_have_the_limit_values():
+    """Means 1e308 apart in units of the scales: TV 1, KL inf, W = the gap (or inf beyond the float
+    range); one law 1e200 times wider than the other: TV 1 (the exact value is 1 - O(1e-200))."""
+    assert D.tv_gaussian_1d(1e308, 1, 1, 2) == 1.0
+    assert D.kl_gaussian_1d(1e308, 1, 1, 2) == math.inf
+    assert D.wasserstein_gaussian_1d(1e308, 1, 1, 2, order=1) == pytest.approx(1e308)
+    assert D.wasserstein_gaussian_1d(1e308, 1, -1e308, 1, order=2) == math.inf
+    assert D.tv_gaussian_1d(0, 1, 0, 1e200) == D.tv_gaussian_1d(0, 1e200, 0, 1) == 1.0
+    # equal scales 1e308 with means 2e308 apart: g = 2, a finite problem in units of the scale
+    assert D.tv_gaussian_1d(1e308, 1e308, -1e308, 1e308) == pytest.approx(math.erf(2 / (2 * math.sqrt(2))))
+    assert D.kl_gaussian_1d(1e308, 1e308, -1e308, 1e308) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1e150, 1e300])
+def test_1d_closed_forms_are_scale_invariant(scale):
+    """TV, KL and MMD^2 (bandwidth scaled alike) do not change when every parameter is scaled;
+    W scales with them."""
+    args = (0.3, 0.5, -1.0, 0.7)
+    big = tuple(scale * v for v in args)
+    assert D.tv_gaussian_1d(*big) == pytest.approx(D.tv_gaussian_1d(*args), rel=1e-12)
+    assert D.kl_gaussian_1d(*big) == pytest.approx(D.kl_gaussian_1d(*args), rel=1e-12)
+    assert D.mmd2_gaussian_1d(*big, 0.8 * scale) == pytest.approx(D.mmd2_gaussian_1d(*args, 0.8), rel=1e-12)
+    for order in (1, 2):
+        assert D.wasserstein_gaussian_1d(*big, order=order) == pytest.approx(
+            scale * D.wasserstein_gaussian_1d(*args, order=order), rel=1e-12)
+
+
+def test_tv_gaussian_at_nearly_equal_and_very_unequal_scales():
+    """Against the quadrature where the crossing-point formula is delicate: scales 1 + 1e-9 apart
+    (one root far away), and 1e8 apart (two roots close to the narrow law's mean)."""
+    for args in [(3, 1, 0, 1 + 1e-9), (0, 1, 0, 1 + 1e-7), (0, 1, 0, 1e-3), (2, 1, 0, 1e-3)]:
+        ref = D.tv_density(scipy.stats.norm(*args[:2]), scipy.stats.norm(*args[2:]))
+        assert D.tv_gaussian_1d(*args) == pytest.approx(ref, abs=1e-9)
+    # N(0, 1) against N(0, 1e-8): 1 - Q(|t| > t0) - P(|t| < t0), t0 = sqrt(2 ln 1e8 / (1 - 1e-16))
+    t0 = math.sqrt(2 * math.log(1e8) / (1 - 1e-16))
+    exact = 1 - math.erfc(t0 / math.sqrt(2)) - math.erf(t0 * 1e-8 / math.sqrt(2))
+    assert D.tv_gaussian_1d(0, 1, 0, 1e-8) == pytest.approx(exact, abs=1e-15)

@@ -36,7 +36,7 @@ SAMPLE_FUNCS = [
     D.sliced_wasserstein,
     D.mmd2,
     D.kl_knn,
-    D.js_histogram,
+    D.js_binned,
     D.js_kde,
 ]
 
@@ -83,23 +83,21 @@ def test_option_errors():
         D.sliced_wasserstein(x, y, n_projections=0)
     with pytest.raises(ValueError, match="k must be a positive integer"):
         D.kl_knn(x, y, k=0)
-    with pytest.raises(ValueError, match="divergence must be one of"):
-        D.density_divergence(np.exp, np.exp, (0, 1), "hellinger")
     with pytest.raises(ValueError, match="bounds must have lo < hi"):
         D.tv_density(np.exp, np.exp, (1, 0))
     with pytest.raises(ValueError, match=r"cost must have shape \(2, 2\)"):
-        D.emd2([1, 1], [1, 1], np.ones((2, 3)))
+        D.transport_cost([1, 1], [1, 1], np.ones((2, 3)))
 
 
 def test_closed_form_errors():
     with pytest.raises(ValueError, match="sigma_p must be a finite number > 0"):
-        D.w1_gaussian_1d(0, 0, 0, 1)
+        D.wasserstein_gaussian_1d(0, 0, 0, 1, order=1)
     with pytest.raises(ValueError, match="cov_p must be positive definite"):
         D.kl_gaussian([0, 0], [[1, 2], [2, 1]], [0, 0], np.eye(2))
     with pytest.raises(ValueError, match="mean_p and mean_q must have the same dimension"):
-        D.w2_gaussian([0, 0], np.eye(2), [0], [[1]])
+        D.wasserstein_gaussian([0, 0], np.eye(2), [0], [[1]], order=2)
     with pytest.raises(ValueError, match="p must be a frozen 1-D scipy.stats distribution"):
-        D.w1_1d(3.0, 1.0)
+        D.wasserstein_laws(3.0, 1.0)
 
 
 def test_torch_input_is_validated_too():
@@ -139,13 +137,13 @@ BAD = [
      ValueError, "grid must be at least 3"),
     # empty covariance, empty mean
     (lambda: D.kl_gaussian([], np.zeros((0, 0)), [], np.zeros((0, 0))), ValueError, "mean_p must have shape"),
-    (lambda: D.w2_gaussian([0.0], [[1.0, 0.0]], [0.0], [[1.0]]), ValueError, "cov_p must have shape"),
+    (lambda: D.wasserstein_gaussian([0.0], [[1.0, 0.0]], [0.0], [[1.0]], order=2), ValueError, "cov_p must have shape"),
     (lambda: D.kl_gaussian([0.0], [[-1.0]], [0.0], [[1.0]]), ValueError, "cov_p must be positive definite"),
     # pivot limits out of range
     (lambda: D.wasserstein(X2, Y2, max_iter=0), ValueError, "max_iter must be a positive integer"),
     (lambda: D.wasserstein(X2, Y2, max_iter=1.5), ValueError, "max_iter must be a positive integer"),
     (lambda: D.wasserstein(X2, Y2, max_iter=2**40), ValueError, "max_iter must be at most"),
-    (lambda: D.emd2([1, 1], [1, 1], np.ones((2, 2)), max_iter=-3), ValueError, "max_iter must be a positive integer"),
+    (lambda: D.transport_cost([1, 1], [1, 1], np.ones((2, 2)), max_iter=-3), ValueError, "max_iter must be a positive integer"),
     # zero or subnormal bandwidths
     (lambda: D.mmd2(X2, Y2, bandwidth=0.0), ValueError, "bandwidth must be a finite number > 0"),
     (lambda: D.mmd2(X2, Y2, bandwidth=1e-320), ValueError, "bandwidth is subnormal"),
@@ -158,18 +156,39 @@ BAD = [
     (lambda: D.tv(["a", "b"], [1, 1]), TypeError, "p must be an array of numbers"),
     (lambda: D.kl_gaussian_1d("a", 1, 0, 1), ValueError, "mu_p must be a finite number"),
     # options out of range
-    (lambda: D.wasserstein(X2, Y2, p=0.5), ValueError, "p must be >= 1"),
+    (lambda: D.wasserstein(X2, Y2, order=0.5), ValueError, "order must be >= 1"),
     (lambda: D.sliced_wasserstein(X2, Y2, n_projections=0), ValueError, "n_projections must be a positive integer"),
     (lambda: D.sinkhorn_divergence(X2, Y2, epsilon=0), ValueError, "epsilon must be a finite number > 0"),
     (lambda: D.mmd_test(X2, Y2, n_permutations=0), ValueError, "n_permutations must be a positive integer"),
     (lambda: D.mmd2(X2, Y2, kernel="polynomial", degree=0), ValueError, "degree must be a positive integer"),
-    (lambda: D.js_histogram(X2, Y2, bins=0), ValueError, "bins must be a positive integer"),
+    (lambda: D.js_binned(X2, Y2, bins=0), ValueError, "bins must be a positive integer"),
     (lambda: D.kl_knn(X2, Y2, k=0), ValueError, "k must be a positive integer"),
-    (lambda: D.w1_1d("not a law", NORM), ValueError, "p must be a frozen 1-D scipy.stats distribution"),
-    (lambda: D.w1_1d(NORM, NORM, tol=0), ValueError, "tol must be a finite number > 0"),
+    (lambda: D.wasserstein_laws("not a law", NORM), ValueError, "p must be a frozen 1-D scipy.stats distribution"),
+    (lambda: D.wasserstein_laws(NORM, NORM, tol=0), ValueError, "tol must be a finite number > 0"),
     (lambda: D.tv_density(NORM, NORM, (1, 0)), ValueError, "bounds must have lo < hi"),
     (lambda: D.tv_density(lambda z: z, NORM), ValueError, "p returned negative density values"),
     (lambda: D.tv_density(lambda z: np.ones(len(z)), lambda z: np.ones(len(z))), ValueError, "bounds are required"),
+    # the edges of issue 19: numbers as strings, negative seeds
+    (lambda: D.tv_density(NORM, NORM, ("a", "b")), ValueError, "bounds must be numbers"),
+    (lambda: D.kl_density(NORM, NORM, (0, "ab")), ValueError, "bounds must be numbers"),
+    (lambda: D.median_heuristic(X2, Y2, seed=-1), ValueError, "seed must be None or an integer >= 0"),
+    (lambda: D.mmd_test(X2, Y2, seed=-1), ValueError, "seed must be None or an integer >= 0"),
+    (lambda: D.sliced_wasserstein(X2, Y2, seed=1.5), ValueError, "seed must be None or an integer >= 0"),
+    # orders the closed forms do not have
+    (lambda: D.wasserstein_gaussian([0.0, 0.0], np.eye(2), [1.0, 0.0], np.eye(2), order=1), ValueError,
+     "order=1 has a closed form between Gaussians in d = 1 only"),
+    (lambda: D.wasserstein_gaussian_1d(0, 1, 0, 1, order=3), ValueError, "order must be 1 or 2"),
+    (lambda: D.wasserstein_laws(NORM, NORM, order=0.5), ValueError, "order must be >= 1"),
+    # weights where an estimator has no weighted form, or too few weighted points
+    (lambda: D.mmd2(X2, Y2, [1, 1, 1, 1, 1, 1], estimator="linear"), ValueError,
+     "a and b: the linear estimator pairs points one to one"),
+    (lambda: D.mmd2(X2, Y2, [1, 0, 0, 0, 0, 0]), ValueError, "a puts all its weight on one sample"),
+    (lambda: D.mmd2(X2, Y2, b=[1, -1, 1, 1, 1]), ValueError, "b has negative entries"),
+    (lambda: D.js_binned(X2, Y2, [1, 1]), ValueError, r"a must have shape (6,)"),
+    (lambda: D.frechet_distance(X2, Y2, [1, 0, 0, 0, 0, 0]), ValueError, "a puts weight on fewer than 2 samples"),
+    # arrays of histograms: each needs mass
+    (lambda: D.kl([[0, 0], [1, 1]], [[1, 1], [1, 1]], axis=1), ValueError, "p sums to 0 in the histogram at index (0,)"),
+    (lambda: D.js(np.ones((2, 3)), np.ones((3, 2)), axis=0), ValueError, "p and q must have the same shape"),
 ]
 
 
