@@ -280,35 +280,97 @@ def _both(fn, x, y, size: int | None = None):
     return fn(x), fn(y)
 
 
-def _argsort(v: np.ndarray) -> np.ndarray:
-    """``np.argsort(v, kind="stable")`` for float64, about 1.5x faster at 1e6 (43 against 67 ms).
+#: in-group sorts :func:`_sorted_with_weights` fixes one by one before it falls back to timsort
+_MAX_FIXES = 10_000
+
+
+def _sorted_with_weights(v: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``v`` sorted and ``w`` in the same order (float64), about 1.6x faster than an argsort and
+    two gathers at 1e6 points.
 
     numpy's value sort is vectorised (x86-simd-sort), its argsort much less so. The values are
-    mapped to order-preserving unsigned keys, whose low bits are replaced by the index; one value
-    sort of those keys orders the points up to their last mantissa bits, and timsort (a stable
-    argsort, linear on nearly sorted data) finishes the exact order.
+    mapped to order-preserving integer keys whose low bits are replaced by the index; one value
+    sort of those keys orders the points up to their last mantissa bits, and one gather of each
+    array (``np.take``, faster than fancy indexing) brings values and weights along. Only points
+    whose keys agree but for those bits (values within a relative 2^-(52 - bits) of each other: a
+    few dozen at 1e6 normal samples) can be out of order; each such group is sorted on its own
+    (a stable sort of all the values when there are more than ``_MAX_FIXES``). Equal values may
+    come in any order, which no quantity here can see.
     """
     n = v.size
     bits = max(1, int(n - 1).bit_length())
     if n < PARALLEL_SORT_MIN or bits > 40 or v.dtype != np.float64:
-        return np.argsort(v, kind="stable")
-    u = (v + 0.0).view(np.uint64)  # -0.0 + 0.0 is +0.0: equal values get equal keys
-    key = np.where(u >> np.uint64(63), ~u, u | np.uint64(1 << 63))  # order-preserving (no NaN here)
-    low = np.uint64((1 << bits) - 1)
+        order = np.argsort(v, kind="stable")
+        return np.take(v, order), np.take(w, order)
+    key = (v + 0.0).view(np.int64)  # a copy; -0.0 + 0.0 is +0.0: equal values get equal keys
+    flip = key >> 63  # -1 for negative values (no NaN here), else 0
+    flip &= np.int64(0x7FFFFFFFFFFFFFFF)
+    key ^= flip  # order-preserving signed keys
+    low = np.int64((1 << bits) - 1)
     key &= ~low
-    key |= np.arange(n, dtype=np.uint64)
+    key |= np.arange(n, dtype=np.int64)
     key.sort()
-    idx = (key & low).astype(np.intp)
-    return idx[np.argsort(v[idx], kind="stable")]
+    idx = key & low
+    vs, ws = np.take(v, idx), np.take(w, idx)
+    bad = np.flatnonzero(vs[1:] < vs[:-1])
+    if bad.size > _MAX_FIXES:
+        order = np.argsort(vs, kind="stable")
+        return np.take(vs, order), np.take(ws, order)
+    end = -1
+    for k in bad.tolist():  # k and k + 1 are out of order: sort their group of equal high bits
+        if k < end:
+            continue
+        top = key[k] & ~low
+        lo, end = k, k + 2
+        while lo > 0 and key[lo - 1] & ~low == top:
+            lo -= 1
+        while end < n and key[end] & ~low == top:
+            end += 1
+        order = np.argsort(vs[lo:end], kind="stable")
+        vs[lo:end], ws[lo:end] = vs[lo:end][order], ws[lo:end][order]
+    return vs, ws
 
 
 def _sorted_with_levels(vw):
     """Sort the values ``v`` of ``vw = (v, w)``; return them with the cumulative weights, ending at 1."""
-    v, w = vw
-    order = _argsort(v)
-    levels = np.cumsum(w[order])
+    vs, ws = _sorted_with_weights(*vw)
+    levels = np.cumsum(ws, out=ws)
     levels /= levels[-1]
-    return v[order], levels
+    return vs, levels
+
+
+def _one_side(xs, ca, ys, cb, before, p: float) -> float:
+    """The part of W_p^p on the quantile intervals that end at x's levels: interval i runs from
+    the previous merged level, max(ca[i - 1], cb[before_i - 1]), to ca[i], where x's quantile is
+    xs[i] and y's is ys[before_i] (``before``: y's levels before each of x's in the merge)."""
+    prev = np.empty_like(ca)
+    prev[0] = 0.0
+    prev[1:] = ca[:-1]
+    np.maximum(prev, np.take(np.r_[0.0, cb], before), out=prev)
+    du = ca - prev
+    gap = np.take(ys, before, mode="clip")  # before = m on the last intervals: y's last quantile
+    gap -= xs
+    np.abs(gap, out=gap)
+    if p != 1:
+        gap **= p
+    return float(du @ gap)
+
+
+def _weighted_wp(xs, ca, ys, cb, p: float) -> float:
+    """W_p^p of two sorted weighted samples from their cumulative weights ca, cb (ending at 1).
+
+    The merged levels are never built: a stable argsort of the two runs (timsort's linear merge;
+    x's level goes first at a tie) gives, for each level of one sample, how many of the other's
+    come before it, and each sample's intervals are summed apart (on two threads when large).
+    """
+    n, m = ca.size, cb.size
+    order = np.argsort(np.concatenate([ca, cb]), kind="stable")
+    is_x = order < n
+    y_before_x = np.flatnonzero(is_x) - np.arange(n)
+    x_before_y = np.flatnonzero(~is_x) - np.arange(m)
+    sx, sy = _both(lambda args: _one_side(*args, p), (xs, ca, ys, cb, y_before_x), (ys, cb, xs, ca, x_before_y),
+                   size=min(n, m))
+    return sx + sy
 
 
 def _merged_quantiles(n: int, m: int, ca=None, cb=None):
@@ -374,8 +436,8 @@ def _wasserstein_1d(x, y, a, b, p: float):
         du, ia, ib = _merged_quantiles(n, m)
     else:
         (xs, ca), (ys, cb) = _both(_sorted_with_levels, (x, aw), (y, bw), size=min(n, m))
-        du, ia, ib = _merged_quantiles(n, m, ca, cb)
-    return float(scale * root(du @ power(np.abs(xs[ia] - ys[ib]))))
+        return float(scale * root(_weighted_wp(xs, ca, ys, cb, p)))
+    return float(scale * root(du @ power(np.abs(np.take(xs, ia) - np.take(ys, ib)))))
 
 
 def wasserstein(
