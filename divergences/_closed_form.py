@@ -27,12 +27,9 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import integrate
-from scipy.linalg import cho_factor, cho_solve
-from scipy.special import ndtr
 
 from ._densities import crossings
-from ._validation import as_weights, check_positive, check_scalar, numpy_only, real_array, sample_pair
+from ._validation import as_samples, as_weights, check_positive, check_scalar, numpy_only, real_array
 
 
 def _gaussian(mean, cov, side: str, function: str, definite: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -123,6 +120,8 @@ def kl_gaussian(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: A
     >>> round(kl_gaussian([0.0, 0.0], np.eye(2), [1.0, 0.0], np.eye(2)), 12)
     0.5
     """
+    from scipy.linalg import cho_factor, cho_solve
+
     mp, Sp, mq, Sq = _pair(mean_p, cov_p, mean_q, cov_q, "kl_gaussian")
     cq = cho_factor(Sq, lower=True)
     d = mp.size
@@ -247,6 +246,12 @@ def _fit(s: np.ndarray, w) -> tuple[np.ndarray, np.ndarray]:
     return w @ s, np.atleast_2d(np.cov(s, rowvar=False, aweights=w))
 
 
+def _statistics(x) -> bool:
+    """Whether ``x`` is a (mean, cov) pair rather than samples: a tuple of two whose second item
+    is a matrix (samples given as a tuple of two rows have a vector there)."""
+    return isinstance(x, tuple) and len(x) == 2 and np.ndim(x[1]) == 2
+
+
 def frechet_distance(x: ArrayLike, y: ArrayLike, a: ArrayLike | None = None, b: ArrayLike | None = None) -> float:
     r"""Frechet distance between two sample sets: the squared W2 between their Gaussian fits.
 
@@ -260,10 +265,14 @@ def frechet_distance(x: ArrayLike, y: ArrayLike, a: ArrayLike | None = None, b: 
     number), and biased upward at small n (its expectation between two samples of one law is
     > 0): compare values at equal sample sizes, against a real-versus-real floor.
 
+    Either side may instead be given as its Gaussian's statistics, a tuple ``(mu, sigma)`` of the
+    mean (d,) and the covariance matrix (d, d), as pytorch-fid stores them (``.npz`` with ``mu``
+    and ``sigma``; its ``calculate_frechet_distance(mu1, sigma1, mu2, sigma2)`` is this formula).
+
     Parameters
     ----------
-    x : array_like, shape (n, d)
-    y : array_like, shape (m, d)
+    x : array_like, shape (n, d), or tuple (mu, sigma)
+    y : array_like, shape (m, d), or tuple (mu, sigma)
         At least 2 samples each; n, m may be smaller than d (singular covariances are fine).
     a, b : array_like, optional
         Non-negative sample weights (weighted mean, and numpy's weighted unbiased covariance);
@@ -287,19 +296,28 @@ def frechet_distance(x: ArrayLike, y: ArrayLike, a: ArrayLike | None = None, b: 
     >>> x = rng.normal(size=(4000, 2))
     >>> round(frechet_distance(x, x + [3.0, 4.0]), 6)   # a translation: ||shift||^2
     25.0
+    >>> round(frechet_distance(x, (x.mean(0) + [3.0, 4.0], np.cov(x.T))), 6)   # one side as (mu, sigma)
+    25.0
     """
     f = "frechet_distance"
-    xs, ys = sample_pair(numpy_only(x, "x", f), numpy_only(y, "y", f))
-    for name, s in (("x", xs), ("y", ys)):
+    fits = []
+    for name, s, wname, w in (("x", x, "a", a), ("y", y, "b", b)):
+        if _statistics(s):
+            if w is not None:
+                raise ValueError(f"{wname}: weights go with samples, but {name} is given as (mu, sigma)")
+            fits.append(_gaussian(*(numpy_only(v, name, f) for v in s), name, f, definite=False))
+            continue
+        s = as_samples(numpy_only(s, name, f), name)
         if s.shape[0] < 2:
             raise ValueError(f"{name} needs at least 2 samples to fit a covariance, got {s.shape[0]}")
-    wa = None if a is None else as_weights(numpy_only(a, "a", f), xs.shape[0], "a")
-    wb = None if b is None else as_weights(numpy_only(b, "b", f), ys.shape[0], "b")
-    for name, w in (("a", wa), ("b", wb)):
-        if w is not None and np.count_nonzero(w) < 2:
-            raise ValueError(f"{name} puts weight on fewer than 2 samples: a covariance needs 2")
-    mx, Sx = _fit(xs, wa)
-    my, Sy = _fit(ys, wb)
+        if w is not None:
+            w = as_weights(numpy_only(w, wname, f), s.shape[0], wname)
+            if np.count_nonzero(w) < 2:
+                raise ValueError(f"{wname} puts weight on fewer than 2 samples: a covariance needs 2")
+        fits.append(_fit(s, w))
+    (mx, Sx), (my, Sy) = fits
+    if mx.size != my.size:
+        raise ValueError(f"x and y must have the same dimension: x has d = {mx.size}, y has d = {my.size}")
     return _w2_squared(mx, Sx, my, Sy)
 
 
@@ -377,6 +395,8 @@ def wasserstein_laws(p, q, *, order: float = 1.0, tol: float = 1e-10) -> float:
     from ._wasserstein import _check_order
 
     order = _check_order(order)
+    from scipy import integrate
+
     p, q = _frozen_1d(p, "p", order), _frozen_1d(q, "q", order)
     tol = check_positive(tol, "tol")
     kw = dict(epsabs=tol, epsrel=tol, limit=500)
@@ -403,6 +423,8 @@ def wasserstein_laws(p, q, *, order: float = 1.0, tol: float = 1e-10) -> float:
 def _quantile_half(qp, qq, order: float, jumps, kw) -> float:
     r""":math:`\int_0^{1/2} |q_P(u) - q_Q(u)|^p\, du` for two quantile functions, with breakpoints at
     levels, at their crossings and at the jumps of discrete laws; the tail (0, 1e-9) apart."""
+    from scipy import integrate
+
     power = lambda u: abs(float(qp(u)) - float(qq(u))) ** order  # noqa: E731
     lo, hi = _LEVELS[0], 0.5
     points = np.unique(np.r_[_LEVELS, crossings(lambda u: qp(u) - qq(u), lo, hi), jumps])
@@ -440,6 +462,8 @@ def tv_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float) -> 
     inner = g * g + 2.0 * A * _log_ratio(sp, sq)  # >= 0: (r^2 - 1) ln r >= 0
     if not (math.isfinite(A) and math.isfinite(inner) and A > 0.0):
         return 1.0
+    from scipy.special import ndtr
+
     root = math.sqrt(inner) * r  # the discriminant's root, halved
     qq = -(0.5 * B + math.copysign(root, B))  # roots q / A and C / q, without cancellation
     C = -(g * g + 2.0 * r * r * _log_ratio(sp, sq))

@@ -36,7 +36,6 @@ import warnings
 from typing import Callable
 
 import numpy as np
-from scipy import integrate, optimize
 
 from ._validation import check_choice, check_positive
 
@@ -89,6 +88,8 @@ def crossings(g: Callable[[np.ndarray], np.ndarray], lo: float, hi: float,
     sub-interval is smooth and the rule reaches its tolerance instead of stopping on
     round-off.
     """
+    from scipy import optimize
+
     scan = np.linspace(lo, hi, n)
     v = g(scan)
     return [
@@ -191,6 +192,8 @@ def _mass_range(lp, lq, frozen, lo: float, hi: float) -> tuple[float, float]:
 
 
 def _check_mass(lf, name: str, a: float, b: float, points) -> None:
+    from scipy import integrate
+
     mass = integrate.quad(lambda t: float(np.exp(lf(np.array([t]))[0])), a, b, points=points,
                           epsabs=1e-13, epsrel=1e-10, limit=1000)[0]
     if abs(mass - 1.0) > 1e-3:
@@ -213,6 +216,8 @@ def _density_divergence(
 ) -> float:
     """Integrate ``divergence`` (one of "tv", "kl", "js") between densities p and q: the engine of
     :func:`tv_density`, :func:`kl_density` and :func:`js_density`, whose docstring says the rest."""
+    from scipy import integrate
+
     check_choice(divergence, "divergence", _DIVERGENCES)
     lp, fp = _log_density(p, "p", log)
     lq, fq = _log_density(q, "q", log)

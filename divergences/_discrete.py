@@ -23,26 +23,33 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import rel_entr, xlogy
-
-from ._validation import histogram_pair, histogram_stack, is_tensor
-
-try:
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None
+from ._validation import check_positive, histogram_pair, histogram_stack, is_tensor
 
 LN2 = math.log(2.0)
 
 
-def _along(f, p, q, axis):
+def _log_base(base) -> float:
+    """ln(base) for a logarithm base (None: e, nats), as scipy's ``entropy`` and ``jensenshannon``."""
+    if base is None:
+        return 1.0
+    b = check_positive(base, "base")
+    if b == 1.0:
+        raise ValueError("base must be a positive number other than 1, got 1")
+    return math.log(b)
+
+
+def _along(f, p, q, axis, base=None):
     """The divergence ``f`` of two histograms, or along ``axis`` of two arrays of histograms
-    (vectorised; tensors stay tensors, so the values along an axis are differentiable too)."""
+    (vectorised; tensors stay tensors, so the values along an axis are differentiable too), in
+    units of log ``base``."""
+    unit = _log_base(base)
     if axis is None:
         hp, hq = histogram_pair(p, q)
     else:
         hp, hq = histogram_stack(p, q, axis)
     value = f(hp, hq)
+    if unit != 1.0:
+        value = value / unit
     if is_tensor(value):
         return value
     return float(value) if np.ndim(value) == 0 else value
@@ -56,7 +63,9 @@ def _tv(hp, hq):
 
 def _kl(hp, hq):
     if is_tensor(hp):
-        return torch.special.xlogy(hp, hp).sum(-1) - torch.special.xlogy(hp, hq).sum(-1)
+        return hp.xlogy(hp).sum(-1) - hp.xlogy(hq).sum(-1)
+    from scipy.special import rel_entr
+
     return np.maximum(0.0, rel_entr(hp, hq).sum(-1))
 
 
@@ -65,9 +74,11 @@ def _js(hp, hq):
     # underflow to 0 and turn a negligible term into inf; 2p / (p + q) is always in [0, 2].
     s = hp + hq
     if is_tensor(hp):
-        s = torch.where(s > 0, s, torch.ones_like(s))
-        value = 0.5 * (torch.special.xlogy(hp, 2.0 * hp / s).sum(-1) + torch.special.xlogy(hq, 2.0 * hq / s).sum(-1))
+        s = s.where(s > 0, s.new_ones(()))
+        value = 0.5 * (hp.xlogy(2.0 * hp / s).sum(-1) + hq.xlogy(2.0 * hq / s).sum(-1))
         return value.clamp(0.0, LN2)
+    from scipy.special import xlogy
+
     s = np.where(s > 0, s, 1.0)
     value = 0.5 * (xlogy(hp, 2.0 * hp / s).sum(-1) + xlogy(hq, 2.0 * hq / s).sum(-1))
     # The bounds are exact; clipping removes only floating-point rounding.
@@ -106,14 +117,14 @@ def tv(p: ArrayLike, q: ArrayLike, *, axis: int | None = None):
     return _along(_tv, p, q, axis)
 
 
-def kl(p: ArrayLike, q: ArrayLike, *, axis: int | None = None):
-    r"""Kullback-Leibler divergence KL(P || Q) in nats.
+def kl(p: ArrayLike, q: ArrayLike, *, axis: int | None = None, base: float | None = None):
+    r"""Kullback-Leibler divergence KL(P || Q), in nats (or in units of log ``base``).
 
     .. math:: KL(P\|Q) = \sum_i p_i \log \frac{p_i}{q_i},
 
     with :math:`0 \log(0/q) = 0`, and ``+inf`` when some :math:`p_i > 0` has
     :math:`q_i = 0` (P is not absolutely continuous w.r.t. Q). That is a value, not an error.
-    Equals ``scipy.stats.entropy(p, q)``.
+    Equals ``scipy.stats.entropy(p, q, base=base, axis=axis)`` (whose ``axis`` defaults to 0).
 
     Parameters
     ----------
@@ -121,6 +132,8 @@ def kl(p: ArrayLike, q: ArrayLike, *, axis: int | None = None):
         Non-negative weights on the same support (counts allowed).
     axis : int, optional
         For arrays of histograms: the axis along which each histogram lies.
+    base : float, optional
+        The logarithm's base (2: bits); None for the natural logarithm (nats).
 
     Returns
     -------
@@ -134,12 +147,14 @@ def kl(p: ArrayLike, q: ArrayLike, *, axis: int | None = None):
     inf
     >>> round(kl([0.5, 0.5], [0.9, 0.1]), 6)
     0.510826
+    >>> round(kl([0.5, 0.5], [0.9, 0.1], base=2), 6)   # in bits
+    0.736966
     """
-    return _along(_kl, p, q, axis)
+    return _along(_kl, p, q, axis, base)
 
 
-def js(p: ArrayLike, q: ArrayLike, *, axis: int | None = None):
-    r"""Jensen-Shannon divergence, with the 1/2, in nats.
+def js(p: ArrayLike, q: ArrayLike, *, axis: int | None = None, base: float | None = None):
+    r"""Jensen-Shannon divergence, with the 1/2, in nats (or in units of log ``base``).
 
     .. math::
         JS(P, Q) = \tfrac12 KL(P \| M) + \tfrac12 KL(Q \| M),\quad M = \tfrac12 (P + Q),
@@ -147,7 +162,7 @@ def js(p: ArrayLike, q: ArrayLike, *, axis: int | None = None):
     so :math:`0 \le JS \le \ln 2`, with :math:`\ln 2` exactly when the supports are
     disjoint. The WGAN paper's Section 2 prints the definition without the 1/2, but its
     Example 1 (JS = log 2) and *Towards Principled Methods* use this convention. It is the
-    square of ``scipy.spatial.distance.jensenshannon(p, q)``.
+    square of ``scipy.spatial.distance.jensenshannon(p, q, base=base)`` (the JS *distance*).
 
     Parameters
     ----------
@@ -155,16 +170,20 @@ def js(p: ArrayLike, q: ArrayLike, *, axis: int | None = None):
         Non-negative weights on the same support (counts allowed).
     axis : int, optional
         For arrays of histograms: the axis along which each histogram lies.
+    base : float, optional
+        The logarithm's base (2: bits, and then JS is in [0, 1]); None for nats.
 
     Returns
     -------
     float
-        JS(P, Q) in [0, ln 2] (a differentiable 0-d tensor for tensors; with ``axis``, an
-        array, or a tensor for tensors).
+        JS(P, Q) in [0, ln 2] (in [0, 1] with ``base=2``; a differentiable 0-d tensor for
+        tensors; with ``axis``, an array, or a tensor for tensors).
 
     Examples
     --------
     >>> round(js([1, 0], [0, 1]), 12) == round(math.log(2), 12)
     True
+    >>> js([1, 0], [0, 1], base=2)   # disjoint supports: one bit
+    1.0
     """
-    return _along(_js, p, q, axis)
+    return _along(_js, p, q, axis, base)

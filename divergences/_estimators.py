@@ -31,8 +31,6 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
-from scipy.spatial import cKDTree
 
 from ._validation import as_weights, check_positive, numpy_only, sample_pair
 from ._discrete import js, tv
@@ -66,6 +64,8 @@ def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1) -> float:
     Wang, Kulkarni, Verdu (2009), Divergence estimation for multidimensional densities via
     k-nearest-neighbor distances, IEEE Trans. Inf. Theory 55(5), eq. (5).
     """
+    from scipy.spatial import cKDTree
+
     xs, ys = sample_pair(numpy_only(x, "x", "kl_knn"), numpy_only(y, "y", "kl_knn"))
     k = check_positive(k, "k", integer=True)
     n, d = xs.shape
@@ -132,6 +132,8 @@ def tv_binned(x: ArrayLike, y: ArrayLike, a: ArrayLike | None = None, b: ArrayLi
 
 
 def _kde_on_grid(x, y, a, b, grid: int | None):
+    from scipy import stats
+
     xs, ys, wa, wb = _weighted_pair(x, y, a, b, "the KDE estimators")
     d = xs.shape[1]
     if d > 2:

@@ -32,12 +32,11 @@ one exponential and one matrix-vector product, instead of building squared dista
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 import numpy as np
 from numpy.typing import ArrayLike
-
-from dataclasses import dataclass
-
-from scipy.spatial.distance import pdist, squareform
 
 from ._validation import (
     as_weights,
@@ -49,11 +48,6 @@ from ._validation import (
     sample_pair,
     to_numpy,
 )
-
-try:
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None
 
 KERNELS = ("gaussian", "laplacian", "energy", "polynomial")
 ESTIMATORS = ("unbiased", "biased", "linear")
@@ -78,10 +72,12 @@ def median_heuristic(x: ArrayLike, y: ArrayLike, *, seed: int = 0) -> float:
     float
         The bandwidth h > 0 (1.0 when all points coincide).
     """
+    from scipy.spatial.distance import pdist
+
     seed = check_seed(seed)
     xs, ys = sample_pair(x, y)
     if is_tensor(xs):
-        pooled = torch.cat([xs, ys]).detach().double().cpu().numpy()
+        pooled = np.concatenate([to_numpy(xs), to_numpy(ys)])
     else:
         pooled = np.concatenate([xs, ys])
     if pooled.shape[0] > MEDIAN_SUBSAMPLE:
@@ -98,9 +94,9 @@ def _radial(d2, kernel: str, h: float):
     Laplacian and energy kernels (a numpy array is overwritten in place; a tensor is not)."""
     if is_tensor(d2):
         if kernel == "gaussian":
-            return torch.exp(-0.5 * d2 / h / h)
-        d = torch.sqrt(d2)
-        return torch.exp(-d / h) if kernel == "laplacian" else -d
+            return (-0.5 * d2 / h / h).exp()
+        d = d2.sqrt()
+        return (-d / h).exp() if kernel == "laplacian" else -d
     if kernel == "gaussian":
         d2 *= -0.5
         d2 /= h  # twice, never h * h: a tiny h would square to 0
@@ -142,6 +138,8 @@ def _kernel_torch(xb, y, kernel: str, h):
     """A kernel block with torch. Distances from exact differences: a point's distance to itself
     is exactly 0 (the matrix-product form of cdist gives ~1e-8 above 25 rows, enough to break
     gradcheck)."""
+    import torch
+
     if kernel == "polynomial":
         return _polynomial(xb @ y.T, h)
     return _radial(torch.cdist(xb, y, compute_mode="donot_use_mm_for_euclid_dist").square(), kernel, h)
@@ -252,67 +250,74 @@ def _polynomial_sum(x, y, params, same: bool, rows: int, wx, wy) -> tuple:
     return total, float(diag.sum() if wx is None else (wx * wx) @ diag)
 
 
-class _KernelSum(torch.autograd.Function if torch is not None else object):
-    r"""Weighted sum of a kernel matrix :math:`\sum_{ij} w_i w'_j k(x_i, y_j)` in row blocks, with a
-    backward that recomputes each block and forms the gradient in closed form: O(rows m) memory
-    both ways (autograd would keep every block: 1.2 GB for n = 10,000 even under checkpointing).
+@lru_cache(maxsize=1)
+def _kernel_sum_function():
+    r"""The torch autograd function of a weighted kernel-matrix sum
+    :math:`\sum_{ij} w_i w'_j k(x_i, y_j)` in row blocks, with a backward that recomputes each
+    block and forms the gradient in closed form: O(rows m) memory both ways (autograd would keep
+    every block: 1.2 GB for n = 10,000 even under checkpointing). Defined on first use: torch is
+    imported only for tensors.
 
     For a radial kernel k(d), d = |x_i - y_j|: d/dx_i sum_j w_i w'_j k = x_i sum_j W_ij - (W y)_i
     with W_ij = w_i w'_j k'(d) / d (0 where d = 0); for the polynomial kernel (gamma x.y + c)^p:
     d/dx_i = (P y)_i with P_ij = w_i w'_j p gamma (gamma x.y + c)^(p - 1). The weights' gradients
     are K w' and K^T w.
     """
+    import torch
 
-    @staticmethod
-    def forward(ctx, x, y, wx, wy, kernel, h, rows):
-        ctx.save_for_backward(x, y, wx, wy)
-        ctx.kernel, ctx.h, ctx.rows = kernel, h, rows
-        total = x.new_zeros(())
-        for i0 in range(0, x.shape[0], rows):
-            K = _kernel_torch(x[i0:i0 + rows], y, kernel, h)
-            total = total + (K.sum() if wx is None else wx[i0:i0 + rows] @ K @ wy)
-        return total
+    class KernelSum(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y, wx, wy, kernel, h, rows):
+            ctx.save_for_backward(x, y, wx, wy)
+            ctx.kernel, ctx.h, ctx.rows = kernel, h, rows
+            total = x.new_zeros(())
+            for i0 in range(0, x.shape[0], rows):
+                K = _kernel_torch(x[i0:i0 + rows], y, kernel, h)
+                total = total + (K.sum() if wx is None else wx[i0:i0 + rows] @ K @ wy)
+            return total
 
-    @staticmethod
-    def backward(ctx, g):
-        x, y, wx, wy = ctx.saved_tensors
-        kernel, h, rows = ctx.kernel, ctx.h, ctx.rows
-        gx, gy = torch.zeros_like(x), torch.zeros_like(y)
-        gwx = None if wx is None else torch.zeros_like(wx)
-        gwy = None if wy is None else torch.zeros_like(wy)
-        for i0 in range(0, x.shape[0], rows):
-            xb = x[i0:i0 + rows]
-            if kernel == "polynomial":
-                degree, gamma, coef0 = h
-                W = degree * gamma * (gamma * (xb @ y.T) + coef0) ** (degree - 1)
-            else:
-                d = torch.cdist(xb, y, compute_mode="donot_use_mm_for_euclid_dist")
-                if kernel == "gaussian":
-                    W = -torch.exp(-0.5 * d.square() / h / h) / h / h
+        @staticmethod
+        def backward(ctx, g):
+            x, y, wx, wy = ctx.saved_tensors
+            kernel, h, rows = ctx.kernel, ctx.h, ctx.rows
+            gx, gy = torch.zeros_like(x), torch.zeros_like(y)
+            gwx = None if wx is None else torch.zeros_like(wx)
+            gwy = None if wy is None else torch.zeros_like(wy)
+            for i0 in range(0, x.shape[0], rows):
+                xb = x[i0:i0 + rows]
+                if kernel == "polynomial":
+                    degree, gamma, coef0 = h
+                    W = degree * gamma * (gamma * (xb @ y.T) + coef0) ** (degree - 1)
                 else:
-                    safe = torch.where(d > 0, d, torch.ones_like(d))
-                    dk = -torch.exp(-d / h) / h if kernel == "laplacian" else -torch.ones_like(d)
-                    W = torch.where(d > 0, dk / safe, torch.zeros_like(d))
-            if wx is not None:
-                K = _kernel_torch(xb, y, kernel, h)
-                gwx[i0:i0 + rows] = K @ wy
-                gwy += K.T @ wx[i0:i0 + rows]
-                W = W * wx[i0:i0 + rows, None] * wy[None, :]
-            if kernel == "polynomial":
-                gx[i0:i0 + rows] = W @ y
-                gy += W.T @ xb
-            else:
-                gx[i0:i0 + rows] = xb * W.sum(1, keepdim=True) - W @ y
-                gy += y * W.sum(0).unsqueeze(1) - W.T @ xb
-        return (g * gx, g * gy, None if gwx is None else g * gwx, None if gwy is None else g * gwy,
-                None, None, None)
+                    d = torch.cdist(xb, y, compute_mode="donot_use_mm_for_euclid_dist")
+                    if kernel == "gaussian":
+                        W = -torch.exp(-0.5 * d.square() / h / h) / h / h
+                    else:
+                        safe = torch.where(d > 0, d, torch.ones_like(d))
+                        dk = -torch.exp(-d / h) / h if kernel == "laplacian" else -torch.ones_like(d)
+                        W = torch.where(d > 0, dk / safe, torch.zeros_like(d))
+                if wx is not None:
+                    K = _kernel_torch(xb, y, kernel, h)
+                    gwx[i0:i0 + rows] = K @ wy
+                    gwy += K.T @ wx[i0:i0 + rows]
+                    W = W * wx[i0:i0 + rows, None] * wy[None, :]
+                if kernel == "polynomial":
+                    gx[i0:i0 + rows] = W @ y
+                    gy += W.T @ xb
+                else:
+                    gx[i0:i0 + rows] = xb * W.sum(1, keepdim=True) - W @ y
+                    gy += y * W.sum(0).unsqueeze(1) - W.T @ xb
+            return (g * gx, g * gy, None if gwx is None else g * gwx, None if gwy is None else g * gwy,
+                    None, None, None)
+
+    return KernelSum
 
 
 def _torch_sum(x, y, kernel: str, h, same: bool, rows: int, wx, wy) -> tuple:
     """Weighted sum (and trace when ``same``) of a kernel matrix with torch, in O(rows m) memory."""
     if same:
         wy = wx
-    total = _KernelSum.apply(x, y, wx, wy, kernel, h, rows)
+    total = _kernel_sum_function().apply(x, y, wx, wy, kernel, h, rows)
     if not same:
         return total, 0.0
     if kernel == "polynomial":
@@ -398,7 +403,8 @@ def mmd2(
         kernel :math:`(\gamma\langle x, y\rangle + c_0)^p` (KID's, with its defaults).
     bandwidth : float, optional
         h; the median heuristic (:func:`median_heuristic`) when None. Used by "gaussian" and
-        "laplacian" only.
+        "laplacian" only. scikit-learn's ``rbf_kernel`` and torchmetrics write the Gaussian
+        kernel :math:`\exp(-\gamma\|x-y\|^2)`: :math:`\gamma = 1/(2h^2)`.
     estimator : {"unbiased", "biased", "linear"}
         U-statistic, V-statistic, or linear-time statistic (see the module docstring).
     degree, gamma, coef0 : int, float, float
@@ -530,13 +536,31 @@ def _quadratic(xs, ys, kernel: str, h, estimator: str, block: int, wa=None, wb=N
     return value * scale
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class MMDTest:
-    """A two-sample test's outcome: the statistic, its p-value, and the permutation null."""
+    """A two-sample test's outcome: the statistic, its p-value, and the permutation null.
+
+    It unpacks as ``statistic, p_value = mmd_test(x, y)``, as scipy's test results (and hyppo's
+    ``(stat, pvalue)``) do; ``null`` holds the statistic under each permutation of the pooled
+    sample, and stays out of the one-line repr.
+    """
 
     statistic: float
     p_value: float
-    null: np.ndarray  # the statistic under each permutation of the pooled sample
+    null: np.ndarray
+
+    def __iter__(self):
+        return iter((self.statistic, self.p_value))
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, i):
+        return (self.statistic, self.p_value)[i]
+
+    def __repr__(self) -> str:
+        return (f"MMDTest(statistic={self.statistic:.6g}, p_value={self.p_value:.6g}, "
+                f"n_permutations={len(self.null)})")
 
 
 #: the permutation test holds the (n + m)^2 kernel matrix: beyond this many points, subsample
@@ -546,6 +570,8 @@ TEST_MAX_POINTS = 8000
 def _pooled_kernel_matrix(z: np.ndarray, kernel: str, h) -> np.ndarray:
     """The (N, N) kernel matrix of the pooled, standardised sample, from exact pairwise
     differences (``pdist``) for the radial kernels; the same kernel definitions as :func:`mmd2`."""
+    from scipy.spatial.distance import pdist, squareform
+
     if kernel == "polynomial":
         with np.errstate(over="ignore", invalid="ignore"):
             return _polynomial(z @ z.T, h)
@@ -594,7 +620,7 @@ def mmd_test(
     Returns
     -------
     MMDTest
-        ``statistic``, ``p_value`` and the ``null`` sample.
+        ``statistic``, ``p_value`` and the ``null`` sample; unpacks as ``statistic, p_value``.
 
     References
     ----------
@@ -605,8 +631,11 @@ def mmd_test(
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
-    >>> mmd_test(rng.normal(size=(200, 2)), rng.normal(size=(200, 2)) + 0.5).p_value < 0.01
+    >>> stat, p = mmd_test(rng.normal(size=(200, 2)), rng.normal(size=(200, 2)) + 0.5)
+    >>> p < 0.01
     True
+    >>> mmd_test(rng.normal(size=(50, 2)), rng.normal(size=(50, 2)), n_permutations=99)
+    MMDTest(statistic=..., p_value=..., n_permutations=99)
     """
     check_choice(kernel, "kernel", KERNELS)
     xs, ys = sample_pair(numpy_only(x, "x", "mmd_test"), numpy_only(y, "y", "mmd_test"))

@@ -9,36 +9,38 @@ torch operations and returned as tensors, so gradients and devices are kept.
 
 Histograms and weights are normalised after dividing by their largest entry, so any positive
 scale (up to 1e308) gives the same result, without overflow to inf or underflow to 0.
+
+torch is never imported here: a tensor can exist only once its caller has imported torch, so
+``is_tensor`` looks in ``sys.modules``, and the tensor branches import the loaded module.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
-
-try:  # torch is a dependency, but the maths modules must not need it at import time
-    import torch
-except ImportError:  # pragma: no cover - torch is installed with the package
-    torch = None
 
 #: the smallest positive float64 that is not subnormal: a bandwidth or a scale below it is refused
 TINY = float(np.finfo(np.float64).tiny)
 
 
 def is_tensor(x: Any) -> bool:
-    """True when ``x`` is a ``torch.Tensor``."""
+    """True when ``x`` is a ``torch.Tensor`` (without importing torch: no tensor exists before)."""
+    torch = sys.modules.get("torch")
     return torch is not None and isinstance(x, torch.Tensor)
 
 
 def _finite(x, name: str) -> None:
-    ok = bool(torch.isfinite(x).all()) if is_tensor(x) else bool(np.isfinite(x).all())
+    ok = bool(x.isfinite().all()) if is_tensor(x) else bool(np.isfinite(x).all())
     if not ok:
         raise ValueError(f"{name} contains NaN or inf")
 
 
 def _check_tensor(x, name: str):
     """A real tensor in single or double precision (integers are promoted to float64)."""
+    import torch
+
     if x.is_complex():
         raise TypeError(f"{name} must be real, got a complex tensor ({x.dtype})")
     if x.dtype in (torch.float16, torch.bfloat16):
@@ -142,7 +144,7 @@ def histogram_stack(p, q, axis: int, names: tuple[str, str] = ("p", "q")):
         raise ValueError(f"axis must be an integer in [-{ndim}, {ndim}), got {axis!r}")
     result = []
     for arr, name in zip((a, b), names):
-        arr = torch.movedim(arr, int(axis), -1) if is_tensor(arr) else np.moveaxis(arr, int(axis), -1)
+        arr = arr.movedim(int(axis), -1) if is_tensor(arr) else np.moveaxis(arr, int(axis), -1)
         if arr.shape[-1] == 0 or 0 in tuple(arr.shape):
             raise ValueError(f"{name} is empty")
         _finite(arr, name)
@@ -193,14 +195,14 @@ def as_weights(w, n: int, name: str, like=None):
     """Validate weights for ``n`` points; ``None`` means uniform. Returns normalised weights."""
     if w is None:
         if like is not None and is_tensor(like):
-            return torch.full((n,), 1.0 / n, dtype=like.dtype, device=like.device)
+            return like.new_full((n,), 1.0 / n)
         return np.full(n, 1.0 / n)
     shape = tuple(w.shape) if hasattr(w, "shape") else np.shape(real_array(w, name))
     if shape != (n,):
         raise ValueError(f"{name} must have shape ({n},) to match its samples, got {shape}")
     hist = as_histogram(w, name)
     if like is not None and is_tensor(like) and not is_tensor(hist):
-        hist = torch.as_tensor(hist, dtype=like.dtype, device=like.device)
+        hist = like.new_tensor(hist)
     if like is not None and not is_tensor(like) and is_tensor(hist):
         raise TypeError(f"{name} is a tensor but the samples are numpy arrays")
     return hist

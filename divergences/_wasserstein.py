@@ -43,9 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import ot
 from numpy.typing import ArrayLike
-from scipy.spatial.distance import cdist
 
 from ._validation import (
     as_histogram,
@@ -57,11 +55,6 @@ from ._validation import (
     real_array,
     sample_pair,
 )
-
-try:
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None
 
 #: Bytes of memory per cost-matrix entry that an exact solve needs: 8 for the float64 cost
 #: matrix and about 33 for the network simplex's arcs (measured with POT 0.9.7, see
@@ -150,6 +143,8 @@ def _simplex(a, b, M, max_iter: int | None, return_plan: bool = False):
     )
     if limit > MAX_ITER_LIMIT:
         raise ValueError(f"max_iter must be at most {MAX_ITER_LIMIT} (POT counts pivots in a C int), got {limit}")
+    import ot  # here, not at import: POT loads every array library it finds (torch among them)
+
     with warnings.catch_warnings():
         # POT warns on non-convergence; we check the result code and raise instead.
         warnings.simplefilter("ignore", UserWarning)
@@ -168,8 +163,12 @@ def _simplex(a, b, M, max_iter: int | None, return_plan: bool = False):
 def euclidean_cost(x, y, p: float = 1.0):
     """Pairwise Euclidean distances to the power p, from exact differences (no cancellation)."""
     if is_tensor(x):
+        import torch
+
         d = torch.cdist(x, y, compute_mode="donot_use_mm_for_euclid_dist")
     else:
+        from scipy.spatial.distance import cdist
+
         d = cdist(x, y)
     return d if p == 1 else d**p
 
@@ -183,7 +182,7 @@ def _check_order(order) -> float:
 
 def _scale(x, y):
     """A scale to divide coordinates by when they are beyond 1e100 or below 1e-100 (else 1)."""
-    if torch is not None and isinstance(x, torch.Tensor):
+    if is_tensor(x):
         x, y = x.detach(), y.detach()
     top = max(float(abs(x).max()), float(abs(y).max()))
     return top if top > 1e100 or 0 < top < 1e-100 else 1.0
@@ -416,6 +415,8 @@ def _wasserstein_1d(x, y, a, b, p: float):
     power = (lambda d: d) if p == 1 else (lambda d: d**p)
     root = (lambda v: v) if p == 1 else (lambda v: v ** (1.0 / p))
     if is_tensor(x):  # same formulas; gradients flow through the sorted values
+        import torch
+
         if uniform and n == m:
             return scale * root(power((torch.sort(x).values - torch.sort(y).values).abs()).mean())
         ox, oy = torch.argsort(x), torch.argsort(y)
@@ -566,6 +567,8 @@ def sliced_wasserstein(
     scale = _scale(xs, ys)
     if scale != 1.0:
         xs, ys = xs / scale, ys / scale
+    import ot
+
     value = ot.sliced_wasserstein_distance(xs, ys, aw, bw, n_projections=n_projections, p=p, seed=seed)
     return scale * value if is_tensor(xs) else float(scale * value)
 
@@ -576,7 +579,7 @@ SINKHORN_BYTES_PER_ENTRY = 40
 
 
 def _check_sinkhorn(err: float, plan, eps: float, max_iter: int, tol: float, which: str) -> None:
-    if not np.isfinite(err) or not bool(torch.isfinite(plan).all()):
+    if not np.isfinite(err) or not bool(plan.isfinite().all()):
         raise ValueError(f"epsilon = {eps} is too small for the distances between the points of "
                          f"{which}: the Sinkhorn iterations overflowed; use a larger epsilon")
     if err > tol:
@@ -589,6 +592,9 @@ def _entropic_cost(M, a, b, eps: float, max_iter: int, tol: float, which: str):
     r""":math:`\langle \gamma_\varepsilon, M \rangle` for the entropic plan of (a, b, M), by POT's
     log-domain Sinkhorn (``ot.bregman.sinkhorn_log``). The plan is computed without autograd, so
     the gradient reaching M is the plan (the envelope theorem)."""
+    import ot
+    import torch
+
     with torch.no_grad():
         plan, log = ot.bregman.sinkhorn_log(a, b, M.detach(), eps, numItermax=max_iter, stopThr=tol,
                                             log=True, warn=False)
@@ -608,6 +614,8 @@ def _symmetric_entropic_cost(M, a, eps: float, max_iter: int, tol: float, which:
     updates need thousands (n = 1000, epsilon = 0.05: 20 against 4,580 iterations, 0.2 s against
     30 s; same value to 1e-9). Stops on the L2 norm of the marginal error, as POT's ``stopThr``.
     """
+    import torch
+
     with torch.no_grad():
         Md, loga = M.detach(), torch.log(a)
         f = torch.zeros_like(a)
@@ -708,6 +716,8 @@ def sinkhorn_divergence(
             f"x and y are too large for the dense Sinkhorn divergence: n={n}, m={m} needs about "
             f"{need / 1e9:.3g} GB, but only {have / 1e9:.3g} GB are available. Use "
             "divergences.sliced_wasserstein (O(n) memory) or subsample.")
+    import torch
+
     tensors = is_tensor(xs)
     if not tensors:
         xs, ys = torch.from_numpy(np.asarray(xs, float)), torch.from_numpy(np.asarray(ys, float))

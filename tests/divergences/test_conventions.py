@@ -106,3 +106,114 @@ def test_arrays_of_histograms_are_vectorised_and_scale_free(rng):
     scales = np.array([1e-300, 1e-3, 1.0, 1e3, 1e300])[:, None]
     for f in (D.tv, D.kl, D.js):
         np.testing.assert_allclose(f(P * scales, Q, axis=1), [f(a, b) for a, b in zip(P, Q)], rtol=1e-12)
+
+
+# --- the README's table of conventions against the peers: one test per row -------------------
+
+
+def _clouds():
+    r = np.random.default_rng(0)
+    return r.normal(size=(1000, 2)), r.normal(size=(1000, 2)) + [1.0, 0.0]
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_row_wasserstein_is_w_p_where_pot_returns_w_p_to_the_p(order, rng):
+    """ot.wasserstein_1d and ot.emd2 (with cost d^p) return W_p^p; wasserstein returns W_p."""
+    import ot
+
+    x, y = rng.normal(size=300), rng.normal(0.5, 2.0, size=200)
+    a, b = rng.random(300), rng.random(200)
+    pot_1d = ot.wasserstein_1d(x, y, a / a.sum(), b / b.sum(), p=order)
+    assert D.wasserstein(x, y, a, b, order=order) == pytest.approx(pot_1d ** (1 / order), rel=1e-10)
+    X, Y = rng.normal(size=(60, 2)), rng.normal(size=(50, 2)) + 0.5
+    pot_2d = ot.emd2(np.full(60, 1 / 60), np.full(50, 1 / 50), ot.dist(X, Y, metric="euclidean") ** order)
+    assert D.wasserstein(X, Y, order=order) == pytest.approx(pot_2d ** (1 / order), rel=1e-10)
+    if order == 1:  # scipy's wasserstein_distance is W1 (u_weights, v_weights as a, b)
+        assert D.wasserstein(x, y, a, b) == pytest.approx(scipy.stats.wasserstein_distance(x, y, a, b), rel=1e-10)
+
+
+def test_row_transport_cost_is_pots_emd2(rng):
+    import ot
+
+    p, q, M = rng.random(7), rng.random(5), rng.random((7, 5))
+    assert D.transport_cost(p, q, M) == pytest.approx(ot.emd2(p / p.sum(), q / q.sum(), M), rel=1e-12)
+
+
+def test_row_sliced_defaults_differ_from_pots_and_agree_when_set_alike():
+    """Out of the box (order 1, 256 directions) against POT's (p = 2, 50 directions): 0.648 against
+    0.746 on N(0, I) against N((1, 0), I), 1,000 points each; with POT's settings and seed, equal."""
+    import ot
+
+    x, y = _clouds()
+    assert D.sliced_wasserstein(x, y) == pytest.approx(0.6481, abs=1e-4)
+    assert ot.sliced_wasserstein_distance(x, y, seed=0) == pytest.approx(0.7455, abs=1e-4)
+    assert D.sliced_wasserstein(x, y, order=2, n_projections=50, seed=0) == pytest.approx(
+        ot.sliced_wasserstein_distance(x, y, seed=0), rel=1e-12)
+
+
+def test_row_wasserstein_gaussian_is_pots_bures_with_another_argument_order(rng):
+    """POT's bures_wasserstein_distance(m_p, m_q, C_p, C_q) (means first) is W2, as
+    wasserstein_gaussian(m_p, C_p, m_q, C_q, order=2); frechet_distance is its square."""
+    import ot
+
+    A, B = rng.normal(size=(4, 4)), rng.normal(size=(4, 4))
+    Cp, Cq = A @ A.T + np.eye(4), B @ B.T + 0.5 * np.eye(4)
+    mp, mq = rng.normal(size=4), rng.normal(size=4)
+    w2 = D.wasserstein_gaussian(mp, Cp, mq, Cq, order=2)
+    assert w2 == pytest.approx(float(ot.gaussian.bures_wasserstein_distance(mp, mq, Cp, Cq)), rel=1e-10)
+    assert D.frechet_distance((mp, Cp), (mq, Cq)) == pytest.approx(w2**2, rel=1e-12)
+
+
+def test_row_frechet_distance_is_pytorch_fids_formula(rng):
+    """pytorch-fid's calculate_frechet_distance(mu1, sigma1, mu2, sigma2) (its formula, with
+    scipy.linalg.sqrtm) on statistics given as (mu, sigma) pairs, or on the samples."""
+    from scipy import linalg
+
+    x, y = rng.normal(size=(400, 6)), 1.5 * rng.normal(size=(300, 6)) + 0.3
+    mu1, s1, mu2, s2 = x.mean(0), np.cov(x, rowvar=False), y.mean(0), np.cov(y, rowvar=False)
+    covmean = linalg.sqrtm(s1.dot(s2)).real
+    pytorch_fid = float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
+    assert D.frechet_distance((mu1, s1), (mu2, s2)) == pytest.approx(pytorch_fid, rel=1e-10)
+    assert D.frechet_distance(x, y) == pytest.approx(pytorch_fid, rel=1e-10)
+    assert D.frechet_distance(x, (mu2, s2)) == pytest.approx(pytorch_fid, rel=1e-10)
+
+
+@pytest.mark.parametrize("base", [None, 2, 10])
+def test_row_kl_and_js_take_scipys_base(base, rng):
+    """kl is scipy.stats.entropy(p, q, base), js the square of jensenshannon(p, q, base), along an
+    axis too; JS in bits is at most 1."""
+    P, Q = rng.random((3, 8)), rng.random((3, 8))
+    np.testing.assert_allclose(D.kl(P, Q, axis=1, base=base), scipy.stats.entropy(P, Q, base=base, axis=1),
+                               rtol=1e-12)
+    np.testing.assert_allclose(D.js(P, Q, axis=1, base=base), jensenshannon(P, Q, base=base, axis=1) ** 2,
+                               rtol=1e-10)
+    assert D.js([1, 0], [0, 1], base=2) == 1.0
+
+
+def test_row_tv_is_half_the_l1_of_the_normalised_histograms(rng):
+    from scipy.spatial.distance import cityblock
+
+    p, q = rng.random(9), rng.random(9)
+    assert D.tv(p, q) == pytest.approx(0.5 * cityblock(p / p.sum(), q / q.sum()), rel=1e-12)
+
+
+def test_row_gaussian_bandwidth_is_sklearns_gamma_one_over_2h2(rng):
+    """k(x, y) = exp(-|x - y|^2 / (2 h^2)): scikit-learn's rbf_kernel and torchmetrics' use
+    exp(-gamma |x - y|^2), so gamma = 1 / (2 h^2)."""
+    x, y = rng.normal(size=(30, 3)), rng.normal(size=(20, 3)) + 0.4
+    h = 0.7
+    gamma = 1 / (2 * h * h)
+    k = lambda u, v: np.exp(-gamma * ((u[:, None] - v[None]) ** 2).sum(-1))  # noqa: E731
+    biased = k(x, x).mean() + k(y, y).mean() - 2 * k(x, y).mean()
+    assert D.mmd2(x, y, bandwidth=h, estimator="biased") == pytest.approx(biased, rel=1e-10)
+
+
+def test_row_mmd_test_unpacks_as_scipys_and_hyppos_results(rng):
+    """stat, p = mmd_test(...), as scipy's results and hyppo's (stat, pvalue) unpack; a one-line repr
+    (the permutation null stays an attribute)."""
+    x, y = rng.normal(size=(40, 2)), rng.normal(size=(40, 2)) + 1.0
+    result = D.mmd_test(x, y, n_permutations=199)
+    stat, p = result
+    assert (stat, p) == (result.statistic, result.p_value) and p == pytest.approx(1 / 200)
+    assert repr(result) == f"MMDTest(statistic={stat:.6g}, p_value={p:.6g}, n_permutations=199)"
+    assert "\n" not in repr(result) and result.null.shape == (199,)
