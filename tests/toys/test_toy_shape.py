@@ -23,8 +23,10 @@ def test_result_shape_and_plot(name, toy_result):
     mod = importlib.import_module(f"toys.{name}")
     r = toy_result(name)
     for c in r["claims"]:
-        assert set(c) == {"id", "kind", "statement", "expected", "measured", "holds"}
-        assert isinstance(c["holds"], bool) and c["kind"] in ("finding", "sanity")
+        base = {"id", "kind", "statement", "expected", "measured", "holds", "source"}
+        assert set(c) == (base | {"verdict", "reason", "test"} if c["kind"] == "finding" else base)
+        assert c["kind"] in ("finding", "sanity")
+        assert isinstance(c["holds"], bool) or (c["holds"] is None and c["verdict"] != "agrees")
     ids = [c["id"] for c in r["claims"]] + r.get("needs_full_run", [])
     assert len(ids) == len(set(ids))
     assert all(c["holds"] for c in r["claims"] if c["kind"] == "sanity"), name  # the code works
