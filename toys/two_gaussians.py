@@ -32,14 +32,24 @@ import torch
 from scipy import stats
 
 import divergences as D
+from claims import claim, progress, seed_all, single_threaded, toy_main
 from gan.algorithm import critic_step, make_players
 from gan.lipschitz import OptimizerSpec
 from gan.losses import accuracy, log_one_minus_d
 from gan.models import critic_mlp
 
-from .common import claim, progress, seed_all, single_threaded, toy_main
-
 NAME = "two_gaussians"
+TITLE = "Optimal discriminator and critic"
+SOURCE = "WGAN, Figure 2"
+#: the paper's claim, in one sentence (the write-up's)
+CLAIM = (
+    'Trained to optimality on two far-apart Gaussians, a GAN discriminator saturates and its '
+    'gradient vanishes, while the WGAN critic stays linear and gives clean gradients everywhere.'
+)
+#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
+POOLED = False
+#: relative running time, to start the longest single-core toys first
+COST = 1.5
 QUICK = "600 / 500 discriminator / critic steps instead of 3000 / 2000, and 3 distances instead of 6"
 REAL, FAKE = (-0.5, 0.06), (0.5, 0.1)
 #: what the figure's panels show (the write-up's caption)

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from claims import parallel_map
 from gan import rundir
 from gan.algorithm import critic_step, make_players
 from gan.lipschitz import OptimizerSpec
@@ -37,8 +38,6 @@ from gan.losses import em_estimate, js_lower_bound
 from gan.mnist import MNISTImages
 from gan.models import build_critic, build_generator
 from gan.train import Config, generate, train
-
-from .common import parallel_map
 
 SIZE, WIDTH, BATCH = 16, 32, 64
 WGAN_LR = 2e-4
