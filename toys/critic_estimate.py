@@ -44,7 +44,7 @@ import torch
 
 import divergences as D
 from claims import claim, fmt, parallel_map, seed_all, toy_main
-from gan.algorithm import critic_step, make_players
+from gan.algorithm import make_players, train_critic
 from gan.lipschitz import critic_grad_norm, interpolates, make_constraint
 from gan.models import critic_mlp
 
@@ -139,8 +139,7 @@ def train(pair: Pair, constraint_name: str, steps: int, seed: int) -> dict:
                            lipschitz=constraint_name, optimizer=dataclasses.replace(spec, lr=spec.lr * 10))
     critic = players.critic
     t0 = time.perf_counter()
-    for _ in range(steps):
-        critic_step(players, pair.real(BATCH), pair.fake(BATCH))
+    train_critic(players, lambda: (pair.real(BATCH), pair.fake(BATCH)), steps)
     seconds = time.perf_counter() - t0
     critic.eval()  # spectral norm: use the converged power-iteration vectors, no update
     real, fake = getattr(pair, "full", (pair.real(20000), pair.fake(20000)))

@@ -36,7 +36,7 @@ from scipy import stats
 
 import divergences as D
 from claims import claim, progress, seed_all, single_threaded, toy_main
-from gan.algorithm import critic_step, iteration, make_players
+from gan.algorithm import iteration, make_players, train_critic
 from gan.lipschitz import OptimizerSpec
 from gan.losses import accuracy, discriminator_loss, log_d, log_one_minus_d
 from gan.models import critic_mlp, mlp
@@ -140,12 +140,15 @@ def probe_discriminator(G: torch.nn.Module, data: Manifold, steps: int, seed: in
     directions = torch.randn(4, sum(p.numel() for p in G.parameters()),
                              generator=torch.Generator().manual_seed(seed))
     directions /= directions.norm(dim=1, keepdim=True)
-    for step in range(1, steps + 1):
-        with torch.no_grad():
-            fake = G(torch.randn(BATCH, LATENT))
-        critic_step(players, data.sample(BATCH), fake)
-        if step not in checkpoints:
-            continue
+
+    def batches():  # this toy draws each step's fake batch before its real one
+        fake = G(torch.randn(BATCH, LATENT))
+        return data.sample(BATCH), fake
+
+    done = 0
+    for step in sorted(checkpoints):  # the last checkpoint is ``steps``
+        train_critic(players, batches, step - done)
+        done = step
         with torch.no_grad():
             lr_, lf = Dn(data.sample(2000)), Dn(G(torch.randn(2000, LATENT)))
         g_orig = _grad_norm(G, log_one_minus_d(Dn(G(torch.randn(1024, LATENT)))).mean())
