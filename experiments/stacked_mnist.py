@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import divergences as D
 from claims import claim, fmt, parallel_map, toy_main
 from gan import rundir
 from gan.features import embed, load_feature_net
@@ -95,7 +96,7 @@ def modes(net, images: np.ndarray) -> dict:
     counts = np.bincount(codes, minlength=1000)
     p = counts / counts.sum()
     nz = p > 0
-    return {"modes": int(nz.sum()), "kl": float(np.sum(p[nz] * np.log(p[nz] * 1000))),
+    return {"modes": int(nz.sum()), "kl": D.kl(counts, np.ones(1000)),
             "top_mode_share": float(p.max())}
 
 

@@ -121,7 +121,7 @@ def measure(x: np.ndarray, dataset: str) -> dict:
     near = d.min(1) <= 3 * STD
     counts = np.bincount(d.argmin(1)[near], minlength=len(m))
     p = counts / max(counts.sum(), 1)
-    kl = float(np.sum(p[p > 0] * np.log(p[p > 0] * len(m)))) if counts.sum() else float("nan")
+    kl = D.kl(counts, np.ones(len(m))) if counts.sum() else float("nan")
     covered = int((p >= 0.25 / len(m)).sum()) if counts.sum() else 0
     share = float(near.mean())
     verdict = "none" if share < 0.5 else ("collapse" if covered < len(m) else "no collapse")
