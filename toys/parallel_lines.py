@@ -36,7 +36,7 @@ import torch
 
 import divergences as D
 from gan.algorithm import iteration, make_players
-from gan.lipschitz import OptimizerSpec
+from gan.defaults import OptimizerSpec
 from gan.models import critic_mlp
 
 from .common import claim, progress, seed_all, single_threaded, toy_main

@@ -36,7 +36,7 @@ from scipy import stats
 
 import divergences as D
 from gan.algorithm import critic_step, iteration, make_players
-from gan.lipschitz import OptimizerSpec
+from gan.defaults import OptimizerSpec
 from gan.losses import accuracy, discriminator_loss, log_d, log_one_minus_d
 from gan.models import critic_mlp, mlp
 
