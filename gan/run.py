@@ -37,6 +37,7 @@ class Run:
     ema: nn.Module | None = None
     evaluator: object = None  # gan.quality.Evaluator, with --eval-every
     step: int = 0
+    started_at: int = 0  # the step this process started from (the checkpoint's, when resuming)
     critic_steps: int = 0
     elapsed: float = 0.0
     pending: list = field(default_factory=list)
@@ -97,6 +98,7 @@ class Run:
         except (RuntimeError, ValueError, KeyError, TypeError) as err:
             raise ValueError(f"checkpoint does not match the models: {err}") from None
         self.step, self.critic_steps = int(state["step"]), int(state["critic_steps"])
+        self.started_at = self.step
         self.elapsed = float(state["elapsed"])
         self.fixed_noise = state["fixed_noise"]
         checkpoint.set_rng_state(state["rng"][self.d.rank], self.d.device)

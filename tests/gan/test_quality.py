@@ -100,7 +100,7 @@ def test_scores_of_real_and_disturbed_digits(evaluator):
 
 
 def test_evaluator_needs_a_feature_network():
-    with pytest.raises(ValueError, match="--eval-every needs a feature network"):
+    with pytest.raises(ValueError, match="--eval-every needs MNIST digits"):
         quality.Evaluator.for_data("synthetic", 16)
 
 
