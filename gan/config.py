@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -96,6 +97,9 @@ class Config:
     log_step_cosine: bool = option(False, "log the cosine between the critic optimiser's step and the "
                                    "negative gradient (WGAN paper, Section 4.2)", resume=True,
                                    action="store_true")
+    tensorboard: bool = option(False, "also write the metrics and the sample sheets as TensorBoard events in "
+                               "RUN_DIR/tensorboard (needs the optional tensorboard package)", resume=True,
+                               action="store_true")
     out: str = option("", "run directory (default runs/ALGO-GENERATOR-TIME)", resume=True)
 
     # ------------------------------------------------------------------ derived
@@ -151,6 +155,9 @@ class Config:
         need(self.betas is None or (len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas)),
              f"--betas must lie in [0, 1), got {self.betas}")
         need(self.ema is None or 0 < self.ema < 1, f"--ema must lie in (0, 1), got {self.ema}")
+        need(not self.tensorboard or importlib.util.find_spec("tensorboard") is not None,
+             "--tensorboard needs the tensorboard package, which is not installed: pip install tensorboard "
+             "(or drop --tensorboard: metrics.jsonl holds the same numbers)")
         need(not (self.compile and self.algo == "wgan" and self.lipschitz in ("gp", "lp")),
              "--compile does not support the double backward of --lipschitz gp/lp")
         return self
@@ -218,12 +225,15 @@ def _check_type(f: dataclasses.Field, value: Any, source: str) -> Any:
 
 def from_dict(saved: Any, source: str = "the saved configuration") -> Config:
     """A Config from a saved dict (``config.json``, a checkpoint's ``config``), checked as the
-    command line is: every field present with its declared type (JSON lists become tuples),
-    then :meth:`Config.validate`. Unknown keys are ignored. ``ValueError`` names ``source``."""
+    command line is: every field with its declared type (JSON lists become tuples), then
+    :meth:`Config.validate`. What is trained (the identity fields, and ``data``) must be there;
+    an option of how a run executes that an older version did not save takes its default.
+    Unknown keys are ignored. ``ValueError`` names ``source``."""
     if not isinstance(saved, dict):
         raise ValueError(f"{source} is not a JSON object (got {type(saved).__name__})")
-    fields = dataclasses.fields(Config)
-    missing = [f.name for f in fields if f.name not in saved]
+    fields = [f for f in dataclasses.fields(Config) if f.name in saved]
+    missing = [f.name for f in dataclasses.fields(Config)
+               if f.name not in saved and (not resumable(f.name) or f.name == "data")]
     if missing:
         raise ValueError(f"{source} lacks {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
     cfg = Config(**{f.name: _check_type(f, saved[f.name], source) for f in fields})

@@ -6,7 +6,8 @@ Every generator snapshot of the run (``snapshots/step_NNNNNNN.pt``, written with
 sheet) generates ``--samples`` images from the same latents, which are scored against the
 held-out real digits by :class:`gan.quality.Evaluator` (FD, KID, exact W1, precision, recall,
 the classifier's view; with ``--ema``, the averaged generator too, as ``ema_*``). One JSON line
-per snapshot is written (atomically) to ``--out``, and a table is printed. The run's data must
+per snapshot is written (atomically) to ``--out``, and a table is printed (the EMA generator
+on its own line). A snapshot that cannot be read is reported and skipped. The run's data must
 have a feature network: ``--data mnist[:PATH]``.
 """
 
@@ -122,15 +123,25 @@ def main(argv: list[str] | None = None) -> int:
     except rundir.WriteFailed as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"{'step':>8} {'FD':>8} {'KID':>8} {'W1':>7} {'prec':>6} {'recall':>6} {'conf':>6} {'classes':>7}")
-    for r in rows:
-        print(f"{r['step']:>8} {r['fd']:>8.3f} {r['kid']:>8.3f} {r['w1']:>7.3f} {r['precision']:>6.3f} "
-              f"{r['recall']:>6.3f} {r['confident']:>6.3f} {r['classes']:>7}")
+    print(table(rows))
     print(f"wrote {out}")
     if skipped:
         print(f"{len(skipped)} snapshot(s) could not be read and were skipped: "
               + ", ".join(p.name for p, _ in skipped), file=sys.stderr)
     return 0
+
+
+def table(rows: list[dict]) -> str:
+    """The rows as a table: one line per snapshot and generator (the EMA on its own line)."""
+    lines = [f"{'step':>8} {'generator':>9} {'FD':>8} {'KID':>8} {'W1':>7} {'prec':>6} {'recall':>6} "
+             f"{'conf':>6} {'classes':>7}"]
+    for r in rows:
+        for prefix, name in (("", "raw"), ("ema_", "EMA")):
+            if prefix + "fd" in r:
+                v = {k: r[prefix + k] for k in ("fd", "kid", "w1", "precision", "recall", "confident", "classes")}
+                lines.append(f"{r['step']:>8} {name:>9} {v['fd']:>8.3f} {v['kid']:>8.3f} {v['w1']:>7.3f} "
+                             f"{v['precision']:>6.3f} {v['recall']:>6.3f} {v['confident']:>6.3f} {v['classes']:>7}")
+    return "\n".join(lines)
 
 
 def _check_out(out: Path) -> None:

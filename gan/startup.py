@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -86,6 +87,8 @@ class Start:
     replacing: bool = False  # --overwrite of an existing run
     saved_step: int | None = None  # the step of the last checkpoint on disk
     config_record: dict | None = None  # what config.json is to hold (rank 0)
+    history: list = field(default_factory=list)  # the "changes" config.json records (resume)
+    saved_environment: dict | None = None  # config.json's "environment" before this start
     set_aside: bool = False  # the replaced run is in .replaced
     began: bool = False  # the new run may have written files
     messages: list[str] = field(default_factory=list)
@@ -153,25 +156,41 @@ class Start:
             self.messages.append(f"removed {out / rundir.REPLACED}, the run that this one replaced")
         rundir.truncate_metrics(out, step)
         changes = changed(saved, self.cfg)
-        history = _history(out)
+        raw = _saved_record(out)
+        self.history = list(raw.get("changes", [])) if isinstance(raw.get("changes"), list) else []
+        self.saved_environment = raw.get("environment")
         if changes:
             self.messages.append(f"resuming at step {step} with " + ", ".join(
                 f"{flag(k)} {new} (was {old})" for k, (old, new) in changes.items()))
-            history.append({"step": step, "changed": {k: {"from": old, "to": new}
-                                                      for k, (old, new) in changes.items()}})
+            self.history.append({"step": step, "changed": {k: {"from": old, "to": new}
+                                                           for k, (old, new) in changes.items()}})
         if changes or note or saved.out != self.cfg.out:
-            self.config_record = {**dataclasses.asdict(self.cfg), "changes": history}
+            self.config_record = {**dataclasses.asdict(self.cfg), "changes": self.history}
 
-    def begin(self) -> None:
-        """The run is built: set aside the run it replaces (--overwrite) and write ``config.json``."""
+    def begin(self, device) -> None:
+        """The run is built (on ``device``): set aside the run it replaces (--overwrite) and write
+        ``config.json`` with the environment (device, torch, the code's commit); a resumed run
+        records a change of environment with the step, as it does a change of options."""
         if not self.owner:
             return
+        env = environment(device)
+        if self.state is not None and env != self.saved_environment:
+            self.history.append({"step": self.saved_step, "environment": {"from": self.saved_environment, "to": env}})
+            self.config_record = self.config_record or {**dataclasses.asdict(self.cfg), "changes": self.history}
         if self.replacing:
             rundir.set_aside(self.out)  # all or nothing
             self.set_aside = True
         self.began = True
         if self.config_record is not None:
-            rundir.write_json(self.out / rundir.CONFIG, self.config_record)
+            rundir.write_json(self.out / rundir.CONFIG, {**self.config_record, "environment": env})
+
+    def describe(self) -> str:
+        """New or resumed, for the start banner."""
+        if self.state is not None:
+            return f"resumed at step {self.saved_step}"
+        if self.replacing:
+            return f"new, replacing the run there (kept in {rundir.REPLACED}/ until the first checkpoint)"
+        return "new"
 
     def checkpointed(self, step: int) -> None:
         """A checkpoint of ``step`` is on disk: the new run has started, the replaced one can go."""
@@ -204,10 +223,38 @@ class Start:
         return f"there is no last good checkpoint (none was written yet): {self.out} is left as it was before this run"
 
 
-def _history(out: Path) -> list:
-    """The ``changes`` recorded in the run's config.json so far (none when it is unreadable)."""
+def _saved_record(out: Path) -> dict:
+    """The run's config.json as saved (empty when it is unreadable)."""
     try:
-        history = rundir.read_config(out).get("changes", [])
-    except (OSError, ValueError, AttributeError):
-        return []
-    return history if isinstance(history, list) else []
+        record = rundir.read_config(out)
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def git_commit() -> str | None:
+    """The commit of the code that runs, ``-dirty`` when tracked files differ from it; None
+    outside a git checkout (an installed copy) or without git."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if head.returncode:
+        return None
+    return head.stdout.strip() + ("-dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
+
+
+def environment(device) -> dict:
+    """What ran the run, for ``config.json``: the resolved device, torch, Python, the commit."""
+    import platform
+
+    import torch
+
+    return {"device": str(device), "torch": torch.__version__, "python": platform.python_version(),
+            "commit": git_commit()}

@@ -56,7 +56,7 @@ from .algorithm import IterationStats, StepCosine, iteration
 from .config import Config, build_parser
 from .images import to_uint8
 from .models import generate
-from .progress import Progress
+from .progress import Progress, banner
 from .run import Run, build
 from .startup import Start
 
@@ -181,6 +181,12 @@ def flush(run: Run, seconds: float) -> list[dict]:
     run.pending = []
     if run.d.is_main:
         rundir.append_metrics(run.run_dir, rows)
+        board = run.board()
+        if board is not None:  # --tensorboard: the same numbers, as scalars
+            for row in rows:
+                for k, v in row.items():
+                    if k != "step" and isinstance(v, (int, float)):
+                        board.add_scalar(k, v, row["step"])
     return rows
 
 
@@ -195,6 +201,8 @@ def sample(run: Run) -> None:
         folder = run.run_dir / rundir.SAMPLES
         rundir.save_sheet(folder / f"step_{run.step:07d}{suffix}.png", images, scale=scale)
         rundir.save_sheet(folder / f"latest{suffix}.png", images, scale=scale)
+        if run.board() is not None:
+            run.board().add_image(f"samples{suffix}", rundir.image_grid(images), run.step, dataformats="HWC")
     snapshot = {"step": run.step, "generator": run.G.state_dict(),
                 "ema": run.ema.module.state_dict() if run.ema is not None else None}
     buf = io.BytesIO()
@@ -312,7 +320,9 @@ def loop(cfg: Config, start: Start, signals: StopSignals | None, progress: bool)
     when = Schedule(cfg, run.d, signals)
     peers_alive = True  # after a crash a peer may be gone: do not wait for it
     try:
-        start.begin()  # built: now --overwrite sets the old run aside, and config.json is written
+        start.begin(run.d.device)  # built: now --overwrite sets the old run aside; config.json is written
+        if progress and run.d.is_main:
+            print(f"python -m gan.train\n{banner(run.describe(start.describe()))}", flush=True)
         signals.arm()  # from here SIGTERM / Ctrl-C finish the step, write a checkpoint and stop
         while run.step < cfg.generator_steps:
             n = critic_iterations(run.step, cfg)

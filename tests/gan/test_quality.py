@@ -137,7 +137,11 @@ def test_trainer_eval_every_and_gan_evaluate(tmp_path, capsys):
     assert [r["step"] for r in lines] == [2, 4]
     assert lines[-1]["fd"] == pytest.approx(scored[-1]["fd"])  # the same latents, the same generator
     assert "ema_fd" in lines[0]
-    assert "step" in capsys.readouterr().out
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["step", "generator", "FD"]
+    for r in lines:  # the EMA generator's numbers are in the table too, on their own line
+        assert any(line.startswith(f"{r['step']:>8}       raw {r['fd']:>8.3f}") for line in table)
+        assert any(line.startswith(f"{r['step']:>8}       EMA {r['ema_fd']:>8.3f}") for line in table)
 
 
 def test_gan_evaluate_refuses_runs_without_snapshots_or_features(tmp_path, capsys):
