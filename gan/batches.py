@@ -33,13 +33,26 @@ class EpochOrder:
     """The seeded order of the batches, and the position of the next one."""
 
     def __init__(self, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1,
-                 epoch: int = 0, batch: int = 0):
+                 epoch: int = 0, batch: int = 0, saved_n: int | None = None):
         self.n, self.batch_size, self.seed, self.rank, self.world = n, batch_size, seed, rank, world
         self.per_epoch = len(range(rank, n, world)) // batch_size
         if self.per_epoch == 0:
             raise ValueError(f"--batch-size {batch_size} is larger than the {n} images available "
                              f"to each of {world} process(es)")
+        if saved_n is not None and saved_n != n and rank == 0:
+            warnings.warn(f"the data now holds {n} images, the checkpoint's held {saved_n}: the run continues "
+                          "on the new set (its batches differ from an uninterrupted run's)", RuntimeWarning,
+                          stacklevel=3)
+        if batch >= self.per_epoch:  # a smaller set on resume: the saved position is past an epoch's end
+            epoch, batch = epoch + 1, 0
         self.epoch, self.batch = epoch, batch
+
+    @classmethod
+    def resumed(cls, n: int, batch_size: int, seed: int, rank: int, world: int, state: dict | None) -> EpochOrder:
+        """The order, at the position a checkpoint's data state saved (the start when None)."""
+        state = state or {}
+        return cls(n, batch_size, seed, rank, world, state.get("epoch", 0), state.get("batch", 0),
+                   state.get("images"))
 
     def order(self, epoch: int) -> torch.Tensor:
         """This rank's indices for ``epoch``, a whole number of batches of them."""
@@ -72,10 +85,8 @@ class ArrayBatches:
 
     def __init__(self, array: np.ndarray, batch_size: int, device: torch.device, seed: int,
                  rank: int = 0, world: int = 1, on_device: str = "auto", state: dict | None = None):
-        state = state or {}
         self.device = device
-        self.order = EpochOrder(len(array), batch_size, seed, rank, world,
-                                state.get("epoch", 0), state.get("batch", 0))
+        self.order = EpochOrder.resumed(len(array), batch_size, seed, rank, world, state)
         self.array = self._place(array, on_device)
         self._epoch_order: tuple[int, torch.Tensor] | None = None
 
@@ -110,7 +121,7 @@ class ArrayBatches:
         return to_float(x, self.device)
 
     def state_dict(self) -> dict:
-        return {"epoch": self.order.epoch, "batch": self.order.batch}
+        return {"epoch": self.order.epoch, "batch": self.order.batch, "images": self.order.n}
 
 
 class _Decoded(torch.utils.data.Dataset):
@@ -148,8 +159,7 @@ class DecodedBatches:
                  world: int = 1, workers: int = 2, state: dict | None = None, name: str = "data"):
         state = state or {}
         self.source, self.device, self.workers, self.name = source, device, workers, name
-        self.order = EpochOrder(len(source), batch_size, seed, rank, world,
-                                state.get("epoch", 0), state.get("batch", 0))
+        self.order = EpochOrder.resumed(len(source), batch_size, seed, rank, world, state)
         self.bad_records: set[int] = set(state.get("bad_records", []))
         self._it = None
 
@@ -177,7 +187,8 @@ class DecodedBatches:
         return to_float(images, self.device)
 
     def state_dict(self) -> dict:
-        return {"epoch": self.order.epoch, "batch": self.order.batch, "bad_records": sorted(self.bad_records)}
+        return {"epoch": self.order.epoch, "batch": self.order.batch, "images": self.order.n,
+                "bad_records": sorted(self.bad_records)}
 
 
 def open_batches(source, batch_size: int, device: torch.device, seed: int, rank: int = 0,

@@ -76,13 +76,14 @@ def decode(blob: bytes, name: str = "checkpoint") -> dict:
 
 def save(state: dict, run_dir: str | os.PathLike) -> Path:
     """Check and write ``state`` as the run's checkpoint; the old one becomes the fallback."""
-    bad = nonfinite(state)
-    if bad:
-        raise CheckpointError(f"refusing to write a checkpoint with non-finite values in "
-                              f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}; the last good "
-                              "checkpoint is kept")
     run_dir = Path(run_dir)
     path = run_dir / CHECKPOINT
+    bad = nonfinite(state)
+    if bad:
+        kept = ("the last good checkpoint is kept" if path.exists() or (run_dir / PREVIOUS).exists()
+                else "there is no last good checkpoint (none was written yet)")
+        raise CheckpointError(f"refusing to write a checkpoint with non-finite values in "
+                              f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}; {kept}")
     try:
         blob = encode(state)
         if path.exists():
@@ -96,10 +97,12 @@ def save(state: dict, run_dir: str | os.PathLike) -> Path:
     except OSError as err:
         for p in run_dir.glob(f".{CHECKPOINT}*.tmp"):
             p.unlink(missing_ok=True)
-        prev = "the previous checkpoint is intact" if (path.exists() or (run_dir / PREVIOUS).exists()) \
-            else "no checkpoint was written yet"
-        raise CheckpointError(f"could not write the checkpoint in {run_dir}: {describe(err)}; {prev}. "
-                              f"Free space (or fix permissions), then continue with --resume {run_dir}") from None
+        if path.exists() or (run_dir / PREVIOUS).exists():
+            raise CheckpointError(f"could not write the checkpoint in {run_dir}: {describe(err)}; the previous "
+                                  f"checkpoint is intact. Free space (or fix permissions), then continue with "
+                                  f"--resume {run_dir}") from None
+        raise CheckpointError(f"could not write the checkpoint in {run_dir}: {describe(err)}; there is no last "
+                              "good checkpoint (none was written yet)") from None
     return path
 
 

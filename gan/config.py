@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
+import math
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import rundir
@@ -93,6 +97,9 @@ class Config:
     log_step_cosine: bool = option(False, "log the cosine between the critic optimiser's step and the "
                                    "negative gradient (WGAN paper, Section 4.2)", resume=True,
                                    action="store_true")
+    tensorboard: bool = option(False, "also write the metrics and the sample sheets as TensorBoard events in "
+                               "RUN_DIR/tensorboard (needs the optional tensorboard package)", resume=True,
+                               action="store_true")
     out: str = option("", "run directory (default runs/ALGO-GENERATOR-TIME)", resume=True)
 
     # ------------------------------------------------------------------ derived
@@ -142,10 +149,15 @@ class Config:
             need(getattr(self, name) >= 0, f"{flag(name)} must be >= 0, got {getattr(self, name)}")
         for name in ("clip", "log_seconds", "checkpoint_minutes"):
             need(getattr(self, name) > 0, f"{flag(name)} must be positive, got {getattr(self, name)}")
-        need(self.lr is None or self.lr > 0, f"--lr must be positive, got {self.lr}")
-        need(self.betas is None or all(0 <= b < 1 for b in self.betas),
+        need(math.isfinite(self.clip), f"--clip must be finite, got {self.clip}")
+        need(self.lr is None or (math.isfinite(self.lr) and self.lr > 0),
+             f"--lr must be a positive finite number, got {self.lr}")
+        need(self.betas is None or (len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas)),
              f"--betas must lie in [0, 1), got {self.betas}")
         need(self.ema is None or 0 < self.ema < 1, f"--ema must lie in (0, 1), got {self.ema}")
+        need(not self.tensorboard or importlib.util.find_spec("tensorboard") is not None,
+             "--tensorboard needs the tensorboard package, which is not installed: pip install tensorboard "
+             "(or drop --tensorboard: metrics.jsonl holds the same numbers)")
         need(not (self.compile and self.algo == "wgan" and self.lipschitz in ("gp", "lp")),
              "--compile does not support the double backward of --lipschitz gp/lp")
         return self
@@ -192,27 +204,90 @@ def build_parser(prog: str = "python -m gan.train", description: str = "") -> ar
     return ap
 
 
-def from_dict(saved: dict) -> Config:
-    """A Config from a saved dict (``config.json``, a checkpoint's ``config``): unknown keys are
-    ignored, JSON lists become tuples."""
-    names = {f.name for f in dataclasses.fields(Config)}
-    return Config(**{k: _norm(v) for k, v in saved.items() if k in names})
+def _check_type(f: dataclasses.Field, value: Any, source: str) -> Any:
+    """``value`` as the type the field declares (an int is a float), else ``ValueError``."""
+    kind = f.type.split("|")[0].strip()
+    if value is None and "None" in f.type:
+        return None
+    if kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind.startswith("tuple") and isinstance(value, (list, tuple)) and len(value) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return tuple(float(v) for v in value)
+    if {"bool": bool, "str": str}.get(kind) is type(value) or (
+            kind == "int" and isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    want = {"bool": "true or false", "str": "a string", "int": "an integer", "float": "a number"}.get(
+        kind, "two numbers")
+    raise ValueError(f"{source}: {f.name} must be {want}{' or null' if 'None' in f.type else ''}, "
+                     f"got {value!r}")
+
+
+def from_dict(saved: Any, source: str = "the saved configuration") -> Config:
+    """A Config from a saved dict (``config.json``, a checkpoint's ``config``), checked as the
+    command line is: every field with its declared type (JSON lists become tuples), then
+    :meth:`Config.validate`. What is trained (the identity fields, and ``data``) must be there;
+    an option of how a run executes that an older version did not save takes its default.
+    Unknown keys are ignored. ``ValueError`` names ``source``."""
+    if not isinstance(saved, dict):
+        raise ValueError(f"{source} is not a JSON object (got {type(saved).__name__})")
+    fields = [f for f in dataclasses.fields(Config) if f.name in saved]
+    missing = [f.name for f in dataclasses.fields(Config)
+               if f.name not in saved and (not resumable(f.name) or f.name == "data")]
+    if missing:
+        raise ValueError(f"{source} lacks {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+    cfg = Config(**{f.name: _check_type(f, saved[f.name], source) for f in fields})
+    try:
+        return cfg.validate()
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
+
+
+def load_run_config(run_dir, state: dict | None = None) -> tuple[Config, str | None]:
+    """The configuration of the run in ``run_dir``, and None; or, when its ``config.json`` is
+    missing or damaged, the configuration its checkpoint holds (``state``, or the latest valid
+    checkpoint) and a sentence saying why. ``ValueError`` when neither can be read."""
+    path = Path(run_dir) / rundir.CONFIG
+    try:
+        return from_dict(rundir.read_config(run_dir), str(path)), None
+    except FileNotFoundError:
+        problem = f"{path} is missing"
+    except (OSError, ValueError) as err:  # unreadable, not JSON (JSONDecodeError), wrong fields
+        problem = str(err) if str(path) in str(err) else f"{path} is damaged ({err})"
+    from . import checkpoint  # torch and the checkpoint format only when needed
+
+    try:
+        state = state if state is not None else checkpoint.load(run_dir)
+        cfg = from_dict(state["config"], f"the configuration in {run_dir}'s checkpoint")
+    except (ValueError, OSError, KeyError) as err:
+        raise ValueError(f"{problem}, and no checkpoint holds the configuration ({err})") from None
+    return cfg, f"{problem}: the configuration was recovered from the checkpoint (step {state['step']})"
 
 
 def run_config(run_dir) -> Config:
-    """The configuration of the run in ``run_dir`` (its ``config.json``)."""
-    return from_dict(rundir.read_config(run_dir))
+    """The configuration of the run in ``run_dir`` (:func:`load_run_config`; a recovery from the
+    checkpoint is reported as a warning)."""
+    cfg, note = load_run_config(run_dir)
+    if note:
+        warnings.warn(note, RuntimeWarning, stacklevel=2)
+    return cfg
 
 
-def resume_config(saved: dict, given: dict) -> Config:
+def resume_config(saved: Config, given: dict) -> Config:
     """The config of a resumed run: the saved one, with the resumable options that were given.
 
     Raises ``ValueError`` naming the first option that would change what is trained.
     """
-    base = dataclasses.asdict(from_dict(saved))
+    base = dataclasses.asdict(saved)
     for key, value in given.items():
         if not resumable(key) and _norm(base.get(key)) != _norm(value):
             raise ValueError(f"{flag(key)} cannot change when resuming (the run has {base.get(key)!r}); "
                              "start a new run with another --out instead")
     base.update({k: v for k, v in given.items() if resumable(k)})
     return Config(**base)
+
+
+def changed(saved: Config, now: Config) -> dict[str, tuple]:
+    """The options (resumable, ``--out`` aside) whose value differs: name -> (saved, now)."""
+    return {f.name: (getattr(saved, f.name), getattr(now, f.name)) for f in dataclasses.fields(Config)
+            if resumable(f.name) and f.name != "out" and getattr(saved, f.name) != getattr(now, f.name)}

@@ -7,7 +7,7 @@
   with Pillow. Opened read-only and lock-free; the key list is cached in the user cache
   directory (``$XDG_CACHE_HOME/wgan-toolkit`` or ``~/.cache/wgan-toolkit``), never in the
   working directory. A record that fails to decode is skipped and counted.
-* ``folder:PATH`` -- every image file under PATH, in sorted order.
+* ``folder:PATH`` -- every image file under PATH (regular files only), in sorted order.
 * ``synthetic`` or ``synthetic:N`` -- N (default 10000) procedurally drawn room scenes
   (wall, floor, window, bed, lamp): deterministic, structured, for demos and tests.
 * ``prepared:PATH`` -- a uint8 array (N, S, S, C), C = 3 or 1, in a ``.npy`` file, made once
@@ -165,7 +165,8 @@ class FolderImages:
         self.root, self.size = Path(root).expanduser(), size
         if not self.root.is_dir():
             raise ValueError(f"--data folder:{root}: not a directory")
-        self.files = sorted(p for p in self.root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+        # regular files only: a FIFO or a device named like an image would block or never end
+        self.files = sorted(p for p in self.root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
         if not self.files:
             raise ValueError(f"--data folder:{root}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
 

@@ -101,12 +101,14 @@ class Evaluator:
         self._ref_radii = _radii(self.ref_features, 3)
 
     @classmethod
-    def for_data(cls, data: str, image_size: int, **kw) -> Evaluator:
-        """The evaluator of a ``--data`` spec: MNIST only (it has labels for a feature network)."""
+    def for_data(cls, data: str, image_size: int, purpose: str = "--eval-every", **kw) -> Evaluator:
+        """The evaluator of a ``--data`` spec: MNIST only (it has labels for a feature network).
+        ``purpose`` names what needs it in the error message."""
         kind, _, path = data.partition(":")
         if kind != "mnist":
-            raise ValueError(f"--eval-every needs a feature network, which exists for --data mnist[:PATH] "
-                             f"only (got --data {data})")
+            raise ValueError(f"{purpose} needs MNIST digits (--data mnist[:PATH]), and the run has --data {data}: "
+                             "quality is measured in the features of a classifier trained on MNIST's labels "
+                             "(gan.features), and no validated feature network exists for other images")
         net = load_feature_net(path or None, image_size)
         return cls(net, MNISTImages(path or None, image_size, "heldout").array, **kw)
 

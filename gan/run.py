@@ -23,6 +23,7 @@ from .batches import open_batches
 from .config import Config, identity
 from .data import open_source
 from .models import build_critic, build_generator
+from .progress import millions
 
 
 @dataclass
@@ -36,7 +37,10 @@ class Run:
     fixed_noise: torch.Tensor
     ema: nn.Module | None = None
     evaluator: object = None  # gan.quality.Evaluator, with --eval-every
+    channels: int = 3  # of the data's images
+    tensorboard: object = None  # a torch.utils.tensorboard SummaryWriter, with --tensorboard (rank 0)
     step: int = 0
+    started_at: int = 0  # the step this process started from (the checkpoint's, when resuming)
     critic_steps: int = 0
     elapsed: float = 0.0
     pending: list = field(default_factory=list)
@@ -75,8 +79,47 @@ class Run:
 
     def close(self, wait_for_peers: bool = True) -> None:
         """Drop the DDP wrappers and leave the process group this run started."""
+        if self.tensorboard is not None:
+            self.tensorboard.close()
+            self.tensorboard = None
         self.players.generator, self.players.critic = self.G, self.C
         distributed.close(self.d, wait_for_peers)
+
+    def board(self):
+        """The TensorBoard writer of ``--tensorboard`` (rank 0; None otherwise), opened at its first
+        use, once start-up is over (so that ``--overwrite`` never sets it aside). A resumed run
+        purges the events logged after its checkpoint, as it cuts ``metrics.jsonl``."""
+        if self.tensorboard is None and self.cfg.tensorboard and self.d.is_main:
+            from torch.utils.tensorboard import SummaryWriter  # optional: Config.validate checked it
+
+            self.tensorboard = SummaryWriter(str(self.run_dir / "tensorboard"),
+                                             purge_step=self.started_at + 1 if self.started_at else None)
+        return self.tensorboard
+
+    def describe(self, how: str) -> dict[str, str]:
+        """What the run is about to do, for the start banner (``how``: new, resumed ...)."""
+        cfg = self.cfg
+        count = lambda m: millions(sum(p.numel() for p in m.parameters()))  # noqa: E731
+        opt = f"{cfg.optimizer} lr {cfg.lr:g}" + (f" betas {tuple(cfg.betas)}" if cfg.optimizer == "adam" else "")
+        algo = (f"WGAN, Lipschitz constraint {cfg.lipschitz}" + (f" (c = {cfg.clip:g})" if cfg.lipschitz == "clip" else "")
+                if cfg.algo == "wgan" else f"GAN ({cfg.gan_loss} generator loss)")
+        schedule = " (100 for the first 25 steps and every 500th)" if cfg.reference_schedule and cfg.algo == "wgan" else ""
+        fields = {
+            "run": f"{self.run_dir} ({how})",
+            "algorithm": f"{algo}, {opt}, n_critic {cfg.n_critic}{schedule}",
+            "models": f"generator {cfg.generator} {count(self.G)} parameters, critic {cfg.critic} "
+                      f"{count(self.C)} parameters ({cfg.critic_norm} norm)",
+            "data": f"{cfg.data}: {self.data.order.n:,} images {cfg.image_size}x{cfg.image_size}x{self.channels}, "
+                    f"batch {cfg.batch_size}" + (f" x {self.d.world} processes" if self.d.world > 1 else ""),
+            "device": f"{self.d.device}, {'bfloat16 autocast' if cfg.bf16 else 'float32'}"
+                      f"{', torch.compile' if cfg.compile else ''}, seed {cfg.seed}",
+            "steps": f"{self.step} -> {cfg.generator_steps} generator steps; checkpoint every {cfg.checkpoint_every} "
+                     f"steps and {cfg.checkpoint_minutes:g} min",
+        }
+        if cfg.ema is not None or cfg.eval_every:
+            fields["extras"] = ", ".join(([f"EMA of the generator (decay {cfg.ema:g})"] if cfg.ema is not None else [])
+                                         + ([f"quality every {cfg.eval_every} steps"] if cfg.eval_every else []))
+        return fields
 
     def load_state_dict(self, state: dict) -> None:
         saved, now = identity(state["config"]), identity(self.cfg)
@@ -97,6 +140,7 @@ class Run:
         except (RuntimeError, ValueError, KeyError, TypeError) as err:
             raise ValueError(f"checkpoint does not match the models: {err}") from None
         self.step, self.critic_steps = int(state["step"]), int(state["critic_steps"])
+        self.started_at = self.step
         self.elapsed = float(state["elapsed"])
         self.fixed_noise = state["fixed_noise"]
         checkpoint.set_rng_state(state["rng"][self.d.rank], self.d.device)
@@ -138,13 +182,14 @@ def _build(cfg: Config, d: distributed.Dist, state: dict | None) -> Run:
     data_state = state["data"][d.rank] if state is not None else None
     data = open_batches(source, cfg.batch_size, d.device, cfg.seed, d.rank, d.world, cfg.workers,
                         cfg.data_on_device, data_state, name=f"--data {cfg.data}")
-    run = Run(cfg, d, players, data, fixed_noise, ema)
+    run = Run(cfg, d, players, data, fixed_noise, ema, channels=nc)
     if state is not None:
         run.load_state_dict(state)
     if cfg.eval_every:
         from .quality import Evaluator
 
         run.evaluator = Evaluator.for_data(cfg.data, cfg.image_size)
+
     # what the steps call: wrapped by DDP and compiled as asked (run.G and run.C stay plain)
     players.generator, players.critic = distributed.wrap(G, d), distributed.wrap(players.critic, d)
     if cfg.compile:

@@ -1,30 +1,43 @@
-"""A training run's directory: atomic writes, the metrics log, sample sheets.
+"""A training run's directory: one owner at a time, atomic writes, the metrics log, sample sheets.
 
 Layout (``--out RUN_DIR``)::
 
-    config.json            the run's configuration
-    metrics.jsonl          one JSON line per generator step (and evaluation rows)
+    config.json            the run's configuration (and the options changed on resume, by step)
+    metrics.jsonl          one JSON line per generator step, steps strictly increasing
     checkpoint.pt          the latest checkpoint, checksummed (see :mod:`gan.checkpoint`)
     checkpoint.prev.pt     the one before it, the fallback when the latest fails its check
     samples/step_NNNNNNN.png, samples/latest.png (and *_ema.png with --ema)
     snapshots/step_NNNNNNN.pt    generator weights at each sample sheet, for gan.evaluate
+    .lock                  names the process that owns the run (see :func:`lock`)
+    .replaced/             a run being replaced by ``--overwrite``, until the new one's first
+                           checkpoint
 
-Every file but the metrics log is written to a temporary name (``.NAME.*.tmp``) in the same
-folder, flushed to disk and renamed into place, so a crash leaves either the old file or the
-new one. A kill can still leave a temporary file behind: :func:`remove_stale_temporaries` runs
-when a run starts or resumes. Files get ordinary permissions (0666 less the umask).
+**One process owns a run.** :func:`lock` takes an advisory ``fcntl.flock`` on ``.lock``; a second
+process is refused with one line naming the holder. The kernel drops the lock when its process
+ends, however it ends (``kill -9`` included), so it never needs cleaning up.
 
-The metrics log is appended to, one write per batch of whole lines; if a write fails (a full
-disk) the file is cut back to its previous size, so it only ever holds whole lines. A torn last
-line left by a kill is skipped (and reported) by :func:`read_metrics`, and a resumed run
-rewrites the log up to its checkpoint's step.
+**Every write is whole or absent.** Every file but the metrics log is written to a temporary name
+(``.NAME.*.tmp``) in the same folder, flushed to disk and renamed into place, so a crash leaves
+either the old file or the new one; a kill can leave the temporary file, which
+:func:`remove_stale_temporaries` deletes when the run's owner starts. The metrics log is appended
+to with one unbuffered write per batch of whole lines; if it fails (a full disk) the file is cut
+back to its previous size with ``ftruncate``. A failed write raises :class:`WriteFailed`, one line
+naming the file. Files get ordinary permissions (0666 less the umask).
+
+A torn last line (a kill during the append) is skipped, and reported, by :func:`read_metrics`;
+duplicate or decreasing steps (two writers) are refused; a resumed run rewrites the log up to its
+checkpoint's step.
 """
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
+import shutil
+import socket
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Iterable
@@ -35,10 +48,26 @@ CONFIG = "config.json"
 METRICS = "metrics.jsonl"
 SAMPLES = "samples"
 SNAPSHOTS = "snapshots"
+LOCK = ".lock"
+REPLACED = ".replaced"
+#: what a run's directory holds besides its lock: what --overwrite replaces
+RUN_FILES = (CONFIG, METRICS, "checkpoint.pt", "checkpoint.prev.pt", SAMPLES, SNAPSHOTS, "evaluation.jsonl",
+             "curves.png", "metrics.csv", "tensorboard")
 
 
 class RunDirError(OSError):
-    """A run directory cannot be written (read-only, a file, full disk): one clear line."""
+    """A run directory cannot be used (read-only, a file, owned by another process): one line."""
+
+
+class WriteFailed(RunDirError):
+    """A file of the run could not be written (a full disk, a lost mount); nothing torn is left."""
+
+    def __init__(self, path: str | os.PathLike, err: OSError):
+        super().__init__(err.errno, describe(err))
+        self.path = Path(path)
+
+    def __str__(self) -> str:
+        return f"could not write {self.path}: {self.strerror}"
 
 
 def describe(err: OSError) -> str:
@@ -58,34 +87,45 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``.
 
     The file gets ordinary permissions (``0o666`` less the umask, as ``open`` gives), not the
-    ``0o600`` of ``tempfile.mkstemp``. On failure nothing is left behind and ``path`` is
-    untouched.
+    ``0o600`` of ``tempfile.mkstemp``. On failure nothing is left behind, ``path`` is untouched
+    and :class:`WriteFailed` names it.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         try:
             tmp.unlink()
         except OSError:
             pass
+        if isinstance(err, OSError) and not isinstance(err, WriteFailed):
+            raise WriteFailed(path, err) from None
         raise
     _fsync_dir(path.parent)
 
 
 def remove_stale_temporaries(run_dir: str | os.PathLike) -> list[Path]:
-    """Delete the ``.NAME.*.tmp`` files a killed writer left in the run (and its sub-folders)."""
+    """Delete the ``.NAME.*.tmp`` files a killed writer left in the run (and its sub-folders).
+
+    Only the run's owner (:func:`lock`) may call this: it alone writes there."""
     run_dir = Path(run_dir)
     stale = [p for p in run_dir.rglob(".*.tmp") if p.is_file()] if run_dir.is_dir() else []
     for p in stale:
@@ -112,8 +152,121 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
 
 
 def read_config(run_dir: str | os.PathLike) -> dict:
-    """The run's ``config.json`` as a dict."""
+    """The run's ``config.json`` as a dict (``OSError`` or ``ValueError`` when unreadable)."""
     return json.loads((Path(run_dir) / CONFIG).read_text())
+
+
+# --------------------------------------------------------------------------- ownership
+
+
+class RunLock:
+    """The advisory lock of a run directory, held by this process until :meth:`release`."""
+
+    def __init__(self, fd: int, path: Path):
+        self.fd, self.path = fd, path
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the file drops the flock
+            self.fd = None
+
+
+def lock(run_dir: str | os.PathLike, holder: str = "") -> RunLock:
+    """Own ``run_dir`` (which must exist): ``fcntl.flock`` on ``run_dir/.lock``, non-blocking.
+
+    The file is rewritten with one line naming this process (pid, host, start time and
+    ``holder``), which another process's refusal quotes. Raises :class:`RunDirError` when another
+    process holds the lock.
+    """
+    path = Path(run_dir) / LOCK
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as err:
+        raise RunDirError(f"--out {run_dir} cannot be written: {describe(err)}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        line = os.pread(fd, 1000, 0).decode("utf-8", errors="replace").strip() or "another process"
+        os.close(fd)
+        raise RunDirError(f"{run_dir} is in use by {line}; one process owns a run: wait for it to end, "
+                          "or stop it, before starting another on this directory") from None
+    me = (f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"
+          + (f" ({holder})" if holder else ""))
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (me + "\n").encode(), 0)
+    except OSError:  # a full disk: the lock holds all the same, only the name is missing
+        pass
+    return RunLock(fd, path)
+
+
+def holds_run(folder: str | os.PathLike) -> list[str]:
+    """The files of a run that ``folder`` holds (empty when it holds none)."""
+    folder = Path(folder)
+    names = (CONFIG, METRICS, "checkpoint.pt", "checkpoint.prev.pt", SAMPLES, REPLACED)
+    return [n for n in names if (folder / n).exists()] if folder.is_dir() else []
+
+
+def set_aside(run_dir: str | os.PathLike) -> list[str]:
+    """Move the run in ``run_dir`` (its :data:`RUN_FILES`) into ``run_dir/.replaced``.
+
+    ``.replaced`` may already hold a run whose replacement was killed before its first
+    checkpoint: that one is kept (it is the last run that trained), and the killed replacement's
+    files are deleted instead of being set aside. Returns the names moved.
+    """
+    run_dir = Path(run_dir)
+    aside = run_dir / REPLACED
+    present = [n for n in RUN_FILES if (run_dir / n).exists()]
+    if aside.exists():
+        for name in present:
+            _remove(run_dir / name)
+        return []
+    aside.mkdir()
+    moved = []
+    try:
+        for name in present:
+            os.replace(run_dir / name, aside / name)
+            moved.append(name)
+    except BaseException:  # all or nothing: put back what was moved
+        for name in moved:
+            os.replace(aside / name, run_dir / name)
+        aside.rmdir()
+        raise
+    _fsync_dir(run_dir)
+    return present
+
+
+def restore_set_aside(run_dir: str | os.PathLike) -> None:
+    """Undo :func:`set_aside`: delete the new run's files (every :data:`RUN_FILES` outside
+    ``.replaced``), move the replaced run back."""
+    run_dir = Path(run_dir)
+    aside = run_dir / REPLACED
+    if not aside.is_dir():
+        return
+    for name in RUN_FILES:
+        if (aside / name).exists():
+            _remove(run_dir / name)
+            os.replace(aside / name, run_dir / name)
+        else:
+            _remove(run_dir / name)
+    aside.rmdir()
+    _fsync_dir(run_dir)
+
+
+def drop_set_aside(run_dir: str | os.PathLike) -> bool:
+    """Delete the replaced run (the new one has its first checkpoint); True if there was one."""
+    aside = Path(run_dir) / REPLACED
+    if not aside.exists():
+        return False
+    shutil.rmtree(aside)
+    return True
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- metrics
@@ -123,7 +276,8 @@ def read_metrics(run_dir: str | os.PathLike, *, warn: bool = True) -> list[dict]
     """The whole lines of ``metrics.jsonl`` (empty if there are none yet).
 
     A last line without its newline, or one that does not parse (a write cut by a kill), is
-    skipped with a warning; a bad line anywhere else raises ``ValueError`` naming it.
+    skipped with a warning; a bad line anywhere else, or a step that is not above the one
+    before it (two processes wrote the run), raises ``ValueError`` naming the line.
     """
     path = Path(run_dir) / METRICS
     if not path.exists():
@@ -138,14 +292,20 @@ def read_metrics(run_dir: str | os.PathLike, *, warn: bool = True) -> list[dict]
         try:
             if last:
                 raise ValueError("no newline")
-            rows.append(json.loads(line))
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("step"), int):
+                raise ValueError("not a row")
         except ValueError:
             if last or all(not rest.strip() for rest in lines[i + 1:]):
                 if warn:
                     warnings.warn(f"{path}: skipped a torn last line ({len(line)} bytes) left by an "
                                   "interrupted write", RuntimeWarning, stacklevel=2)
                 break
-            raise ValueError(f"{path}: line {i + 1} is not JSON: {line[:80]!r}") from None
+            raise ValueError(f"{path}: line {i + 1} is not a metrics row: {line[:80]!r}") from None
+        if rows and row["step"] <= rows[-1]["step"]:
+            raise ValueError(f"{path}: line {i + 1} has step {row['step']} after step {rows[-1]['step']} "
+                             "(duplicate or out of order: were two processes writing this run?)")
+        rows.append(row)
     return rows
 
 
@@ -162,20 +322,30 @@ def truncate_metrics(run_dir: str | os.PathLike, last_step: int) -> list[dict]:
 
 
 def append_metrics(run_dir: str | os.PathLike, rows: Iterable[dict]) -> None:
-    """Append whole lines in one write; on failure, cut the file back and raise RunDirError."""
+    """Append whole lines in one unbuffered write, flushed to disk; on failure cut the file back
+    to its previous size (``ftruncate``: nothing buffered to flush first) and raise
+    :class:`WriteFailed`."""
     path = Path(run_dir) / METRICS
     data = "".join(json.dumps(r) + "\n" for r in rows).encode()
     if not data:
         return
-    with open(path, "ab") as fh:
-        size = fh.tell()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError as err:
+        raise WriteFailed(path, err) from None
+    try:
+        size = os.fstat(fd).st_size
         try:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            _write_all(fd, data)
+            os.fsync(fd)
         except OSError as err:
-            fh.truncate(size)
-            raise RunDirError(f"cannot append to {path}: {describe(err)}") from None
+            try:
+                os.ftruncate(fd, size)
+            except OSError:  # pragma: no cover - then read_metrics skips the torn line
+                pass
+            raise WriteFailed(path, err) from None
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------- images

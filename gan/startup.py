@@ -1,73 +1,260 @@
 """Starting a run: the configuration from the command line, and the run directory made ready.
 
-A new run (``--out``) refuses a directory that already holds a run unless ``--overwrite``; a
-resumed run (``--resume``) takes its configuration from the run's ``config.json`` (with the
-resumable options given on the command line), loads the latest valid checkpoint, removes the
-temporary files a kill left behind and cuts ``metrics.jsonl`` back to the checkpoint's step.
+What is guaranteed (the README's "Runs" section says the same):
+
+* **One process owns a run.** The run directory is locked (:func:`gan.rundir.lock`) before
+  anything in it is read for writing; a second ``gan.train`` on it stops with one line naming
+  the owner. Then, and only then, temporary files left by a killed writer are removed.
+* **A new run** refuses a directory that already holds one, unless ``--overwrite``. With
+  ``--overwrite`` nothing of the old run is touched until the new one is built (data, models);
+  then the old run is moved into ``.replaced/``, and deleted only once the new run has written
+  its first checkpoint. If the new run fails before that (an error, a signal, a full disk, a
+  NaN), the old run is moved back. A directory made for a run that fails to start is removed.
+* **A resumed run** takes its configuration from ``config.json`` (recovered from the checkpoint,
+  and said so, when the file is missing or damaged), loads the latest valid checkpoint, cuts
+  ``metrics.jsonl`` back to its step and records in ``config.json`` the options changed on the
+  command line, with the step at which they took effect. A ``--generator-steps`` below the
+  checkpoint's step is refused.
+
+Under ``torchrun`` only rank 0 touches the directory; every rank reads the checkpoint.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
+import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import checkpoint, rundir
-from .config import Config, resume_config
-
-
-def holds_run(folder: Path) -> list[str]:
-    """The files of a run that ``folder`` holds (empty when it holds none)."""
-    names = (rundir.CONFIG, rundir.METRICS, checkpoint.CHECKPOINT, checkpoint.PREVIOUS, rundir.SAMPLES)
-    return [n for n in names if (folder / n).exists()] if folder.is_dir() else []
+from .config import Config, changed, flag, load_run_config, resume_config
 
 
 def config_from_args(args) -> tuple[Config, bool]:
-    """The run's Config from parsed arguments (:func:`gan.config.build_parser`); and whether
-    it resumes. Defaults are resolved later, once, by :func:`gan.train.train`."""
+    """The run's Config from parsed arguments (:func:`gan.config.build_parser`); and whether it
+    resumes. Defaults are resolved later, once, by :func:`gan.train.train`."""
     given = {k: v for k, v in vars(args).items() if v is not None and k not in ("resume", "overwrite")}
     if "betas" in given:
         given["betas"] = tuple(given["betas"])
     if args.resume:
         run = Path(args.resume)
-        if not (run / rundir.CONFIG).is_file():
-            raise ValueError(f"--resume {run}: no {rundir.CONFIG} there; not a run directory")
-        return resume_config(rundir.read_config(run), {**given, "out": str(run)}), True
+        if not run.is_dir() or not rundir.holds_run(run):
+            raise ValueError(f"--resume {run}: not a run directory (no {rundir.CONFIG}, no checkpoint)")
+        if not _has_checkpoint(run):
+            raise ValueError(_no_checkpoint(run))
+        saved, _ = load_run_config(run)  # the note is given once the run is owned (Start.resume)
+        return resume_config(saved, {**given, "out": str(run)}), True
     cfg = Config(**given)
     if not cfg.out:
         cfg.out = os.path.join("runs", f"{cfg.algo}-{cfg.generator}-{time.strftime('%Y%m%d-%H%M%S')}")
     return cfg, False
 
 
-def start(cfg: Config, resume: bool = False, overwrite: bool = False) -> tuple[dict | None, bool]:
-    """Check the run directory; return (the checkpoint to resume from or None, created).
+def _has_checkpoint(run: Path) -> bool:
+    return any((run / n).exists() for n in (checkpoint.CHECKPOINT, checkpoint.PREVIOUS))
 
-    A new run refuses a directory that holds a run (unless ``overwrite``: then that run's files
-    are deleted). A resumed run loads the latest valid checkpoint, removes the temporary files a
-    kill left behind and cuts ``metrics.jsonl`` back to the checkpoint's step. ``created`` says
-    whether the directory was made here (a failed start then removes it).
+
+def _no_checkpoint(run: Path) -> str:
+    text = (f"--resume {run}: the run has no checkpoint yet (it stopped before its first), so there is "
+            f"nothing to continue; start it again with --out {run} --overwrite")
+    if (run / rundir.REPLACED).is_dir():
+        text += (f". {run / rundir.REPLACED} holds the run that an interrupted --overwrite was replacing: "
+                 "--overwrite keeps it aside again; move its files back to continue that run instead")
+    return text
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Start:
+    """A run directory owned by this process, made ready for :func:`gan.train.train`.
+
+    ``state`` is the checkpoint to resume from (None for a new run). The owner must call
+    :meth:`begin` once the run is built, :meth:`checkpointed` after each checkpoint, and
+    :meth:`finish` on every exit.
     """
-    out = Path(cfg.out)
-    if resume:
-        if not any((out / n).exists() for n in (checkpoint.CHECKPOINT, checkpoint.PREVIOUS)):
-            raise ValueError(f"--resume {out}: the run has no checkpoint yet (it stopped before its first); "
-                             f"start it again with --out {out} --overwrite")
+
+    cfg: Config
+    state: dict | None = None
+    lock: rundir.RunLock | None = None
+    created: bool = False  # the directory was made by this start
+    replacing: bool = False  # --overwrite of an existing run
+    saved_step: int | None = None  # the step of the last checkpoint on disk
+    config_record: dict | None = None  # what config.json is to hold (rank 0)
+    history: list = field(default_factory=list)  # the "changes" config.json records (resume)
+    saved_environment: dict | None = None  # config.json's "environment" before this start
+    set_aside: bool = False  # the replaced run is in .replaced
+    began: bool = False  # the new run may have written files
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def out(self) -> Path:
+        return Path(self.cfg.out)
+
+    @property
+    def owner(self) -> bool:
+        return self.lock is not None
+
+    def prepare(self, resume: bool = False, overwrite: bool = False) -> Start:
+        """Own and check the run directory; for a resumed run, load the checkpoint. On failure
+        the caller calls :meth:`finish` (``ok=False``)."""
+        out = self.out
+        if int(os.environ.get("RANK", "0")) != 0:  # torchrun: rank 0 owns the directory
+            if resume:
+                self.state = checkpoint.load(out)
+                self.saved_step = int(self.state["step"])
+            return self
+        if resume and not out.is_dir():
+            raise ValueError(f"--resume {out}: not a run directory")
+        if not resume and not overwrite:
+            self._new(overwrite)  # refused before anything is touched (checked again once owned)
+        if out.exists() and not out.is_dir():
+            raise rundir.RunDirError(f"--out {out} is a file, not a directory")
+        self.created = not out.exists()
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise rundir.RunDirError(f"--out {out} cannot be written: {rundir.describe(err)}") from None
+        self.lock = rundir.lock(out, "python -m gan.train" + (" --resume" if resume else ""))
         rundir.check_writable(out)
-        state = checkpoint.load(out)
-        stale = rundir.remove_stale_temporaries(out)
+        stale = rundir.remove_stale_temporaries(out)  # safe: no other process writes here now
         if stale:
-            print(f"removed {len(stale)} temporary file(s) left by an interrupted write", file=sys.stderr)
-        rundir.truncate_metrics(out, int(state["step"]))
-        return state, False
-    existing = holds_run(out)
-    if existing and not overwrite:
-        raise ValueError(f"--out {out} already holds a run ({', '.join(existing)}); continue it with "
-                         f"--resume {out}, or pass --overwrite to delete it and start again")
-    created = not out.exists()
-    rundir.check_writable(out)
-    for name in existing + ([rundir.SNAPSHOTS] if existing else []):
-        path = out / name
-        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-    return None, created
+            self.messages.append(f"removed {len(stale)} temporary file(s) left by an interrupted write")
+        self._resume() if resume else self._new(overwrite)
+        for text in self.messages:
+            _say(text)
+        return self
+
+    def _new(self, overwrite: bool) -> None:
+        existing = rundir.holds_run(self.out)
+        if existing and not overwrite:
+            raise ValueError(f"--out {self.out} already holds a run ({', '.join(existing)}); continue it "
+                             f"with --resume {self.out}, or pass --overwrite to replace it")
+        self.replacing = bool(existing)
+        self.config_record = dataclasses.asdict(self.cfg)
+
+    def _resume(self) -> None:
+        out = self.out
+        if not _has_checkpoint(out):
+            raise ValueError(_no_checkpoint(out))
+        self.state = checkpoint.load(out)
+        step = self.saved_step = int(self.state["step"])
+        saved, note = load_run_config(out, self.state)
+        if note:
+            self.messages.append(f"warning: {note}; {rundir.CONFIG} is rewritten from it")
+        if self.cfg.generator_steps < step:
+            raise ValueError(f"--generator-steps {self.cfg.generator_steps} is below the run's step {step}: a "
+                             "run cannot go back (its checkpoint is at that step); give a total of at least "
+                             f"{step}, or start a new run")
+        if rundir.drop_set_aside(out):  # this run has a checkpoint: the one it replaced can go
+            self.messages.append(f"removed {out / rundir.REPLACED}, the run that this one replaced")
+        rundir.truncate_metrics(out, step)
+        changes = changed(saved, self.cfg)
+        raw = _saved_record(out)
+        self.history = list(raw.get("changes", [])) if isinstance(raw.get("changes"), list) else []
+        self.saved_environment = raw.get("environment")
+        if changes:
+            self.messages.append(f"resuming at step {step} with " + ", ".join(
+                f"{flag(k)} {new} (was {old})" for k, (old, new) in changes.items()))
+            self.history.append({"step": step, "changed": {k: {"from": old, "to": new}
+                                                           for k, (old, new) in changes.items()}})
+        if changes or note or saved.out != self.cfg.out:
+            self.config_record = {**dataclasses.asdict(self.cfg), "changes": self.history}
+
+    def begin(self, device) -> None:
+        """The run is built (on ``device``): set aside the run it replaces (--overwrite) and write
+        ``config.json`` with the environment (device, torch, the code's commit); a resumed run
+        records a change of environment with the step, as it does a change of options."""
+        if not self.owner:
+            return
+        env = environment(device)
+        if self.state is not None and env != self.saved_environment:
+            self.history.append({"step": self.saved_step, "environment": {"from": self.saved_environment, "to": env}})
+            self.config_record = self.config_record or {**dataclasses.asdict(self.cfg), "changes": self.history}
+        if self.replacing:
+            rundir.set_aside(self.out)  # all or nothing
+            self.set_aside = True
+        self.began = True
+        if self.config_record is not None:
+            rundir.write_json(self.out / rundir.CONFIG, {**self.config_record, "environment": env})
+
+    def describe(self) -> str:
+        """New or resumed, for the start banner."""
+        if self.state is not None:
+            return f"resumed at step {self.saved_step}"
+        if self.replacing:
+            return f"new, replacing the run there (kept in {rundir.REPLACED}/ until the first checkpoint)"
+        return "new"
+
+    def checkpointed(self, step: int) -> None:
+        """A checkpoint of ``step`` is on disk: the new run has started, the replaced one can go."""
+        self.saved_step = step
+        if self.set_aside and self.owner:
+            rundir.drop_set_aside(self.out)
+            self.set_aside = False
+
+    def finish(self, ok: bool) -> None:
+        """Release the run. After a failure before the first checkpoint of a new run, leave the
+        directory as it was: the replaced run moved back, or the directory made for it removed."""
+        if self.owner and not ok and self.saved_step is None:  # a new run, before its first checkpoint
+            if self.set_aside:
+                rundir.restore_set_aside(self.out)
+                self.set_aside = False
+            elif self.created:
+                shutil.rmtree(self.out, ignore_errors=True)
+            elif self.began and not self.replacing:
+                for name in rundir.RUN_FILES:  # a new run in a folder that held other files
+                    path = self.out / name
+                    shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    def note(self) -> str:
+        """What is safe on disk, for an error message (after :meth:`finish`)."""
+        if self.saved_step is not None:
+            return f"the last good checkpoint (step {self.saved_step}) is intact in {self.out}"
+        return f"there is no last good checkpoint (none was written yet): {self.out} is left as it was before this run"
+
+
+def _saved_record(out: Path) -> dict:
+    """The run's config.json as saved (empty when it is unreadable)."""
+    try:
+        record = rundir.read_config(out)
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def git_commit() -> str | None:
+    """The commit of the code that runs, ``-dirty`` when tracked files differ from it; None
+    outside a git checkout (an installed copy) or without git."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if head.returncode:
+        return None
+    return head.stdout.strip() + ("-dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
+
+
+def environment(device) -> dict:
+    """What ran the run, for ``config.json``: the resolved device, torch, Python, the commit."""
+    import platform
+
+    import torch
+
+    return {"device": str(device), "torch": torch.__version__, "python": platform.python_version(),
+            "commit": git_commit()}

@@ -40,10 +40,8 @@ prepared dataset is moved to the GPU once when it fits. Multi-GPU through torchr
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import math
-import shutil
 import signal
 import sys
 import threading
@@ -58,12 +56,26 @@ from .algorithm import IterationStats, StepCosine, iteration
 from .config import Config, build_parser
 from .images import to_uint8
 from .models import generate
-from .progress import Progress
+from .progress import Progress, banner
 from .run import Run, build
+from .startup import Start
 
 
 class TrainingDiverged(RuntimeError):
     """A loss became NaN or inf; the last good checkpoint is kept."""
+
+
+class WriteError(RuntimeError):
+    """A file of the run could not be written (a full disk); the message says what is safe."""
+
+
+class Interrupted(Exception):
+    """SIGTERM or SIGINT during start-up, before the first step: nothing of the run is kept."""
+
+    def __init__(self, signum: int, note: str = ""):
+        self.signum = signum
+        super().__init__(f"stopped by {signal.Signals(signum).name} during start-up, before the first step"
+                         + (f"; {note}" if note else ""))
 
 
 class Stopped(Exception):
@@ -84,14 +96,19 @@ def critic_iterations(step: int, cfg: Config) -> int:
 
 
 class StopSignals:
-    """SIGTERM and SIGINT set a flag that the loop reads after each generator step.
+    """SIGTERM and SIGINT, handled from the moment this is made until :meth:`restore`.
 
-    A second Ctrl-C interrupts at once (the default handler is back after the first).
-    Handlers are only installed from the main thread.
+    Once :meth:`arm` ed (the loop is running) a signal sets a flag that the loop reads after each
+    generator step: it finishes the step, writes a checkpoint and stops. Before that (start-up,
+    when made with ``at_once=True``) a signal raises :class:`Interrupted` at once, so that a run
+    that has not started stops without leaving anything half made. A second Ctrl-C interrupts
+    at once (the default handler is back after the first). Handlers are only installed from the
+    main thread.
     """
 
-    def __init__(self):
+    def __init__(self, at_once: bool = False):
         self.signum: int | None = None
+        self.at_once = at_once
         self._old = {}
         if threading.current_thread() is threading.main_thread():
             for s in (signal.SIGTERM, signal.SIGINT):
@@ -101,6 +118,13 @@ class StopSignals:
         self.signum = signum
         if signum == signal.SIGINT:
             signal.signal(signal.SIGINT, self._old.get(signal.SIGINT, signal.default_int_handler))
+        if self.at_once:
+            self.at_once = False  # one raise: the clean-up it starts is not interrupted again
+            raise Interrupted(signum)
+
+    def arm(self) -> None:
+        """From now on a signal only sets the flag."""
+        self.at_once = False
 
     def restore(self) -> None:
         for s, h in self._old.items():
@@ -145,8 +169,7 @@ def flush(run: Run, seconds: float) -> list[dict]:
         if not (math.isfinite(stat) and math.isfinite(loss_g)):
             run.pending = []
             raise TrainingDiverged(f"non-finite loss at generator step {p.step} ({key}={stat}, "
-                                   f"loss_g={loss_g}); stopping. The last good checkpoint is kept in "
-                                   f"{run.run_dir}")
+                                   f"loss_g={loss_g}); stopping")
         row = {"step": p.step, "critic_steps": p.critic_steps, key: stat, "loss_g": loss_g,
                "images_per_sec": images / max(seconds, 1e-9), "seconds": run.elapsed,
                "bad_records": len(getattr(run.data, "bad_records", ()))}
@@ -158,6 +181,12 @@ def flush(run: Run, seconds: float) -> list[dict]:
     run.pending = []
     if run.d.is_main:
         rundir.append_metrics(run.run_dir, rows)
+        board = run.board()
+        if board is not None:  # --tensorboard: the same numbers, as scalars
+            for row in rows:
+                for k, v in row.items():
+                    if k != "step" and isinstance(v, (int, float)):
+                        board.add_scalar(k, v, row["step"])
     return rows
 
 
@@ -172,6 +201,8 @@ def sample(run: Run) -> None:
         folder = run.run_dir / rundir.SAMPLES
         rundir.save_sheet(folder / f"step_{run.step:07d}{suffix}.png", images, scale=scale)
         rundir.save_sheet(folder / f"latest{suffix}.png", images, scale=scale)
+        if run.board() is not None:
+            run.board().add_image(f"samples{suffix}", rundir.image_grid(images), run.step, dataformats="HWC")
     snapshot = {"step": run.step, "generator": run.G.state_dict(),
                 "ema": run.ema.module.state_dict() if run.ema is not None else None}
     buf = io.BytesIO()
@@ -245,33 +276,54 @@ class Schedule:
 # ---------------------------------------------------------------------------------- the loop
 
 
-def train(cfg: Config, *, resume: bool = False, overwrite: bool = False, progress: bool = True) -> Run:
+def train(cfg: Config, *, resume: bool = False, overwrite: bool = False, progress: bool = True,
+          signals: StopSignals | None = None) -> Run:
     """Train until ``cfg.generator_steps`` in the run directory ``cfg.out``; returns the run.
 
     ``resume``: continue the run there from its checkpoint (``cfg`` is then its configuration,
     see :func:`gan.config.resume_config`). A new run refuses a directory that holds a run unless
-    ``overwrite``, writes ``config.json`` once everything is set up, and removes the directory it
-    made if it fails to start. Progress goes to a bar on a terminal, and to one line per metrics
-    flush otherwise. The process group, if the run started one, is closed on every exit.
+    ``overwrite``. What happens to the directory on every path, including failures, is
+    :mod:`gan.startup`'s :class:`~gan.startup.Start`. Progress goes to a bar on a terminal, and
+    to one line per metrics flush otherwise. ``signals``: the handlers :func:`main` installed
+    on its first line (default: installed here, for the loop only).
     """
     cfg = cfg.validate().resolved()  # the only place defaults are filled in
-    state, created = startup.start(cfg, resume, overwrite)
+    start = Start(cfg)
     try:
-        run = build(cfg, state)
-    except BaseException:
-        if created:
-            shutil.rmtree(cfg.out, ignore_errors=True)  # a failed start leaves nothing behind
+        start.prepare(resume, overwrite)  # this process owns the run directory from here
+        run = loop(cfg, start, signals, progress)
+    except BaseException as err:
+        start.finish(ok=False)  # a new run that never wrote a checkpoint leaves the directory as it was
+        if isinstance(err, TrainingDiverged):
+            raise TrainingDiverged(f"{err}; {start.note()}") from None
+        if isinstance(err, rundir.WriteFailed):
+            again = f"; free space, then continue with --resume {start.out}" if start.saved_step is not None else ""
+            raise WriteError(f"{err}; {start.note()}{again}") from None
+        if isinstance(err, checkpoint.CheckpointError) and start.saved_step is None:
+            raise checkpoint.CheckpointError(f"{err}; {start.out} is left as it was before this run") from None
+        if isinstance(err, Interrupted):
+            raise Interrupted(err.signum, start.note()) from None
         raise
-    if state is None and run.d.is_main:
-        rundir.write_json(run.run_dir / rundir.CONFIG, dataclasses.asdict(cfg))
+    start.finish(ok=True)
+    return run
+
+
+def loop(cfg: Config, start: Start, signals: StopSignals | None, progress: bool) -> Run:
+    """Build the run, then train it: the training loop."""
+    run = build(cfg, start.state)
+    own_signals = signals is None
+    signals = signals or StopSignals()
     bar = Progress(total=sum(critic_iterations(s, cfg) for s in range(cfg.generator_steps)),
                    done=sum(critic_iterations(s, cfg) for s in range(run.step)), total_steps=cfg.generator_steps,
                    desc=f"{cfg.algo} {cfg.generator}", show=progress and run.d.is_main)
     cosine = StepCosine(run.players.opt_c) if cfg.log_step_cosine else None
-    signals = StopSignals()  # SIGTERM / Ctrl-C: finish the step, checkpoint, exit
     when = Schedule(cfg, run.d, signals)
     peers_alive = True  # after a crash a peer may be gone: do not wait for it
     try:
+        start.begin(run.d.device)  # built: now --overwrite sets the old run aside; config.json is written
+        if progress and run.d.is_main:
+            print(f"python -m gan.train\n{banner(run.describe(start.describe()))}", flush=True)
+        signals.arm()  # from here SIGTERM / Ctrl-C finish the step, write a checkpoint and stop
         while run.step < cfg.generator_steps:
             n = critic_iterations(run.step, cfg)
             stats = iteration(run.players, run.data.next, run.noise, n, run.amp)
@@ -292,6 +344,7 @@ def train(cfg: Config, *, resume: bool = False, overwrite: bool = False, progres
                 sample(run)
             if due.checkpoint:  # after the flush: the checkpoint's step is in metrics.jsonl
                 save_checkpoint(run)
+                start.checkpointed(run.step)  # the new run has started: a replaced one is deleted
                 when.checkpointed()
             if due.stop:
                 raise Stopped(signals.signum or signal.SIGTERM, run.step, run.run_dir)
@@ -302,7 +355,8 @@ def train(cfg: Config, *, resume: bool = False, overwrite: bool = False, progres
         raise
     finally:
         bar.close()
-        signals.restore()
+        if own_signals:
+            signals.restore()
         if cosine is not None:
             cosine.remove()
         run.close(wait_for_peers=peers_alive)
@@ -310,24 +364,41 @@ def train(cfg: Config, *, resume: bool = False, overwrite: bool = False, progres
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m gan.train``. Exit status: 0 when done; 1 on divergence or a failed write;
-    128 + the signal's number when stopped by SIGTERM (143) or SIGINT (130); 2 on bad input."""
+    """``python -m gan.train``. Exit status: 0 when done (or nothing to do); 1 on divergence or
+    a failed write; 128 + the signal's number when stopped by SIGTERM (143) or SIGINT (130),
+    during start-up too; 2 on bad input."""
+    signals = StopSignals(at_once=True)  # first: a signal during start-up stops cleanly, with one line
+    try:
+        return _main(argv, signals)
+    except Interrupted as err:  # before train() took over (parsing, reading the run's config)
+        print(str(err), file=sys.stderr)
+        return 128 + int(err.signum)
+    finally:
+        signals.restore()
+
+
+def _main(argv: list[str] | None, signals: StopSignals) -> int:
     ap = build_parser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--overwrite", action="store_true",
-                    help="start a new run in an --out that already holds one (deletes that run)")
+                    help="start a new run in an --out that already holds one (that run is kept aside "
+                         "until the new one writes its first checkpoint, then deleted)")
     args = ap.parse_args(argv)
     try:
         cfg, resuming = startup.config_from_args(args)
-        run = train(cfg, resume=resuming, overwrite=args.overwrite)
-    except (ValueError, rundir.RunDirError) as err:
-        ap.exit(2, f"{ap.prog}: error: {err}\n")  # one line, no usage block
-    except (TrainingDiverged, checkpoint.CheckpointError) as err:
+        run = train(cfg, resume=resuming, overwrite=args.overwrite, signals=signals)
+    except (TrainingDiverged, WriteError, checkpoint.CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except Stopped as stopped:
+    except (ValueError, rundir.RunDirError) as err:
+        ap.exit(2, f"{ap.prog}: error: {err}\n")  # one line, no usage block
+    except (Stopped, Interrupted) as stopped:
         print(str(stopped), file=sys.stderr)
         return 128 + int(stopped.signum)
-    print(f"done: {run.step} generator steps in {run.run_dir}")
+    if run.started_at >= cfg.generator_steps and resuming:
+        print(f"nothing to do: the run in {run.run_dir} is already at step {run.step} "
+              f"(--generator-steps {cfg.generator_steps})")
+    else:
+        print(f"done: {run.step} generator steps in {run.run_dir}")
     return 0
 
 

@@ -136,7 +136,7 @@ def test_resumable_fields_are_how_a_run_executes():
     may = {f.name for f in dataclasses.fields(Config) if resumable(f.name)}
     assert may == {"data", "generator_steps", "device", "compile", "workers", "data_on_device", "log_every",
                    "log_seconds", "sample_every", "checkpoint_every", "checkpoint_minutes", "eval_every",
-                   "eval_samples", "log_step_cosine", "out"}
+                   "eval_samples", "log_step_cosine", "tensorboard", "out"}
 
 
 def test_corrupt_and_mismatched_checkpoints_are_refused(tmp_path, capsys):

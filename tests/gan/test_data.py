@@ -130,7 +130,7 @@ def test_device_resident_batches_equal_the_memory_mapped_ones(tmp_path):
     assert not mapped.on_device and resident.on_device
     for _ in range(12):  # 5 batches per epoch: crosses two epoch boundaries
         assert torch.equal(mapped.next(), resident.next())
-    assert mapped.state_dict() == resident.state_dict() == {"epoch": 2, "batch": 2}
+    assert mapped.state_dict() == resident.state_dict() == {"epoch": 2, "batch": 2, "images": 40}
     resumed = gb.ArrayBatches(src.array, 8, torch.device("cpu"), seed=3, on_device="yes",
                               state=resident.state_dict())
     assert torch.equal(resumed.next(), mapped.next())
@@ -145,7 +145,7 @@ def test_decoded_batches_equal_the_prepared_ones(tmp_path):
     for _ in range(7):
         assert torch.equal(prepared.next(), decoded.next())
     state = decoded.state_dict()
-    assert state == {"epoch": 1, "batch": 2, "bad_records": []}
+    assert state == {"epoch": 1, "batch": 2, "images": 40, "bad_records": []}
     again = gb.open_batches(gd.SyntheticImages(40, 16), 8, torch.device("cpu"), seed=3, workers=0, state=state)
     assert torch.equal(again.next(), prepared.next())
 

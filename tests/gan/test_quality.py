@@ -46,6 +46,26 @@ def test_feature_network_is_cached_by_data_and_code(tmp_path, monkeypatch):
     assert len(list((tmp_path / "wgan-toolkit" / "features").glob("mnist*.pt"))) == 2
 
 
+def test_feature_network_is_the_same_whatever_the_callers_thread_count():
+    """The cached network is shared by processes with 1 and 2 torch threads: it is trained on
+    one thread, so it is the same network whichever process trained it."""
+    from gan.mnist import load, split, to_size
+
+    images, labels = load(None)
+    part = split(labels).features[:640]
+    x, y = to_size(images[part], 16), labels[part]
+    before, nets = torch.get_num_threads(), []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            nets.append(features.train_feature_net(x, y, 16, epochs=1))
+            assert torch.get_num_threads() == threads  # restored
+    finally:
+        torch.set_num_threads(before)
+    for k, v in nets[0].state_dict().items():
+        assert torch.equal(v, nets[1].state_dict()[k]), k
+
+
 def test_precision_recall_against_the_definition(rng):
     real, fake = rng.normal(size=(60, 3)), rng.normal(size=(50, 3)) + 0.7
     p, r = quality.precision_recall(real, fake, k=3)
@@ -100,7 +120,7 @@ def test_scores_of_real_and_disturbed_digits(evaluator):
 
 
 def test_evaluator_needs_a_feature_network():
-    with pytest.raises(ValueError, match="--eval-every needs a feature network"):
+    with pytest.raises(ValueError, match="--eval-every needs MNIST digits"):
         quality.Evaluator.for_data("synthetic", 16)
 
 
@@ -117,7 +137,11 @@ def test_trainer_eval_every_and_gan_evaluate(tmp_path, capsys):
     assert [r["step"] for r in lines] == [2, 4]
     assert lines[-1]["fd"] == pytest.approx(scored[-1]["fd"])  # the same latents, the same generator
     assert "ema_fd" in lines[0]
-    assert "step" in capsys.readouterr().out
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["step", "generator", "FD"]
+    for r in lines:  # the EMA generator's numbers are in the table too, on their own line
+        assert any(line.startswith(f"{r['step']:>8}       raw {r['fd']:>8.3f}") for line in table)
+        assert any(line.startswith(f"{r['step']:>8}       EMA {r['ema_fd']:>8.3f}") for line in table)
 
 
 def test_gan_evaluate_refuses_runs_without_snapshots_or_features(tmp_path, capsys):
