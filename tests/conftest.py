@@ -49,6 +49,19 @@ def toy_result(quick_figures):
     return lambda name: quick_figures[1][name]
 
 
+@pytest.fixture(scope="session")
+def gpu_tiny(tmp_path_factory):
+    """``python -m benchmarks.gpu --tiny`` without its tests phase, once per session: the
+    command's tests and the at-scale figure's read its output folder. Returns (output folder,
+    state folder, exit status)."""
+    from benchmarks import gpu
+
+    out, state = tmp_path_factory.mktemp("gpu-out"), tmp_path_factory.mktemp("gpu-state")
+    status = gpu.main(["--tiny", "--out", str(out), "--state", str(state), "--budget-seconds", "900",
+                       "--phases", "install,throughput,experiments"])
+    return out, state, status
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
