@@ -177,6 +177,13 @@ def machine() -> dict:
         torch_version = version("torch")
     except PackageNotFoundError:
         torch_version = None
+    if gpu is None and shutil.which("nvidia-smi") is None:  # no nvidia-smi: ask torch, in a child
+        try:
+            q = subprocess.run([sys.executable, "-c", "import torch; print(torch.cuda.get_device_name(0) "
+                                "if torch.cuda.is_available() else '')"], capture_output=True, text=True, timeout=120)
+            gpu = q.stdout.strip() or None
+        except (OSError, subprocess.SubprocessError):
+            pass
     return {"gpu": gpu, "torch": torch_version, "python": platform.python_version(), "cpu": cpu_model(),
             "cores": os.cpu_count(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
@@ -543,7 +550,7 @@ def throughput(device_name: str, tiny: bool, state: Path, stop_at: float, peak: 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         prepared = tmp / "prepared.npy"
-        prepare(f"synthetic:{64 if tiny else 2000}", prepared, size, workers=0, progress=False)
+        prepare(f"synthetic:{64 if tiny else 1024}", prepared, size, workers=0, progress=False)
         runs, loops = {}, {}
         for p in precisions:
             runs[p], loops[f"trainer {p}"] = trainer_run(prepared, device, batch, size, False, p == "bf16", tmp / p)
@@ -679,7 +686,6 @@ def toy_control(target: str, seed: int, device_name: str, state: Path, stop_at: 
     device = torch.device(device_name)
     key = f"toy-{target}-s{seed}"
     stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
     torch.manual_seed(seed)
     G = mlp(s["latent"], 2, s["hidden"], s["depth"]).to(device)
     C = critic_mlp(2, s["hidden"], s["depth"]).to(device)
@@ -703,7 +709,7 @@ def toy_control(target: str, seed: int, device_name: str, state: Path, stop_at: 
     step, spent = 0, 0.0
     ckpt = state / f"{key}.pt"
     if ckpt.exists():
-        saved = torch.load(ckpt, map_location=device, weights_only=False)
+        saved = torch.load(ckpt, map_location="cpu", weights_only=False)  # RNG states stay host tensors
         G.load_state_dict(saved["G"])
         C.load_state_dict(saved["C"])
         players.opt_g.load_state_dict(saved["opt_g"])
@@ -734,15 +740,19 @@ def toy_control(target: str, seed: int, device_name: str, state: Path, stop_at: 
 
     t0 = time.perf_counter()
     window: list = []
-    while step < s["iterations"] and not stop["flag"] and time.time() < stop_at:
-        stats = iteration(players, real, noise, s["n_critic"])
-        step += 1
-        window.append(stats.critic)
-        if step % every == 0:
+    old = signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))  # finish the iteration, save, exit
+    try:
+        while step < s["iterations"] and not stop["flag"] and time.time() < stop_at:
+            stats = iteration(players, real, noise, s["n_critic"])
+            step += 1
+            window.append(stats.critic)
+            if step % every == 0:
+                checkpoint(window)
+                window = []
+        if window or not rec["step"]:
             checkpoint(window)
-            window = []
-    if window or not rec["step"]:
-        checkpoint(window)
+    finally:
+        signal.signal(signal.SIGTERM, old)
     return rec
 
 

@@ -213,6 +213,19 @@ def test_toy_statistics_follow_the_protocol():
         gpu.gan_toy_modes("spiral")
 
 
+def test_toy_control_continues_from_its_state(tmp_path):
+    import signal
+    import time
+
+    handler = signal.getsignal(signal.SIGTERM)
+    first = gpu.toy_control("ring", 3, "cpu", tmp_path, time.time() + 600, True, 20)
+    assert first["step"] == [20, 40] and (tmp_path / "toy-ring-s3.pt").exists()
+    assert signal.getsignal(signal.SIGTERM) == handler  # restored
+    again = gpu.toy_control("ring", 3, "cpu", tmp_path, time.time() + 600, True, 20)
+    assert again["step"] == [20, 40] and again["hq_share"] == first["hq_share"]
+    assert json.loads((tmp_path / "toy-ring-s3.json").read_text())["step"] == [20, 40]
+
+
 def test_mnist_record_reads_a_trainer_run(tmp_path):
     from gan.train import train
     from tests.gan.helpers import tiny
