@@ -518,7 +518,7 @@ def throughput(device_name: str, tiny: bool, state: Path, stop_at: float, peak: 
     device = torch.device(device_name)
     cuda = device.type == "cuda"
     if cuda:
-        torch.backends.cudnn.benchmark = True  # fixed shapes: cuDNN picks its fastest kernels once
+        torch.backends.cudnn.benchmark = True  # as the reference main.py sets it, for both loops: fixed shapes
     size, batch = (16, 8) if tiny else (64, 64)
     steps, warmup, blocks = (4, 1, 2) if tiny else (200, 20, 4)
     precisions = ["fp32", "bf16"] if cuda else ["fp32"]  # bf16 is emulated on most CPUs: tens of times slower
@@ -527,7 +527,9 @@ def throughput(device_name: str, tiny: bool, state: Path, stop_at: float, peak: 
 
     res = {"device": torch.cuda.get_device_name(device) if cuda else "cpu", "torch": torch.__version__,
            "machine": machine_line(), "tiny": tiny, "image_size": size, "batch_size": batch, "n_critic": 5, "steps": steps,
-           "warmup": warmup, "blocks": blocks, "bf16_peak_tflops": peak, "groups": {}, "notes": []}
+           "warmup": warmup, "blocks": blocks, "bf16_peak_tflops": peak, "groups": {}, "notes": [],
+           "cudnn_benchmark": torch.backends.cudnn.benchmark, "tf32": {
+               "matmul": torch.backends.cuda.matmul.allow_tf32, "cudnn": torch.backends.cudnn.allow_tf32}}
 
     def save():
         _write_json(path, res)
@@ -789,7 +791,8 @@ def mnist_argv(name: str, run_dir: Path, device: str, tiny: bool, eval_every: in
     return [sys.executable, "-m", "gan.train", "--data", "mnist", *MNIST_RUNS[name], *size,
             "--eval-every", str(eval_every), "--eval-samples", str(eval_samples), "--device", device,
             "--workers", "0", "--log-every", "50", "--sample-every", str(eval_every),
-            "--checkpoint-every", "2000", "--checkpoint-minutes", "1", "--out", str(run_dir)]
+            "--checkpoint-every", "2000", "--checkpoint-minutes", "1", "--out", str(run_dir),
+            "--overwrite"]  # a run killed before its first checkpoint starts again
 
 
 def experiment_tasks(args, state: Path, device: str, stop_at: float) -> list[Task]:
@@ -921,6 +924,7 @@ def collect(tasks: list[Task], state: Path, out: Output, stop_at: float, final: 
     for t in tasks:
         c = t.child
         status[t.name] = ("not started" if c.proc is None and c.returncode is None else
+                          "failed: not started, a prerequisite failed" if c.proc is None else
                           "running" if c.returncode is None else
                           "stopped at the budget's end" if c.stopped else
                           "done" if c.returncode == 0 else f"failed (exit {c.returncode})")
