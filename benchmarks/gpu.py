@@ -296,16 +296,25 @@ def install(wheels: Path, site: Path, out: Output) -> dict:
                 "run bash benchmarks/gpu_wheels.sh where PyPI is reachable, and send .whl/ with the call"}
     chosen = [str(ws[-1]) for ws in by_name.values()]
     out.log(f"install: {', '.join(Path(c).name for c in chosen)} into {site}")
-    cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--upgrade",
-           "--target", str(site), *chosen]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        return {"status": "failed", "installed": [], "note": (proc.stderr or proc.stdout).strip()[-800:]}
+    how = "pip"
+    if subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True).returncode == 0:
+        cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--upgrade",
+               "--target", str(site), *chosen]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            return {"status": "failed", "installed": [], "note": (proc.stderr or proc.stdout).strip()[-800:]}
+    else:  # no pip on the image: a wheel is a zip of what goes into site-packages
+        import zipfile
+
+        how = "unzipped (no pip)"
+        for w in chosen:
+            with zipfile.ZipFile(w) as z:
+                z.extractall(site)
     _use_site(site)
     still = [m for m in missing if importlib.util.find_spec(m) is None]
     if still:
         return {"status": "failed", "installed": chosen, "note": f"still missing after install: {still}"}
-    return {"status": "done", "installed": [Path(c).name for c in chosen]}
+    return {"status": "done", "installed": [Path(c).name for c in chosen], "how": how}
 
 
 def _use_site(site: Path) -> None:

@@ -136,10 +136,20 @@ def test_install_takes_only_the_missing_modules_from_wheels(tmp_path, monkeypatc
     (tmp_path / "wheels").mkdir()
     _wheel(tmp_path / "wheels", "wgan_fake_module")
     r = gpu.install(tmp_path / "wheels", tmp_path / "site", out)
-    assert r == {"status": "done", "installed": ["wgan_fake_module-1.0-py3-none-any.whl"]}
+    assert r == {"status": "done", "installed": ["wgan_fake_module-1.0-py3-none-any.whl"], "how": "pip"}
     assert __import__("wgan_fake_module").VALUE == 42
     assert str(tmp_path / "site") in __import__("os").environ["PYTHONPATH"]
     sys.modules.pop("wgan_fake_module", None)
+    # an image without pip: the wheel is unzipped into the site folder
+    monkeypatch.setattr(gpu, "NEEDED", {"wgan_other_module": "wgan_other_module"})
+    _wheel(tmp_path / "wheels", "wgan_other_module")
+    real_run = subprocess.run
+    monkeypatch.setattr(gpu.subprocess, "run", lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1)
+                        if cmd[1:] == ["-m", "pip", "--version"] else real_run(cmd, **kw))
+    r = gpu.install(tmp_path / "wheels", tmp_path / "site", out)
+    assert r["status"] == "done" and r["how"] == "unzipped (no pip)"
+    assert __import__("wgan_other_module").VALUE == 42
+    sys.modules.pop("wgan_other_module", None)
 
 
 def test_wheels_script_asks_for_cpython_312_manylinux_binaries():
