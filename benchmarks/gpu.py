@@ -1118,7 +1118,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def phase(name: str, fn) -> dict:
         t = time.monotonic()
-        out.log(f"phase {name}")
+        out.log(f"phase {name} (the command ends within {max(0.0, deadline - time.time()):.0f} s)")
         res = fn()
         res["seconds"] = time.monotonic() - t
         summary["phases"][name] = res

@@ -21,6 +21,16 @@ ROOT = Path(__file__).resolve().parents[1]
 NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread, as the command's --tiny children have: tiny models on a busy CPU are
+    many times slower on two threads."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def test_tiny_run_writes_only_its_files_small_and_named(gpu_tiny):
     out, state, status = gpu_tiny
     assert status == 0
