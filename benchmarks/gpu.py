@@ -954,10 +954,13 @@ def collect(tasks: list[Task], state: Path, out: Output, stop_at: float, final: 
     parts = []
     for k, r in toys.items():
         if r["step"]:
-            parts.append(f"{k} {r['step'][-1]:,} it (hq {r['hq_share'][-1]:.2f}, {r['modes'][-1]}/{r.get('of', '?')} modes)")
+            rate = r["step"][-1] / max(r["seconds"][-1], 1e-9)
+            parts.append(f"{k} {r['step'][-1]:,} it, {rate:.0f} it/s (hq {r['hq_share'][-1]:.2f}, "
+                         f"{r['modes'][-1]}/{r.get('of', '?')} modes)")
     for k, r in mnist.items():
         q = r["quality"][-1] if r["quality"] else None
-        parts.append(f"{k} {r['steps']:,} steps" + (f" (FD {q['fd']:.1f} at {q['step']:,})" if q else ""))
+        rate = f", {r['steps'] / r['seconds']:.1f} steps/s" if r.get("seconds") else ""
+        parts.append(f"{k} {r['steps']:,} steps{rate}" + (f" (FD {q['fd']:.1f} at {q['step']:,})" if q else ""))
     left = max(0.0, stop_at - time.time())
     out.log(("experiments, final: " if final else f"experiments, {left:.0f} s left (ETA: the budget's end): ")
             + ("; ".join(parts) or "starting"))
