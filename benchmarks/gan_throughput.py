@@ -124,13 +124,23 @@ def trainer_run(prepared: Path, device: torch.device, batch: int, size: int, com
     out.mkdir(parents=True, exist_ok=True)
     run = build(cfg)
 
-    def gen_step() -> None:  # as gan.train.train: one metrics transfer every log_every steps
+    def iterate() -> tuple[torch.Tensor, torch.Tensor]:
         stats = iteration(run.players, run.data.next, run.noise, 5, run.amp)
+        return stats.critic, stats.loss_g
+    return run, metered(run, iterate)
+
+
+def metered(run, iterate, n_critic: int = 5):
+    """A generator step as ``gan.train.train`` takes it: ``iterate()`` (one iteration, returning
+    the critic statistic and the generator loss as device tensors), then the metrics kept on the
+    device and gathered with one transfer every ``log_every`` steps."""
+    def gen_step() -> None:
+        critic, loss_g = iterate()
         run.step += 1
-        run.pending.append(Pending(run.step, 0, 5, torch.stack([stats.critic, stats.critic, stats.loss_g])))
-        if run.step % cfg.log_every == 0:
+        run.pending.append(Pending(run.step, 0, n_critic, torch.stack([critic, critic, loss_g])))
+        if run.step % run.cfg.log_every == 0:
             flush(run, 1.0)
-    return run, gen_step
+    return gen_step
 
 
 def _seconds(step, device: torch.device, n: int) -> float:

@@ -24,6 +24,7 @@ from pathlib import Path
 from gan.rundir import atomic_write_bytes
 from claims import FIGURES_DIR, style
 
+from . import gpu
 from .catalogue import FIGURES
 from .run import run_all
 from .writeup import render
@@ -50,6 +51,7 @@ def build(quick: bool, seed: int, out: Path, runs: list[str] | tuple = (),
         runs_figure = "training_runs.png"
         atomic_write_bytes(out / runs_figure, buf.getvalue())
     text = render(results, quick, time.perf_counter() - t0, list(runs), runs_figure)
+    text += "\n".join(gpu.write(out))  # the GPU's at-scale panels, when figures/gpu/ holds results
     atomic_write_bytes(out / "README.md", text.encode())
     return results
 

@@ -19,6 +19,19 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# WGAN_TEST_DEVICE=cuda runs the tests that honour it (the trainer's smoke and resume tests
+# through tests.gan.helpers.tiny, the torch paths of divergences in test_device.py) on a GPU;
+# benchmarks/gpu.py does. Bit-exact resume there needs deterministic kernels and no TF32.
+if os.environ.get("WGAN_TEST_DEVICE", "cpu").startswith("cuda"):
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # before cuBLAS starts
+    import torch
+
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
 
 @pytest.fixture(scope="session")
 def quick_figures(tmp_path_factory):
@@ -34,6 +47,19 @@ def quick_figures(tmp_path_factory):
 @pytest.fixture(scope="session")
 def toy_result(quick_figures):
     return lambda name: quick_figures[1][name]
+
+
+@pytest.fixture(scope="session")
+def gpu_tiny(tmp_path_factory):
+    """``python -m benchmarks.gpu --tiny`` without its tests phase, once per session: the
+    command's tests and the at-scale figure's read its output folder. Returns (output folder,
+    state folder, exit status)."""
+    from benchmarks import gpu
+
+    out, state = tmp_path_factory.mktemp("gpu-out"), tmp_path_factory.mktemp("gpu-state")
+    status = gpu.main(["--tiny", "--out", str(out), "--state", str(state), "--budget-seconds", "900",
+                       "--phases", "install,throughput,experiments"])
+    return out, state, status
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -47,10 +48,14 @@ def write_idx(folder: Path, images: np.ndarray, labels: np.ndarray, gz: bool = F
     return folder
 
 
+#: the device of the tiny runs: cpu, or cuda under benchmarks/gpu.py (WGAN_TEST_DEVICE=cuda)
+DEVICE = os.environ.get("WGAN_TEST_DEVICE", "cpu")
+
+
 def tiny(out, **kw) -> Config:
-    """A configuration that trains in about a second on the CPU."""
+    """A configuration that trains in about a second on the CPU (on ``DEVICE``)."""
     base = dict(data="synthetic:64", image_size=16, width=8, mlp_hidden=32, nz=8, batch_size=8,
-                generator_steps=4, reference_schedule=False, n_critic=2, workers=0, device="cpu",
+                generator_steps=4, reference_schedule=False, n_critic=2, workers=0, device=DEVICE,
                 out=str(out), log_every=2, sample_every=100, checkpoint_every=100)
     base.update(kw)
     return Config(**base)
