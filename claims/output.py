@@ -50,14 +50,15 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
-def claims_table(claims: list[dict], width: int = 62) -> str:
-    """A plain-text table: kind, claim (wrapped, never cut), expected, measured, holds."""
+def claims_table(claims: list[dict], width: int = 54) -> str:
+    """A plain-text table: kind, claim (wrapped, never cut), expected, measured, holds, and the
+    verdict (a finding's; ``pass`` or ``FAIL`` for a sanity check)."""
     import textwrap
 
-    rows = [("kind", "claim", "expected", "measured", "holds")]
+    rows = [("kind", "claim", "expected", "measured", "holds", "verdict")]
     rows += [(c.get("kind", ""), c["statement"], fmt(c["expected"]), fmt(c["measured"]),
-              "yes" if c["holds"] else "NO") for c in claims]
-    widths = [7, width] + [min(28, max(len(r[i]) for r in rows)) for i in (2, 3)] + [5]
+              "-" if c["holds"] is None else "yes" if c["holds"] else "NO", verdict_cell(c)) for c in claims]
+    widths = [7, width] + [min(24, max(len(r[i]) for r in rows)) for i in (2, 3)] + [5, 14]
     lines = []
     for r in rows:
         cells = [textwrap.wrap(v, w) or [""] for v, w in zip(r, widths)]
@@ -65,6 +66,27 @@ def claims_table(claims: list[dict], width: int = 62) -> str:
             lines.append("  ".join((c[k] if k < len(c) else "").ljust(w) for c, w in zip(cells, widths)).rstrip())
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def verdict_cell(c: dict) -> str:
+    """A claim's verdict for a table: the finding's verdict, or ``pass`` / ``FAIL`` for a sanity check."""
+    if c.get("kind") == "sanity":
+        return "pass" if c["holds"] else "FAIL"
+    return c.get("verdict") or "-"
+
+
+def verdict_line(counts: dict) -> str:
+    """One line of verdict counts (:func:`claims.record.tally`): each paper's findings by verdict,
+    those beyond the papers apart, then the sanity checks. Papers without findings are left out."""
+    parts = []
+    for paper, v in counts.items():
+        if paper == "sanity" or not sum(v.values()):
+            continue
+        label = f"{paper} (apart)" if paper.startswith("beyond") else paper
+        parts.append(f"{label}: {sum(v.values())} findings, " + ", ".join(f"{n} {k}" for k, n in v.items()))
+    s = counts.get("sanity", {"pass": 0, "fail": 0})
+    parts.append(f"sanity checks: {s['pass']} of {s['pass'] + s['fail']} pass")
+    return "; ".join(parts)
 
 
 def save(name: str, result: dict, fig, out: Path) -> tuple[Path, Path]:

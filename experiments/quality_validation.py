@@ -57,7 +57,7 @@ from gan.quality import LOWER_IS_BETTER, Evaluator
 
 NAME = "quality_validation"
 TITLE = "Which quality metric can be believed?"
-SOURCE = "Heusel et al. 2017, Figure 1, on MNIST"
+SOURCE = "beyond the papers (the checks of Heusel et al. 2017, Figure 1, on MNIST)"
 #: the paper's claim, in one sentence (the write-up's)
 CLAIM = (
     'A quality metric must rank known degradations of real digits (noise, blur, salt and pepper, '

@@ -9,8 +9,8 @@ directories) it also draws the WGAN paper's Figures 3 and 4 for them (``training
 The toys that run on one core go to two worker processes; those that spread their own runs over
 both cores run after them. A line per toy started and finished goes to stderr.
 
-Exit status 1 if a sanity check fails (the code is wrong); findings that disagree with the paper
-are reported in the write-up's headline, not errors.
+Exit status 1 if a sanity check fails (the code is wrong); the findings' verdicts (counted per
+paper) are reported in the write-up's headline and on the last line, not errors.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from gan.rundir import atomic_write_bytes
-from claims import FIGURES_DIR, style
+from claims import FIGURES_DIR, style, tally, verdict_line
 
 from .catalogue import FIGURES
 from .run import run_all
@@ -75,14 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as err:
         ap.error(str(err))
     claims = [(n, c) for n, r in results.items() for c in r["claims"]]
-    findings = [(n, c) for n, c in claims if c["kind"] == "finding"]
-    disagree = [f"{n}.{c['id']}" for n, c in findings if not c["holds"]]
     broken = [f"{n}.{c['id']}" for n, c in claims if c["kind"] == "sanity" and not c["holds"]]
-    print(f"wrote {len(results)} figures and {out / 'README.md'} in {time.perf_counter() - t0:.0f} s; "
-          f"{len(findings) - len(disagree)} of {len(findings)} findings agree with the papers"
-          + (f" (these do not: {', '.join(disagree)})" if disagree else "")
-          + f"; {len(claims) - len(findings) - len(broken)} of {len(claims) - len(findings)} sanity checks pass"
-          + (f" (FAILED: {', '.join(broken)})" if broken else ""))
+    print(f"wrote {len(results)} figures and {out / 'README.md'} in {time.perf_counter() - t0:.0f} s; verdicts: "
+          + verdict_line(tally([c for _, c in claims])) + (f" (FAILED: {', '.join(broken)})" if broken else ""))
     return 1 if broken else 0
 
 
