@@ -42,7 +42,7 @@ from scipy import stats
 import divergences as D
 from claims import claim, fmt, parallel_map, toy_main
 from gan.algorithm import iteration, make_players
-from gan.lipschitz import OptimizerSpec, make_constraint
+from gan.defaults import OptimizerSpec, defaults
 from gan.models import critic_mlp, mlp
 
 NAME = "mode_collapse"
@@ -143,7 +143,7 @@ def train_one(dataset: str, method: str, seed: int, steps: int, checkpoints: lis
         players = make_players(G, C, "gan", optimizer=OptimizerSpec("adam", 1e-3, (0.5, 0.999)))
         n_critic = 1
     else:
-        spec = make_constraint(method).optimizer
+        spec = defaults("wgan", method).optimizer
         spec = dataclasses.replace(spec, lr=5e-4 if spec.name == "rmsprop" else 1e-3)
         players = make_players(G, C, "wgan", lipschitz=method, optimizer=spec)
         n_critic = 5
