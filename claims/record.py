@@ -108,6 +108,8 @@ def check_result(result: dict, source: str | None = None) -> dict:
     ``"disagrees"`` only where the result's positive ``controls`` exist and all passed."""
     controls = result.get("controls", [])
     for c in result["claims"]:
+        if c.get("verdict") == "disagrees" and not (controls and all(k["holds"] for k in controls)):
+            raise ValueError(f"{c['id']}: 'disagrees' needs passed positive controls in the result")
         if c.get("source") is None:
             c["source"] = source
         if c["source"] is None:
@@ -115,8 +117,6 @@ def check_result(result: dict, source: str | None = None) -> dict:
         paper_of(c["source"])
         if c["kind"] == "finding" and c.get("verdict") not in VERDICTS:
             raise ValueError(f"{c['id']}: a finding needs a verdict, one of {VERDICTS}")
-        if c.get("verdict") == "disagrees" and not (controls and all(k["holds"] for k in controls)):
-            raise ValueError(f"{c['id']}: 'disagrees' needs passed positive controls in the result")
     return result
 
 

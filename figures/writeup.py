@@ -74,7 +74,8 @@ def _reason(c: dict, module: ModuleType | None) -> str:
     why = getattr(module, "WHY", {}).get(c["id"]) if module is not None else None
     if why and why not in out:
         out += f" Why: {why}"
-    return out.strip()
+    out = out.strip()
+    return out[:1].upper() + out[1:]
 
 
 def controls_table(controls: list[dict]) -> list[str]:
