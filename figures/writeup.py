@@ -148,15 +148,20 @@ def headline(results: dict[str, dict]) -> list[str]:
     return out
 
 
-def render(results: dict[str, dict], quick: bool, seconds: float,
+def render(results: dict[str, dict], quick: bool, seconds: float | None,
            runs: list[str] | None = None, runs_figure: str | None = None) -> str:
-    """The Markdown write-up of one ``python -m figures`` run."""
+    """The Markdown write-up of one ``python -m figures`` run (``seconds``: its time), or of the
+    committed results (``seconds`` None: ``python -m figures --render``)."""
     pending = sum(len(r.get("needs_full_run", [])) for r in results.values())
     out = [
         "# Figures and checked claims",
         "",
-        "Written by `python -m figures" + (" --quick" if quick else "") + f"` in {seconds / 60:.1f} minutes on "
-        f"this machine ({platform.processor() or platform.machine()}, {os.cpu_count()} cores); "
+        ("Written by `python -m figures" + (" --quick" if quick else "") + f"` in {seconds / 60:.1f} minutes on "
+         f"this machine ({platform.processor() or platform.machine()}, {os.cpu_count()} cores); "
+         if seconds is not None else
+         "Rendered by `python -m figures --render` from the results committed beside it (each section says how "
+         f"long its module ran, on this machine: {platform.processor() or platform.machine()}, {os.cpu_count()} "
+         "cores); ") +
         "regenerate it with `python -m figures` (full settings) or `python -m figures --quick` (about a minute, "
         "written to ./figures-quick). Each figure's numbers are in NAME.json beside NAME.png, and each claim's "
         "`holds` and verdict are computed from them by the toy (`python -m toys.NAME` or `python -m "

@@ -45,6 +45,22 @@ def test_write_up_counts_verdicts_per_paper_and_lists_what_does_not_agree(quick_
     assert {v for _, _, v in rows} <= {"agrees", "disagrees", "no verdict", "not applicable", "pass", "FAIL"}
 
 
+def test_render_rebuilds_the_write_up_from_the_json_files(quick_figures, tmp_path):
+    """``--render`` runs nothing: the write-up from the NAME.json files alone (the lead's path after
+    merging modules rerun separately) has the same verdicts and sections as the run's own."""
+    import shutil
+
+    out, _ = quick_figures
+    for f in FIGURES:
+        shutil.copy(out / f"{f.NAME}.json", tmp_path)
+    assert main(["--render", "--out", str(tmp_path)]) == 0
+    built, rendered = (out / "README.md").read_text(), (tmp_path / "README.md").read_text()
+    assert rendered.startswith("# Figures and checked claims\n\nRendered by `python -m figures --render`")
+    assert rendered.split("**Verdicts.**", 1)[1] == built.split("**Verdicts.**", 1)[1]
+    with pytest.raises(SystemExit):
+        main(["--render", "--out", str(tmp_path / "empty")])
+
+
 def test_training_runs_are_drawn_with_run(quick_figures, tmp_path):
     """--run adds the WGAN paper's Figures 3/4 for trainer runs, with the command that redraws it."""
     from figures.writeup import render
