@@ -370,8 +370,7 @@ def plot(result: dict):
     need = {m: set(checks_of(purpose[m], kinds)) for m in metrics}
     mat = np.ma.masked_invalid([[float(result["passes"][m][c]) if c in need[m] else np.nan for c in checks]
                                 for m in metrics])
-    cmap = plt.get_cmap("RdYlGn").copy()
-    cmap.set_bad("0.85")
+    cmap = plt.get_cmap("RdYlGn").with_extremes(bad="0.85")
     a.imshow(mat, cmap=cmap, vmin=0, vmax=1, aspect="auto")
     a.set_xticks(range(len(checks)), [c.replace("_", " ") for c in checks], rotation=25, ha="right")
     a.set_yticks(range(len(metrics)), [f"{LABELS[m]} ({purpose[m]})" for m in metrics])

@@ -73,3 +73,16 @@ def test_the_other_claims_agree(toy_result):
     claims = [c for c in toy_result("perfect_discriminator")["claims"] if "natural" not in c["id"]]
     assert all(c["holds"] for c in claims), [c for c in claims if not c["holds"]]
     assert all(c["verdict"] == "agrees" for c in claims if c["kind"] == "finding")
+
+
+def test_figure_3_tests_do_not_reject_without_growth():
+    """The rank tests of Figure 3's growth and spread keep their level: minibatch norms drawn from
+    one law at both steps are not called growing or noisier (over 200 draws, about 1% are)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    grow = [stats.mannwhitneyu(rng.gamma(4, size=64), rng.gamma(4, size=64), alternative="greater").pvalue
+            for _ in range(200)]
+    spread = [stats.levene(rng.gamma(4, size=64), rng.gamma(4, size=64), center="median").pvalue for _ in range(200)]
+    assert np.mean(np.array(grow) < 0.01) < 0.04 and np.mean(np.array(spread) < 0.01) < 0.04
+    assert stats.mannwhitneyu(10 * rng.gamma(4, size=64), rng.gamma(4, size=64), alternative="greater").pvalue < 1e-6
