@@ -58,7 +58,7 @@ PURPOSE = {"fd": "all", "kid": "all", "w1": "all", "precision": "fidelity", "den
            "classes": "class coverage"}
 #: the metrics that passed the validation of their purpose (``figures/quality_validation.json``,
 #: ``validated``): the only ones figures, sample sheets and claims may use
-VALIDATED_METRICS = ("fd", "kid", "w1", "recall", "confident", "class_kl")
+VALIDATED_METRICS = ("fd", "kid", "w1", "recall", "coverage", "confident", "class_kl", "classes")
 CONFIDENCE = 0.9
 #: neighbours of the k-NN manifolds: 3 for precision / recall (Kynkaanniemi et al. 2019), 5 for
 #: density / coverage (Naeem et al. 2020)
