@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .output import claims_table, write_figure
+from .output import claims_table, verdict_line, write_figure
+from .record import check_result, tally
 
 FIGURES_DIR = Path(__file__).resolve().parents[1] / "figures"  # the committed figures
 DEFAULT_OUT = Path("toy-output")  # where a toy run from the command line writes by default
@@ -45,22 +46,27 @@ def toy_main(name: str, description: str, run: Callable[..., dict], plot: Callab
              argv: list[str] | None = None, quick: str = "smaller settings") -> dict:
     """Command line of a toy or an experiment: run it, print its claims, write its JSON and figure.
 
-    Exits with status 1 when a sanity check does not hold (the code is wrong), so scripts
-    notice; findings that disagree with the paper are printed and reported, not errors.
+    The result's claims are checked (:func:`claims.record.check_result`: each names its paper,
+    each finding has a verdict) and printed with their verdicts, then the verdict counts and the
+    reason of every finding that does not agree. Exits with status 1 when a sanity check does
+    not hold (the code is wrong), so scripts notice; a finding that disagrees with the paper is
+    reported, not an error.
     """
     args = parser(module_path(run) or name, description, quick).parse_args(argv)
     t0 = time.perf_counter()
     result = run(quick=args.quick, seed=args.seed)
+    check_result(result, getattr(sys.modules.get(run.__module__), "SOURCE", None))
     result.setdefault("settings", {}).update(
         {"quick": args.quick, "seed": args.seed, "seconds": round(time.perf_counter() - t0, 2)}
     )
     js, png = write_figure(name, result, plot, args.out)
     print(f"{name}: {description}")
     print(claims_table(result["claims"]))
-    disagree = [c["id"] for c in result["claims"] if c["kind"] == "finding" and not c["holds"]]
     print(f"ran in {result['settings']['seconds']} s; wrote {js} and {png}")
-    if disagree:
-        print(f"findings that disagree with the paper: {', '.join(disagree)}")
+    print("verdicts: " + verdict_line(tally(result["claims"])))
+    for c in result["claims"]:
+        if c["kind"] == "finding" and c["verdict"] != "agrees":
+            print(f"  {c['id']}: {c['verdict']}: {c['reason']}")
     broken = [c["id"] for c in result["claims"] if c["kind"] == "sanity" and not c["holds"]]
     if broken:
         print(f"sanity checks failed (a bug): {', '.join(broken)}", file=sys.stderr)

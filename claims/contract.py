@@ -7,7 +7,9 @@ carries, in one file, all that the command line, ``python -m figures`` and the w
 ==============  ==========================================================================
 ``NAME``        str: the module's own name; the files ``NAME.json`` and ``NAME.png``
 ``TITLE``       str: the figure's title in the write-up
-``SOURCE``      str: where the claim is made (paper and section, or "beyond the papers (...)")
+``SOURCE``      str: where the claim is made: one of :data:`claims.record.PAPERS`, then the
+                section ("WGAN, Figure 2", "beyond the papers (Heusel et al. 2017)"); the
+                source of every claim that does not name its own
 ``CLAIM``       str: the paper's claim, in one sentence
 ``QUICK``       str: what ``--quick`` changes
 ``CAPTION``     str: what the figure's panels show
@@ -40,6 +42,8 @@ import inspect
 import numbers
 from types import ModuleType
 from typing import Protocol
+
+from .record import PAPERS
 
 #: the text attributes every claim module declares (non-empty strings)
 TEXTS = ("NAME", "TITLE", "SOURCE", "CLAIM", "QUICK", "CAPTION", "DEPARTURES")
@@ -75,6 +79,9 @@ def check(module: ModuleType) -> list[str]:
         value = getattr(module, name, None)
         if not isinstance(value, str) or not value.strip():
             problems.append(f"{name} must be a non-empty string, got {value!r}")
+    source = getattr(module, "SOURCE", None)
+    if isinstance(source, str) and not source.startswith(PAPERS):
+        problems.append(f"SOURCE must start with one of {PAPERS}, got {source!r}")
     if getattr(module, "NAME", None) != module.__name__.rsplit(".", 1)[-1]:
         problems.append(f"NAME must be the module's name {module.__name__.rsplit('.', 1)[-1]!r}")
     why = getattr(module, "WHY", None)

@@ -50,14 +50,15 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
-def claims_table(claims: list[dict], width: int = 62) -> str:
-    """A plain-text table: kind, claim (wrapped, never cut), expected, measured, holds."""
+def claims_table(claims: list[dict], width: int = 54) -> str:
+    """A plain-text table: kind, claim (wrapped, never cut), expected, measured, holds, and the
+    verdict (a finding's; ``pass`` or ``FAIL`` for a sanity check)."""
     import textwrap
 
-    rows = [("kind", "claim", "expected", "measured", "holds")]
+    rows = [("kind", "claim", "expected", "measured", "holds", "verdict")]
     rows += [(c.get("kind", ""), c["statement"], fmt(c["expected"]), fmt(c["measured"]),
-              "yes" if c["holds"] else "NO") for c in claims]
-    widths = [7, width] + [min(28, max(len(r[i]) for r in rows)) for i in (2, 3)] + [5]
+              "-" if c["holds"] is None else "yes" if c["holds"] else "NO", verdict_cell(c)) for c in claims]
+    widths = [7, width] + [min(24, max(len(r[i]) for r in rows)) for i in (2, 3)] + [5, 14]
     lines = []
     for r in rows:
         cells = [textwrap.wrap(v, w) or [""] for v, w in zip(r, widths)]
@@ -65,6 +66,27 @@ def claims_table(claims: list[dict], width: int = 62) -> str:
             lines.append("  ".join((c[k] if k < len(c) else "").ljust(w) for c, w in zip(cells, widths)).rstrip())
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def verdict_cell(c: dict) -> str:
+    """A claim's verdict for a table: the finding's verdict, or ``pass`` / ``FAIL`` for a sanity check."""
+    if c.get("kind") == "sanity":
+        return "pass" if c["holds"] else "FAIL"
+    return c.get("verdict") or "-"
+
+
+def verdict_line(counts: dict) -> str:
+    """One line of verdict counts (:func:`claims.record.tally`): each paper's findings by verdict,
+    those beyond the papers apart, then the sanity checks. Papers without findings are left out."""
+    parts = []
+    for paper, v in counts.items():
+        if paper == "sanity" or not sum(v.values()):
+            continue
+        label = f"{paper} (apart)" if paper.startswith("beyond") else paper
+        parts.append(f"{label}: {sum(v.values())} findings, " + ", ".join(f"{n} {k}" for k, n in v.items()))
+    s = counts.get("sanity", {"pass": 0, "fail": 0})
+    parts.append(f"sanity checks: {s['pass']} of {s['pass'] + s['fail']} pass")
+    return "; ".join(parts)
 
 
 def save(name: str, result: dict, fig, out: Path) -> tuple[Path, Path]:
@@ -92,11 +114,26 @@ def write_figure(name: str, result: dict, plot: Callable, out: Path) -> tuple[Pa
         plt.close(fig)
 
 
+#: seaborn's ``set_theme(style="whitegrid", context="notebook", font_scale=0.95)``, written out: the
+#: same look without importing seaborn (and pandas): about 1 s of every toy's start (issue 20)
+STYLE = {
+    "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.grid": True, "axes.labelcolor": ".15",
+    "axes.labelsize": 11.4, "axes.linewidth": 1.25, "axes.titlesize": 11.4,
+    "axes.prop_cycle": "cycler('color', ['#4c72b0', '#dd8452', '#55a868', '#c44e52', '#8172b3', '#937860', "
+                       "'#da8bc3', '#8c8c8c', '#ccb974', '#64b5cd'])",
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "font.size": 11.4, "grid.color": ".8", "grid.linewidth": 1.0, "legend.fontsize": 10.45,
+    "legend.title_fontsize": 11.4, "lines.solid_capstyle": "round", "patch.edgecolor": "w",
+    "patch.force_edgecolor": True, "text.color": ".15", "xtick.bottom": False, "xtick.color": ".15",
+    "xtick.labelsize": 10.45, "xtick.major.size": 6.0, "xtick.major.width": 1.25, "xtick.minor.size": 4.0,
+    "xtick.minor.width": 1.0, "ytick.color": ".15", "ytick.labelsize": 10.45, "ytick.left": False,
+    "ytick.major.size": 6.0, "ytick.major.width": 1.25, "ytick.minor.size": 4.0, "ytick.minor.width": 1.0,
+}
+
+
 def style() -> None:
-    """The papers' plotting style: seaborn's whitegrid, a readable font size."""
+    """The papers' plotting style: seaborn's whitegrid at a readable font size (:data:`STYLE`)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import seaborn as sns
-
-    sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
+    matplotlib.rcParams.update(STYLE)

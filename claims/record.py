@@ -6,7 +6,8 @@ Every toy and experiment reports its results as a list of :func:`claim` records 
 otherwise; a *sanity* check holds by construction or checks the code), its ``source`` (one of
 :data:`PAPERS`, then the section) and, for a finding, its ``verdict`` (:data:`VERDICTS`, decided
 by :func:`decide`). A training experiment's positive controls are :func:`control` records;
-:func:`check_result` checks what a result's verdicts rest on.
+:func:`check_result` checks what a result's verdicts rest on; :func:`tally` counts the verdicts per
+paper (the write-up's headline, the command lines' summaries).
 """
 
 from __future__ import annotations
@@ -103,11 +104,34 @@ def control(reproduces: str, holds: bool, settings: dict, measured: Any) -> dict
 
 def check_result(result: dict, source: str | None = None) -> dict:
     """Fill each claim's missing ``source`` with the toy's, and check what a verdict rests on:
+    every source names a paper (:func:`paper_of`), every finding has a verdict, and
     ``"disagrees"`` only where the result's positive ``controls`` exist and all passed."""
     controls = result.get("controls", [])
     for c in result["claims"]:
-        if c.get("source") is None:
-            c["source"] = source
         if c.get("verdict") == "disagrees" and not (controls and all(k["holds"] for k in controls)):
             raise ValueError(f"{c['id']}: 'disagrees' needs passed positive controls in the result")
+        if c.get("source") is None:
+            c["source"] = source
+        if c["source"] is None:
+            raise ValueError(f"{c['id']}: no source, and none given for the result")
+        paper_of(c["source"])
+        if c["kind"] == "finding" and c.get("verdict") not in VERDICTS:
+            raise ValueError(f"{c['id']}: a finding needs a verdict, one of {VERDICTS}")
     return result
+
+
+def tally(claims: list[dict]) -> dict:
+    """Verdict counts per paper: ``{"WGAN": {"agrees": n, ...}, ..., "sanity": {"pass": n, "fail": n}}``.
+
+    Every paper of :data:`PAPERS` and every verdict of :data:`VERDICTS` is present (zeros
+    included), so the counts of the papers and those beyond them are read the same way; the
+    claims' ``source`` must be set (:func:`check_result`).
+    """
+    out = {p: dict.fromkeys(VERDICTS, 0) for p in PAPERS}
+    out["sanity"] = {"pass": 0, "fail": 0}
+    for c in claims:
+        if c["kind"] == "sanity":
+            out["sanity"]["pass" if c["holds"] else "fail"] += 1
+        else:
+            out[paper_of(c["source"])][c["verdict"]] += 1
+    return out

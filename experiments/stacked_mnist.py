@@ -55,7 +55,7 @@ from . import mnist_runs
 
 NAME = "stacked_mnist"
 TITLE = "Mode collapse on Stacked MNIST"
-SOURCE = "VEEGAN / PacGAN benchmark (WGAN, Section 4.3)"
+SOURCE = "WGAN, Section 4.3 (on the VEEGAN / PacGAN benchmark)"
 #: the paper's claim, in one sentence (the write-up's)
 CLAIM = (
     'On 1,000 modes (three digits stacked in the channels), count the modes each method covers, '

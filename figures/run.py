@@ -7,7 +7,7 @@ import sys
 import time
 
 import claims.runtime
-from claims import parallel_map, write_figure
+from claims import check_result, parallel_map, tally, verdict_line, write_figure
 
 from .catalogue import FIGURES
 
@@ -25,14 +25,13 @@ def _run_toy(task: tuple) -> tuple[str, dict, float]:
     name = module.NAME
     print(f"  {name}: started", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    result = module.run(quick=quick, seed=seed)
+    result = check_result(module.run(quick=quick, seed=seed), module.SOURCE)
     seconds = time.perf_counter() - t0
     result.setdefault("settings", {}).update({"quick": quick, "seed": seed, "seconds": round(seconds, 2)})
     if out is not None:
         write_figure(name, result, module.plot, out)
-    bad = sum(not c["holds"] for c in result["claims"])
-    print(f"  {name}: done in {seconds:.0f} s ({len(result['claims']) - bad} of {len(result['claims'])} "
-          "claims hold)", file=sys.stderr, flush=True)
+    print(f"  {name}: done in {seconds:.0f} s ({verdict_line(tally(result['claims']))})", file=sys.stderr,
+          flush=True)
     return name, result, seconds
 
 

@@ -1,22 +1,27 @@
 """The write-up (``README.md`` beside the figures), rendered from the toys' results.
 
-The headline counts the *findings* (claims that could have come out otherwise) and lists every one
-that disagrees with the papers; sanity checks (claims that hold by construction, or check the
-code) are counted apart. Each section: the paper's claim in one sentence, the figure, what its
-panels show (the module's ``CAPTION``), the settings that were run and every departure from the
-paper's (``DEPARTURES``), the table of checked claims with their kind, the module's extra tables
-(``tables``, if it has them), and a verdict paragraph: confirmed, or not confirmed and why (the
-module's ``WHY`` for each finding that disagrees), and which claims need the full run when the
-settings were ``--quick``. Every number comes from the results the tests assert; every text from
-the figure's own module (:mod:`claims.contract`).
+The headline is one line of verdict counts per paper (:func:`claims.record.tally`): the findings
+(claims that could have come out otherwise) of the WGAN paper and of *Towards Principled Methods*
+by verdict (agrees / disagrees / no verdict / not applicable), the findings beyond the papers
+counted apart, the sanity checks (claims that hold by construction, or check the code) apart;
+then every finding that does not agree, with its reason (and its test, for a disagreement). Each
+section: the paper's claim in one sentence, the figure, what its panels show (the module's
+``CAPTION``), the settings that were run and every departure from the paper's (``DEPARTURES``),
+the table of checked claims with their kind, source and verdict, the positive controls where the
+result has them (``controls``), the provenance of long-budget results where it rests on them
+(``long``), the module's extra tables (``tables``, if it has them), and a verdict paragraph: each
+finding that does not agree with its reason and the module's ``WHY``, and which claims need the
+full run when the settings were ``--quick``. Every number comes from the results the tests assert;
+every text from the figure's own module (:mod:`claims.contract`).
 """
 
 from __future__ import annotations
 
+import os
 import platform
 from types import ModuleType
 
-from claims import fmt
+from claims import VERDICTS, fmt, tally, verdict_cell, verdict_line
 
 from .catalogue import FIGURES
 
@@ -26,10 +31,16 @@ def _cell(v) -> str:
 
 
 def claims_table(claims: list[dict]) -> list[str]:
-    lines = ["| kind | claim | expected | measured | holds |", "|---|---|---|---|---|"]
+    """The Markdown table of a figure's claims: kind, statement, source, expected, measured,
+    holds and verdict."""
+    lines = ["| kind | claim | source | expected | measured | holds | verdict |", "|---|---|---|---|---|---|---|"]
     for c in claims:
-        lines.append(f"| {c['kind']} | {_cell(c['statement'])} | {_cell(c['expected'])} | {_cell(c['measured'])} | "
-                     f"{'yes' if c['holds'] else '**no**'} |")
+        holds = "-" if c["holds"] is None else "yes" if c["holds"] else "**no**"
+        verdict = verdict_cell(c)
+        if verdict not in ("agrees", "pass"):
+            verdict = f"**{verdict}**"
+        lines.append(f"| {c['kind']} | {_cell(c['statement'])} | {_cell(c['source'])} | {_cell(c['expected'])} | "
+                     f"{_cell(c['measured'])} | {holds} | {verdict} |")
     return lines
 
 
@@ -43,22 +54,74 @@ def _settings(result: dict) -> str:
                      for k, v in s.items())
 
 
+def describe_test(test: dict | None) -> str:
+    """A finding's test in words: the statistic, and its p-value or interval."""
+    if not test:
+        return ""
+    parts = [str(test.get("statistic", "test"))]
+    if "p_value" in test:
+        parts.append(f"p = {fmt(test['p_value'])}")
+    if "interval" in test:
+        parts.append(f"interval [{', '.join(fmt(v) for v in test['interval'])}]")
+    return ", ".join(parts)
+
+
+def _reason(c: dict, module: ModuleType | None) -> str:
+    """Why a finding does not agree: its reason, its test, and the module's ``WHY`` for it."""
+    out = c.get("reason") or ""
+    if c.get("test"):
+        out += f" (test: {describe_test(c['test'])})"
+    why = getattr(module, "WHY", {}).get(c["id"]) if module is not None else None
+    if why and why not in out:
+        out += f" Why: {why}"
+    out = out.strip()
+    return out[:1].upper() + out[1:]
+
+
+def controls_table(controls: list[dict]) -> list[str]:
+    """The positive controls of an experiment: what each reproduces, with what settings, what was
+    measured, and whether it passed (a claim judged on a failed control has no verdict)."""
+    lines = ["", "Positive controls (the same code reproducing a published result first):", "",
+             "| reproduces | settings | measured | passed |", "|---|---|---|---|"]
+    for k in controls:
+        settings = k["settings"]
+        if isinstance(settings, dict):
+            settings = "; ".join(f"{a}: {fmt(b)}" for a, b in settings.items())
+        lines.append(f"| {_cell(k['reproduces'])} | {_cell(settings)} | {_cell(k['measured'])} | "
+                     f"{'yes' if k['holds'] else '**no**'} |")
+    return lines
+
+
+def provenance_line(long: dict | None) -> list[str]:
+    """The label of the long-budget results a section draws on: the command, commit, machine, date
+    and CPU time that produced them (``figures/long/NAME.json``); nothing when there are none."""
+    prov = (long or {}).get("provenance")
+    if not prov:
+        return []
+    cpu = prov.get("cpu_seconds")
+    return ["", "*Long budget.* Some numbers here come from the committed long-budget results, not from this "
+            f"run: made by `{prov.get('command', '?')}` at commit `{str(prov.get('commit', '?'))[:12]}` on "
+            f"{prov.get('machine', '?')}, {prov.get('date', '?')}"
+            + (f", {cpu / 3600:.1f} CPU hours" if isinstance(cpu, (int, float)) else "") + "."]
+
+
 def verdict(result: dict, module: ModuleType) -> list[str]:
-    """The verdict paragraph of a figure: confirmed, or not and why (``module.WHY``)."""
+    """The verdict paragraph of a figure: the count of each verdict, then every finding that does
+    not agree with its reason (``reason``, ``test``, ``module.WHY``)."""
     findings = [c for c in result["claims"] if c["kind"] == "finding"]
-    against = [c for c in findings if not c["holds"]]
+    other = [c for c in findings if c["verdict"] != "agrees"]
     broken = [c for c in result["claims"] if c["kind"] == "sanity" and not c["holds"]]
     pending = result.get("needs_full_run", [])
     out = []
-    if findings and not against:
-        out.append(f"**Confirmed**: all {len(findings)} findings agree with the paper.")
+    if findings and not other:
+        out.append(f"**Agrees**: all {len(findings)} findings agree with the paper.")
     elif findings:
-        out.append(f"**Not confirmed** on {len(against)} of {len(findings)} findings:")
-        for c in against:
-            why = module.WHY.get(c["id"], "")
-            out.append(f"- *{c['statement']}*: measured {fmt(c['measured'])}." + (f" Why: {why}" if why else ""))
+        counts = {v: sum(c["verdict"] == v for c in findings) for v in VERDICTS}
+        out.append("**Verdicts**: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n) + ".")
+        for c in other:
+            out.append(f"- **{c['verdict']}**: *{c['statement']}* (measured {fmt(c['measured'])}). {_reason(c, module)}")
     elif not pending:
-        out.append("No finding to confirm: only sanity checks.")
+        out.append("No finding to judge: only sanity checks.")
     if pending:
         out.append(f"**Not checked at --quick settings** (need the full run, `python -m {module.__name__}`): "
                    + ", ".join(f"`{p}`" for p in pending) + ".")
@@ -67,55 +130,60 @@ def verdict(result: dict, module: ModuleType) -> list[str]:
     return out
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-def render(results: dict[str, dict], quick: bool, seconds: float,
-           runs: list[str] | None = None, runs_figure: str | None = None) -> str:
-    """The Markdown write-up of one ``python -m figures`` run."""
+def headline(results: dict[str, dict]) -> list[str]:
+    """The write-up's opening: the verdict counts per paper, then every finding that does not
+    agree (disagrees first), with a link to its section and its reason."""
+    modules = {f.NAME: f for f in FIGURES}
     claims = [(n, c) for n, r in results.items() for c in r["claims"]]
-    findings = [(n, c) for n, c in claims if c["kind"] == "finding"]
-    against = [(n, c) for n, c in findings if not c["holds"]]
-    sanity = [(n, c) for n, c in claims if c["kind"] == "sanity"]
+    out = ["**Verdicts.** " + verdict_line(tally([c for _, c in claims])) + "."]
+    for v in VERDICTS[1:]:
+        these = [(n, c) for n, c in claims if c["kind"] == "finding" and c["verdict"] == v]
+        if not these:
+            continue
+        out += ["", f"Findings with the verdict **{v}**:"]
+        for n, c in these:
+            title = getattr(modules.get(n), "TITLE", n)
+            out.append(f"- [{title}](#{_anchor(n)}), {c['source']}: {c['statement']} (measured {_cell(c['measured'])}). "
+                       + _reason(c, modules.get(n)))
+    return out
+
+
+def render(results: dict[str, dict], quick: bool, seconds: float | None,
+           runs: list[str] | None = None, runs_figure: str | None = None) -> str:
+    """The Markdown write-up of one ``python -m figures`` run (``seconds``: its time), or of the
+    committed results (``seconds`` None: ``python -m figures --render``)."""
     pending = sum(len(r.get("needs_full_run", [])) for r in results.values())
-    titles = {f.NAME: f.TITLE for f in FIGURES}
     out = [
         "# Figures and checked claims",
         "",
-        "Written by `python -m figures" + (" --quick" if quick else "") + f"` in {seconds / 60:.1f} minutes on "
-        f"this machine ({platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores); "
+        ("Written by `python -m figures" + (" --quick" if quick else "") + f"` in {seconds / 60:.1f} minutes on "
+         f"this machine ({platform.processor() or platform.machine()}, {os.cpu_count()} cores); "
+         if seconds is not None else
+         "Rendered by `python -m figures --render` from the results committed beside it (each section says how "
+         f"long its module ran, on this machine: {platform.processor() or platform.machine()}, {os.cpu_count()} "
+         "cores); ") +
         "regenerate it with `python -m figures` (full settings) or `python -m figures --quick` (about a minute, "
         "written to ./figures-quick). Each figure's numbers are in NAME.json beside NAME.png, and each claim's "
-        "`holds` is computed from them by the toy (`python -m toys.NAME` or `python -m experiments.NAME` reruns "
-        "one). A *finding* could have "
-        "come out otherwise; a *sanity* check holds by construction or checks the code.",
+        "`holds` and verdict are computed from them by the toy (`python -m toys.NAME` or `python -m "
+        "experiments.NAME` reruns one). A *finding* could have come out otherwise; a *sanity* check holds by "
+        "construction or checks the code. A finding's verdict against the paper that makes the claim: "
+        "*agrees*; *disagrees* (only after a passed positive control, with a test that excludes the paper's "
+        "claim); *no verdict* (the experiment could not decide at this budget); *not applicable* (the "
+        "claim's hypothesis is not met, or the paper does not make it). Findings beyond the two papers are "
+        "counted apart.",
         "",
-        f"**Findings: {len(findings) - len(against)} of {len(findings)} agree with the papers"
-        + (f"; {len(against)} do not.**" if against else ".**")
-        + (f" Sanity checks: {sum(c['holds'] for _, c in sanity)} of {len(sanity)} pass." if sanity else "")
-        + (" The findings against the papers:" if against else ""),
     ]
-    for n, c in against:
-        out.append(f"- [{titles.get(n, n)}](#{_anchor(n)}): {c['statement']} (measured {_cell(c['measured'])})")
+    out += headline(results)
     if pending:
         out += ["", f"{pending} claims need the full settings and were not checked in this --quick run."]
-    out += ["", "| figure | source | findings agreeing | sanity checks |", "|---|---|---|---|"]
+    out += ["", "| figure | source | " + " | ".join(VERDICTS) + " | sanity checks |", "|---|---|" + "---|" * len(VERDICTS) + "---|"]
     for f in FIGURES:
         if f.NAME in results:
             cl = results[f.NAME]["claims"]
-            fi = [c for c in cl if c["kind"] == "finding"]
+            counts = [sum(c["kind"] == "finding" and c["verdict"] == v for c in cl) for v in VERDICTS]
             sa = [c for c in cl if c["kind"] == "sanity"]
-            out.append(f"| [{f.TITLE}](#{_anchor(f.NAME)}) | {f.SOURCE} | {sum(c['holds'] for c in fi)} / {len(fi)} | "
-                       f"{sum(c['holds'] for c in sa)} / {len(sa)} |")
+            out.append(f"| [{f.TITLE}](#{_anchor(f.NAME)}) | {f.SOURCE} | " + " | ".join(map(str, counts))
+                       + f" | {sum(c['holds'] for c in sa)} / {len(sa)} |")
     for f in FIGURES:
         if f.NAME not in results:
             continue
@@ -127,6 +195,9 @@ def render(results: dict[str, dict], quick: bool, seconds: float,
                 f"*Settings.* {_settings(r)}." if _settings(r) else "",
                 "", f"*Departures from the paper.* {f.DEPARTURES}", ""]
         out += claims_table(r["claims"])
+        if r.get("controls"):
+            out += controls_table(r["controls"])
+        out += provenance_line(r.get("long"))
         if hasattr(f, "tables"):
             out += f.tables(r)
         out += [""] + verdict(r, f)

@@ -15,14 +15,23 @@ probabilities p(x):
 ``precision``   share of generated samples inside the real manifold: within the distance to
                 its 3rd nearest real neighbour of some real sample (Kynkaanniemi et al. 2019)
 ``recall``      share of real samples inside the generated manifold (the same, swapped)
+``density``     mean number of real neighbourhoods (radius: the distance to the real point's
+                5th nearest real neighbour) that hold a generated sample, divided by 5
+                (Naeem et al. 2020); about 1 for real data, unbounded above
+``coverage``    share of real points whose neighbourhood (the same radius) holds at least one
+                generated sample (Naeem et al. 2020); 1 - 2^-5 = 0.97 expected for real data
 ``confident``   share of samples the classifier labels with probability >= 0.9
 ``classes``     classes covered: those given to at least N/100 confidently labelled samples
 ``class_kl``    KL of the predicted-class histogram to uniform, in nats (0: all classes
                 equally often; ln 10 = 2.30: one class only): mode dropping
 ==============  ==========================================================================
 
-A metric enters a claim only once it has passed validation (``experiments.quality_validation``): it
-must rank known degradations of real digits monotonically above the real-versus-real floor.
+A metric enters a claim, a figure or a sample sheet only once it has passed validation
+(``experiments.quality_validation``): it must rank known degradations of real digits monotonically
+above the real-versus-real floor, for what it is meant to measure (:data:`PURPOSE`). The ones that
+passed are :data:`VALIDATED_METRICS`, the single switch the experiments read; a test keeps it equal
+to the committed validation (``figures/quality_validation.json``). The others are still computed
+and reported (``gan.evaluate``), never used as quality.
 """
 
 from __future__ import annotations
@@ -35,10 +44,25 @@ import divergences as D
 from .features import FeatureNet, embed, load_feature_net
 from .mnist import MNISTImages
 
-METRICS = ("fd", "kid", "kid_se", "w1", "precision", "recall", "confident", "classes", "class_kl")
-#: lower is better for these; higher for precision, recall, confident, classes
+METRICS = ("fd", "kid", "kid_se", "w1", "precision", "recall", "density", "coverage", "confident", "classes",
+           "class_kl")
+#: lower is better for these; higher for precision, recall, density, coverage, confident, classes
 LOWER_IS_BETTER = ("fd", "kid", "w1", "class_kl")
+#: what each metric is meant to detect, hence the checks it must pass: ``all`` (every disturbance,
+#: mode dropping and both degenerate generators), ``fidelity`` (the disturbances and the mean
+#: image: blind to mode dropping by design), ``coverage`` (mode dropping and both degenerate
+#: generators) or ``class coverage`` (mode dropping and the mean image: a class histogram cannot
+#: see ten repeated digits, one per class)
+PURPOSE = {"fd": "all", "kid": "all", "w1": "all", "precision": "fidelity", "density": "fidelity",
+           "confident": "fidelity", "recall": "coverage", "coverage": "coverage", "class_kl": "class coverage",
+           "classes": "class coverage"}
+#: the metrics that passed the validation of their purpose (``figures/quality_validation.json``,
+#: ``validated``): the only ones figures, sample sheets and claims may use
+VALIDATED_METRICS = ("fd", "kid", "w1", "recall", "coverage", "confident", "class_kl", "classes")
 CONFIDENCE = 0.9
+#: neighbours of the k-NN manifolds: 3 for precision / recall (Kynkaanniemi et al. 2019), 5 for
+#: density / coverage (Naeem et al. 2020)
+K_PR, K_DC = 3, 5
 
 
 def kid(x: np.ndarray, y: np.ndarray, subsets: int = 50, size: int = 1000, seed: int = 0) -> tuple[float, float]:
@@ -82,6 +106,26 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[fl
     return precision, recall
 
 
+def density_coverage(real: np.ndarray, fake: np.ndarray, k: int = K_DC) -> tuple[float, float]:
+    r"""Density and coverage (Naeem, Oh, Uh, Choi, Yoo 2020, "Reliable fidelity and diversity
+    metrics for generative models", ICML).
+
+    With :math:`B_i` the ball around real point :math:`X_i` of radius the distance to its k-th
+    nearest real neighbour (:math:`NND_k(X_i)`),
+
+    .. math:: \text{density} = \frac{1}{kM}\sum_{j=1}^M\sum_{i=1}^N 1[Y_j \in B_i], \qquad
+              \text{coverage} = \frac1N\sum_{i=1}^N 1[\exists j: Y_j \in B_i]
+
+    for N ``real`` and M ``fake`` points (strict inequalities, as the authors' ``prdc``). Density
+    counts how many real neighbourhoods hold each sample, so a few real outliers with large balls
+    cannot make it saturate as precision does; coverage asks the real neighbourhoods, not the
+    generated ones, so generated outliers cannot inflate it as they do recall.
+    """
+    radii = _radii(real, k)
+    inside = cdist(real, fake) < radii[:, None]  # (N, M)
+    return float(inside.sum(axis=0).mean() / k), float(inside.any(axis=1).mean())
+
+
 def class_view(probs: np.ndarray) -> dict:
     """The classifier's view: confident share, classes covered, KL of the class histogram to uniform."""
     n = len(probs)
@@ -98,7 +142,8 @@ class Evaluator:
     def __init__(self, net: FeatureNet, reference: np.ndarray, *, w1_points: int = 1000, seed: int = 0):
         self.net, self.seed, self.w1_points = net, seed, w1_points
         self.ref_features, self.ref_probs = embed(net, reference)
-        self._ref_radii = _radii(self.ref_features, 3)
+        self._ref_radii = _radii(self.ref_features, K_PR)
+        self._ref_radii_dc = _radii(self.ref_features, K_DC)
 
     @classmethod
     def for_data(cls, data: str, image_size: int, purpose: str = "--eval-every", **kw) -> Evaluator:
@@ -124,7 +169,9 @@ class Evaluator:
         m = min(self.w1_points, len(feats))
         d = cdist(feats, ref)
         precision = float(np.mean((d <= self._ref_radii[None, :]).any(axis=1)))
-        recall = float(np.mean((d <= _radii(feats, 3)[:, None]).any(axis=0)))
+        recall = float(np.mean((d <= _radii(feats, K_PR)[:, None]).any(axis=0)))
+        inside = d < self._ref_radii_dc[None, :]  # (fake, real): density and coverage, as density_coverage
         return {"fd": D.frechet_distance(feats, ref), "kid": k_mean, "kid_se": k_se,
                 "w1": D.wasserstein(feats[rng.choice(len(feats), m, replace=False)], ref[: self.w1_points]),
-                "precision": precision, "recall": recall, **class_view(probs)}
+                "precision": precision, "recall": recall, "density": float(inside.sum(axis=1).mean() / K_DC),
+                "coverage": float(inside.any(axis=0).mean()), **class_view(probs)}

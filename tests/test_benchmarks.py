@@ -42,3 +42,15 @@ def test_quality_benchmark_agrees_with_the_textbook_formulas():
     v = r["values"]
     assert v["fd"] == pytest.approx(v["fd_scipy"], rel=1e-6)
     assert v["kid"] == pytest.approx(v["kid_direct"], rel=1e-9, abs=1e-12)
+
+
+def test_toys_benchmark_times_whole_processes():
+    """Wall and CPU seconds of a fresh process (here a trivial one: the toys take tens of seconds)."""
+    import sys
+
+    from benchmarks import toys
+
+    r = toys.timed([sys.executable, "-c", "sum(range(10**6))"])
+    assert r["wall"] > 0 and 0 < r["cpu"] < 30
+    with pytest.raises(SystemExit):
+        toys.main(["--repeats", "0"])

@@ -13,7 +13,26 @@ scratch, logging against discriminator steps:
 * the norm of the generator's gradient under the original cost
   :math:`\nabla_\theta E\log(1 - D(G(z)))` (Figure 2): it vanishes (Theorem 2.4);
 * the norm of the gradient under :math:`-\log D` and its spread over minibatches (Figure 3):
-  it grows and gets noisier (Theorem 2.6).
+  it grows and gets noisier, each judged by a rank test of the minibatch norms at the last step
+  against those at the first (Mann-Whitney U; Brown-Forsythe for the spread).
+
+Theorem 2.6 says that each coordinate of :math:`E_z[-\nabla_\theta \log D(g_\theta(z))]` is a
+centred Cauchy variable *when* :math:`D^* - D = \epsilon` and :math:`\nabla_x D^* - \nabla_x D = r`
+are independent centred Gaussian white noise (the paper itself calls that too strong). It is
+checked twice:
+
+* **where its hypothesis holds** (:func:`theorem_2_6_hypothesis`): with the toy's own generator
+  at each stage, :math:`D^* = 0` on its support (Theorems 2.1-2.2) and D = D* - eps with the white
+  noise the theorem states, the minibatch gradient's projection on a fixed direction d is
+  :math:`-\frac1n \sum_i r_i \cdot (J_i d) / \epsilon_i`, whose law the theorem's proof gives:
+  centred Cauchy of scale :math:`\frac{\sigma_r}{\sigma_\epsilon} \frac1n \sum_i \|J_i d\|`
+  (:math:`J_i d` by forward-mode differentiation). Draws of the noise are tested against that law
+  (Kolmogorov-Smirnov) and for centring (sign test). A theorem under its hypothesis holds by its
+  proof: a sanity check of the derivation and the code, as Theorem 2.5 is;
+* **in the natural setting**, the trained discriminator (a smooth network read through its logit,
+  whose error is not white noise): the same two tests on the 64 minibatch gradients at the last
+  step. The hypothesis is not met, so these are reported with the verdict *not applicable*, not
+  counted against the paper.
 
 Theorem 2.5 is checked exactly on 1-D Gaussians, where the optimal discriminator
 :math:`D^* = p_r / (p_r + p_{g_{\theta_0}})` is known: for :math:`g_\theta(z) = \theta + s z`,
@@ -35,7 +54,7 @@ import torch
 from scipy import stats
 
 import divergences as D
-from claims import claim, progress, seed_all, single_threaded, toy_main
+from claims import claim, fmt, progress, seed_all, single_threaded, toy_main
 from gan.algorithm import iteration, make_players, train_critic
 from gan.defaults import OptimizerSpec
 from gan.losses import accuracy, discriminator_loss, log_d, log_one_minus_d
@@ -47,8 +66,9 @@ SOURCE = "Towards Principled Methods, Theorems 2.1-2.6 and Figures 1-3"
 #: the paper's claim, in one sentence (the write-up's)
 CLAIM = (
     'Against a generator on a low-dimensional manifold the discriminator becomes perfect; through'
-    " it the original cost's gradient vanishes and the -log D gradient grows and gets noisy, and "
-    '-log D descends KL(Pg||Pr) - 2 JSD (Theorem 2.5).'
+    " it the original cost's gradient vanishes and the -log D gradient grows and gets noisy; "
+    '-log D descends KL(Pg||Pr) - 2 JSD (Theorem 2.5), and against a white-noise error of D its '
+    'gradient is centred Cauchy (Theorem 2.6).'
 )
 #: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
 POOLED = False
@@ -63,31 +83,38 @@ CAPTION = (
     'from scratch against the generator frozen at three stages: its error and accuracy, and the'
     " norm of the generator's gradient under the original cost (it first rises while the "
     'discriminator learns, then vanishes). Bottom left: Figure 3, the -log D gradient norm of '
-    'each of 64 minibatches at each point. Bottom middle and right: Theorem 2.6, the |mean| / '
-    "std and the excess kurtosis of the gradient's coordinates (projections on 4 fixed random "
-    'directions) across the minibatches.'
+    'each of 64 minibatches at each point. Bottom middle: the |mean| / std of its coordinates '
+    '(projections on 4 fixed random directions) across the minibatches: far from centred. Bottom '
+    "right: Theorem 2.6, the distribution of those coordinates against the theorem's centred "
+    'Cauchy law: where its hypothesis holds (white-noise error of D, the curves on the Cauchy law) '
+    'and in the natural setting (the trained discriminator, each coordinate divided by its median '
+    '|value|).'
 )
 #: every departure from the paper's settings
 DEPARTURES = (
     'Data on a 2-D manifold in R^16 instead of LSUN; an MLP generator trained by the DCGAN '
     'baseline (-log D, Adam 2e-4) for 100, 1,000 and 3,000 steps instead of a DCGAN for 1, 10 '
-    'and 25 epochs; the fresh discriminator trained by Adam 2e-3 for 4,000 steps.'
+    'and 25 epochs; the fresh discriminator trained by Adam 2e-3 for 4,000 steps. Theorem 2.6 is '
+    "tested with the white noise it assumes (sigma 0.01 for D's error and for its gradient's), "
+    'which no trained discriminator has.'
 )
 #: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
 WHY = {
-    'theorem_2_6_centred': (
-        "Theorem 2.6 assumes that the discriminator's error D* - D, and that of its gradient, are "
-        'white noise, independent at every x. A smooth network read through its logit has neither: '
-        '-grad log D(g(z)) = -(1 - D) grad logit(g(z)), with no division by a noisy D near 0, so '
-        'the minibatch gradients keep a common direction and their spread grows in proportion to '
-        'their mean. The growth of Figure 3 is reproduced; the Cauchy noise is not.'
-),
-    'theorem_2_6_heavy_tailed': (
+    'theorem_2_6_natural_centred': (
+        "a smooth network read through its logit has no white-noise error: -grad log D(g(z)) = "
+        '-(1 - D) grad logit(g(z)), with no division by a noisy D near 0, so the minibatch gradients '
+        'keep a common direction and their spread grows in proportion to their mean. The growth of '
+        'Figure 3 is reproduced; the Cauchy noise is not.'
+    ),
+    'theorem_2_6_natural_cauchy': (
         "for the same reason the gradient's coordinates are averages of 64 well-behaved per-sample "
-        'terms, Gaussian-tailed, not Cauchy.'
-),
+        'terms, Gaussian-tailed around a nonzero mean, not centred Cauchy.'
+    ),
 }
-
+#: the family-wise level of the Theorem 2.6 tests (Bonferroni over stages, directions and tests)
+ALPHA = 0.01
+#: the white noise of Theorem 2.6's hypothesis: standard deviations of D* - D and of its x-gradient
+SIGMA_EPS, SIGMA_R = 0.01, 0.01
 
 
 class Manifold:
@@ -128,18 +155,24 @@ def _grad(module: torch.nn.Module, loss: torch.Tensor) -> torch.Tensor:
     return torch.cat([g.flatten() for g in torch.autograd.grad(loss, list(module.parameters()))])
 
 
+def _directions(G: torch.nn.Module, seed: int, k: int = 4) -> torch.Tensor:
+    """``k`` fixed random unit directions in the generator's parameter space (the coordinates of
+    Theorem 2.6 are read as projections on them: any fixed direction has the same law)."""
+    d = torch.randn(k, sum(p.numel() for p in G.parameters()), generator=torch.Generator().manual_seed(seed))
+    return d / d.norm(dim=1, keepdim=True)
+
+
 def probe_discriminator(G: torch.nn.Module, data: Manifold, steps: int, seed: int,
                         n_batches: int = 64) -> dict:
-    """Train a discriminator from scratch against a frozen G; log Figures 1-3's quantities."""
+    """Train a discriminator from scratch against a frozen G; log Figures 1-3's quantities, and
+    keep the minibatch gradients' coordinates at the last step (``proj``, (n_batches, 4))."""
     torch.manual_seed(seed)
     Dn = critic_mlp(DIM, 64, 2)
     players = make_players(None, Dn, "gan", optimizer=OptimizerSpec("adam", 2e-3))
     checkpoints = set(np.unique(np.geomspace(1, steps, 20).astype(int)).tolist())
     log = {k: [] for k in ("step", "error", "accuracy", "grad_original", "grad_logd_mean",
                            "grad_logd_std", "grad_logd_norms", "centred", "kurtosis")}
-    directions = torch.randn(4, sum(p.numel() for p in G.parameters()),
-                             generator=torch.Generator().manual_seed(seed))
-    directions /= directions.norm(dim=1, keepdim=True)
+    directions = _directions(G, seed)
 
     def batches():  # this toy draws each step's fake batch before its real one
         fake = G(torch.randn(BATCH, LATENT))
@@ -165,7 +198,79 @@ def probe_discriminator(G: torch.nn.Module, data: Manifold, steps: int, seed: in
         log["centred"].append(float(np.mean(np.abs(proj.mean(0)) / proj.std(0))))
         log["kurtosis"].append(float(np.mean(stats.kurtosis(proj, axis=0))))
     G.zero_grad(set_to_none=True)
-    return {k: np.array(v) for k, v in log.items()}
+    return {**{k: np.array(v) for k, v in log.items()}, "proj": proj}
+
+
+def centred_cauchy_tests(x: np.ndarray, scale: float | np.ndarray | None = None) -> dict:
+    r"""Is each column of ``x`` (draws of one coordinate) a centred Cauchy variable?
+
+    Two tests per column, each with its p-value (two-sided):
+
+    * **centred**: the sign test (exact binomial test that P(x > 0) = 1/2: the median is 0, which
+      a Cauchy variable's centre is, since it has no mean);
+    * **Cauchy**: the Kolmogorov-Smirnov test against the centred Cauchy law of scale ``scale``
+      (one per column); with ``scale`` None, the scale is estimated as the median of ``|x|``
+      (exact for a centred Cauchy variable: :math:`P(|X| \le s) = 1/2`), which makes the test
+      conservative.
+
+    Returns the p-values (``p_sign``, ``p_ks``, one per column), the KS statistics and the scales.
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or len(x) < 8:
+        raise ValueError(f"x must be (draws >= 8, coordinates), got shape {x.shape}")
+    scales = np.broadcast_to(np.median(np.abs(x), axis=0) if scale is None else np.asarray(scale, float),
+                             (x.shape[1],))
+    p_sign = [stats.binomtest(int((col > 0).sum()), int((col != 0).sum()), 0.5).pvalue for col in x.T]
+    ks = [stats.kstest(col, stats.cauchy(0.0, s).cdf) for col, s in zip(x.T, scales)]
+    return {"p_sign": np.array(p_sign), "p_ks": np.array([k.pvalue for k in ks]),
+            "ks": np.array([k.statistic for k in ks]), "scale": np.array(scales)}
+
+
+def theorem_2_6_hypothesis(G: torch.nn.Module, seed: int, draws: int = 1000, n: int = 64,
+                           sigma_eps: float = SIGMA_EPS, sigma_r: float = SIGMA_R) -> dict:
+    r"""Theorem 2.6 where its hypothesis holds, for the generator ``G`` as it is.
+
+    On the generator's support :math:`D^* = 0` (Theorems 2.1-2.2), so D = D* - eps gives
+    :math:`-
+abla_	heta \log D(g(z)) = -J^	op 
+abla_x D / D = -J^	op r / \epsilon` (the
+    theorem's proof, with :math:`
+abla_x D = -r`, D = -eps). For a minibatch of ``n`` latents
+    (fixed) the projection of its mean on a direction d is
+    :math:`X_d = -rac1n\sum_i r_i \cdot u_i / \epsilon_i` with :math:`u_i = J_i d`, computed
+    exactly by forward-mode differentiation (:func:`torch.func.jvp`). The noise (r_i in R^16 and
+    eps_i, independent centred Gaussians of standard deviations ``sigma_r`` and ``sigma_eps``) is
+    drawn ``draws`` times; the theorem predicts a centred Cauchy law of scale
+    :math:`rac{\sigma_r}{\sigma_\epsilon}rac1n\sum_i\|u_i\|` for each :math:`X_d`
+    (:math:`r_i\cdot u_i / \epsilon_i` is Cauchy of scale :math:`\sigma_r\|u_i\|/\sigma_\epsilon`,
+    and a mean of independent Cauchy variables is Cauchy with the mean scale).
+
+    Returns the draws (``x``, (draws, 4)), the predicted scales and :func:`centred_cauchy_tests`
+    against them.
+    """
+    from torch.func import functional_call, jvp
+
+    gen = torch.Generator().manual_seed(20_000 + seed)
+    z = torch.randn(n, LATENT, generator=gen)
+    names = [k for k, _ in G.named_parameters()]
+    params = {k: v.detach() for k, v in G.named_parameters()}
+    shapes = [params[k].shape for k in names]
+
+    def out(p: dict) -> torch.Tensor:
+        return functional_call(G, p, (z,))
+
+    u = []
+    for d in _directions(G, seed):
+        parts = torch.split(d, [int(np.prod(sh)) for sh in shapes])
+        tangent = {k: t.reshape(sh) for k, t, sh in zip(names, parts, shapes)}
+        u.append(jvp(out, (params,), (tangent,))[1].double().numpy())  # (n, DIM): J_i d
+    u = np.stack(u, axis=1)  # (n, 4, DIM)
+    rng = np.random.default_rng(30_000 + seed)
+    r = sigma_r * rng.standard_normal((draws, n, 1, DIM))
+    eps = sigma_eps * rng.standard_normal((draws, n, 1))
+    x = -np.mean((r * u[None]).sum(-1) / eps, axis=1)  # (draws, 4)
+    scale = sigma_r / sigma_eps * np.linalg.norm(u, axis=-1).mean(axis=0)
+    return {"x": x, "predicted_scale": scale, **centred_cauchy_tests(x, scale)}
 
 
 def theorem_2_5(theta0: float, s: float = 0.7, mu_r: float = 0.0, sigma_r: float = 1.0,
@@ -202,6 +307,12 @@ def theorem_2_5(theta0: float, s: float = 0.7, mu_r: float = 0.0, sigma_r: float
             "rel_error_goodfellow": abs(lhs_goodfellow - 2 * d_jsd) / abs(2 * d_jsd)}
 
 
+def _load(G: torch.nn.Module, state: dict) -> torch.nn.Module:
+    """``G`` with the snapshot ``state`` loaded, its parameters requiring gradients."""
+    G.load_state_dict(state)
+    return G.requires_grad_(True)
+
+
 @single_threaded
 def run(quick: bool = False, seed: int = 0) -> dict:
     """Numbers of the toy (no I/O)."""
@@ -213,19 +324,34 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     G = mlp(LATENT, DIM, hidden=64, depth=2)
     probes = {}
     for st in progress(stages, "discriminator from scratch"):
-        G.load_state_dict(snaps[st])
-        G.requires_grad_(True)
-        probes[st] = probe_discriminator(G, data, d_steps, seed + 1, n_batches=32 if quick else 64)
+        probes[st] = probe_discriminator(_load(G, snaps[st]), data, d_steps, seed + 1, n_batches=32 if quick else 64)
 
+    hyp = {st: theorem_2_6_hypothesis(_load(G, snaps[st]), seed + 1, draws=400 if quick else 1000)
+           for st in stages}
     thm = [theorem_2_5(t) for t in (0.5, 1.5, 3.0)]
     acc = min(p["accuracy"][-1] for p in probes.values())
     err = max(p["error"][-1] for p in probes.values())
     vanish = min(p["grad_original"].max() / p["grad_original"][-1] for p in probes.values())
+    k = len(stages)
+    # Figure 3 at each stage: the minibatch norms at the last step against those at the first
+    grow_p = max(stats.mannwhitneyu(p["grad_logd_norms"][-1], p["grad_logd_norms"][0], alternative="greater").pvalue
+                 for p in probes.values())
     grow = min(p["grad_logd_mean"][-1] / p["grad_logd_mean"][0] for p in probes.values())
-    centred = max(p["centred"][-1] for p in probes.values())  # the least centred stage
-    kurt = min(p["kurtosis"][-1] for p in probes.values())  # the lightest-tailed stage
+    spread_p = max(stats.levene(p["grad_logd_norms"][-1], p["grad_logd_norms"][0], center="median").pvalue
+                   if p["grad_logd_std"][-1] > p["grad_logd_std"][0] else 1.0 for p in probes.values())
+    spread = min(p["grad_logd_std"][-1] / p["grad_logd_std"][0] for p in probes.values())
+    # Theorem 2.6: Bonferroni over the stages and the 4 directions (and the two tests, for the
+    # sanity check that applies both)
+    natural = {st: centred_cauchy_tests(p["proj"]) for st, p in probes.items()}
+    nat_sign = min(float(t["p_sign"].min()) for t in natural.values())
+    nat_ks = min(float(t["p_ks"].min()) for t in natural.values())
+    hyp_p = min(min(float(t["p_sign"].min()), float(t["p_ks"].min())) for t in hyp.values())
+    level_nat, level_hyp = ALPHA / (4 * k), ALPHA / (8 * k)
     rel = max(t["rel_error"] for t in thm)
     rel_g = max(t["rel_error_goodfellow"] for t in thm)
+    na = ("not applicable: Theorem 2.6 assumes that D* - D and its x-gradient are independent centred Gaussian "
+          "white noise (the paper calls this too strong); a trained network's error is smooth, so the hypothesis "
+          "is unmet. The theorem is checked where it holds (theorem_2_6_under_its_hypothesis).")
     claims = [
         claim("perfect_accuracy", "a discriminator trained from scratch against the frozen "
               "generator reaches accuracy 1 at every stage (Fig. 1, Thms 2.1-2.2; min over stages)", ">= 0.99",
@@ -233,15 +359,32 @@ def run(quick: bool = False, seed: int = 0) -> dict:
         claim("error_to_zero", "its error goes to 0 (cross-entropy, max over stages)", "<= 1e-2",
               err, err <= 1e-2),
         claim("original_cost_gradient_vanishes", "the generator gradient under the original cost "
-              "falls by orders of magnitude (Fig. 2, Thm 2.4; it first rises: peak / final, min over stages)",
-              ">= 100", vanish, vanish >= 100),
-        claim("logd_gradient_grows", "the gradient under -log D grows as D trains (Fig. 3; final "
-              "/ initial norm, min over stages)", ">= 10", grow, grow >= 10),
-        claim("theorem_2_6_centred", "Thm 2.6: against a perfect discriminator the -log D gradient is "
-              "centred: its per-minibatch coordinates have |mean| / std < 0.5 (at the last step; the least "
-              "centred stage)", "< 0.5", centred, centred < 0.5),
-        claim("theorem_2_6_heavy_tailed", "Thm 2.6: and Cauchy-like, heavy-tailed: the excess kurtosis of "
-              "those coordinates is > 3 (a Gaussian's is 0; the lightest-tailed stage)", "> 3", kurt, kurt > 3),
+              "falls by orders of magnitude, the paper's words (Fig. 2, Thm 2.4; it first rises: peak / final, "
+              "min over stages)", ">= 100", vanish, vanish >= 100),
+        claim("logd_gradient_grows", "the gradient under -log D grows as D trains (Fig. 3): the minibatch norms "
+              "at the last step exceed those at the first (Mann-Whitney U, one-sided; max p over stages; "
+              "final / initial mean norm in brackets)", f"p < {fmt(ALPHA / k)}", f"{fmt(grow_p)} ({fmt(grow)}x)",
+              grow_p < ALPHA / k, test={"statistic": "Mann-Whitney U, last vs first step's minibatch norms",
+                                         "p_value": grow_p}),
+        claim("logd_gradient_noisier", "and gets noisier (Fig. 3, 'the variance of the gradients is also "
+              "increasing'): the minibatch norms spread more at the last step than at the first (Brown-Forsythe "
+              "test; max p over stages; the ratio of standard deviations in brackets)", f"p < {fmt(ALPHA / k)}",
+              f"{fmt(spread_p)} ({fmt(spread)}x)", spread_p < ALPHA / k,
+              test={"statistic": "Brown-Forsythe, last vs first step's minibatch norms", "p_value": spread_p}),
+        claim("theorem_2_6_under_its_hypothesis", "Thm 2.6 where its hypothesis holds (D = D* - eps, eps and "
+              "r white noise, D* = 0 on the generator's support): each gradient coordinate is centred Cauchy "
+              "of the scale the proof gives (min p of the sign and Kolmogorov-Smirnov tests over stages and "
+              "directions; the theorem's proof, so a check of it and of the code)", f"p >= {fmt(level_hyp)}",
+              hyp_p, hyp_p >= level_hyp, "sanity"),
+        claim("theorem_2_6_natural_centred", "Thm 2.6 in the natural setting (the trained discriminator): the "
+              "-log D minibatch gradient's coordinates are centred (sign test at the last step; min p over "
+              "stages and directions)", f"p >= {fmt(level_nat)}", nat_sign, nat_sign >= level_nat,
+              verdict="not applicable", reason=na,
+              test={"statistic": "sign test (median 0)", "p_value": nat_sign}),
+        claim("theorem_2_6_natural_cauchy", "and centred Cauchy (Kolmogorov-Smirnov against the centred Cauchy "
+              "law of scale median |x|; min p over stages and directions)", f"p >= {fmt(level_nat)}", nat_ks,
+              nat_ks >= level_nat, verdict="not applicable", reason=na,
+              test={"statistic": "Kolmogorov-Smirnov vs centred Cauchy", "p_value": nat_ks}),
         claim("theorem_2_5", "E[-grad log D*(g(z))] = grad[KL(Pg||Pr) - 2 JSD(Pg||Pr)] for 1-D "
               "Gaussians (max relative error)", "<= 1e-3", rel, rel <= 1e-3, "sanity"),
         claim("goodfellow_identity", "E[grad log(1 - D*(g(z)))] = grad 2 JSD(Pg||Pr) (the first "
@@ -249,16 +392,22 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     ]
     return {"stages": stages, "discriminator_steps": d_steps,
             "probes": {str(k): v for k, v in probes.items()}, "theorem_2_5": thm, "claims": claims,
+            "theorem_2_6": {"alpha": ALPHA, "sigma_eps": SIGMA_EPS, "sigma_r": SIGMA_R,
+                            "hypothesis": {str(st): {k: t[k] for k in ("x", "predicted_scale", "p_sign", "p_ks")}
+                                           for st, t in hyp.items()},
+                            "natural": {str(st): {k: t[k] for k in ("scale", "p_sign", "p_ks")}
+                                        for st, t in natural.items()}},
             "settings": {"data": "2-D manifold in R^16", "generator": "MLP 2-64-64-16",
                          "discriminator": "MLP 16-64-64-1", "batch": BATCH}}
 
 
 def plot(result: dict):
-    """Figures 1-3 of *Towards Principled Methods* at toy scale."""
+    """Figures 1-3 of *Towards Principled Methods* at toy scale, and Theorem 2.6 tested."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 3, figsize=(16, 8.5))
     ax = axes.ravel()
+    grid = np.linspace(-8, 8, 400)
     for i, (st, p) in enumerate(result["probes"].items()):
         c = f"C{i}"
         lab = f"generator after {st} steps"
@@ -270,11 +419,15 @@ def plot(result: dict):
         xs = np.repeat(s, norms.shape[1]) * np.exp(np.random.default_rng(i).uniform(-0.08, 0.08, norms.size))
         ax[3].scatter(xs, norms.ravel(), s=3, alpha=0.35, color=c, label=lab)
         ax[4].semilogx(s, p["centred"], "o-", ms=3, color=c, label=lab)
-        ax[5].semilogx(s, p["kurtosis"], "o-", ms=3, color=c, label=lab)
+        t6 = result["theorem_2_6"]
+        hyp = np.asarray(t6["hypothesis"][st]["x"], dtype=float) / np.asarray(t6["hypothesis"][st]["predicted_scale"])
+        ax[5].plot(grid, [np.mean(hyp <= g) for g in grid], color=c, lw=1.5,
+                   label=f"{st} steps, white-noise D (hypothesis)")
+        nat = np.asarray(p["proj"], dtype=float) / np.asarray(t6["natural"][st]["scale"])
+        ax[5].plot(grid, [np.mean(nat <= g) for g in grid], color=c, ls="--", lw=1.2,
+                   label=f"{st} steps, trained D (natural)")
     ax[3].set(xscale="log", yscale="log")
-    ax[4].axhline(0.5, color="gray", ls=":", label="centred below")
-    ax[5].axhline(3.0, color="gray", ls=":", label="heavy-tailed above")
-    ax[5].axhline(0.0, color="k", lw=0.8, label="a Gaussian")
+    ax[5].plot(grid, stats.cauchy.cdf(grid), color="k", lw=3, alpha=0.3, label="centred Cauchy (Thm 2.6)")
     ax[0].set(xlabel="discriminator steps", ylabel="discriminator error (cross-entropy)",
               title="Fig. 1: error")
     ax[1].set(xlabel="discriminator steps", ylabel="accuracy", title="Fig. 1: accuracy")
@@ -283,12 +436,12 @@ def plot(result: dict):
     ax[3].set(xlabel="discriminator steps", ylabel=r"$\|\nabla_\theta E[-\log D(G(z))]\|$, per minibatch",
               title="Fig. 3: -log D, the gradient grows")
     ax[4].set(xlabel="discriminator steps", ylabel="|mean| / std of gradient coordinates",
-              title="Thm 2.6: is it centred?", yscale="log")
-    ax[5].set(xlabel="discriminator steps", ylabel="excess kurtosis of gradient coordinates",
-              title="Thm 2.6: is it heavy-tailed?")
+              title="trained D: the -log D gradient is not centred", yscale="log")
+    ax[5].set(xlabel="gradient coordinate / its Cauchy scale", ylabel="cumulative share",
+              title="Thm 2.6: centred Cauchy under its hypothesis only")
     for a in ax:
         a.legend(fontsize=7)
-    fig.suptitle("The perfect discriminator (Towards Principled Methods, Figs. 1-3, toy scale)")
+    fig.suptitle("The perfect discriminator (Towards Principled Methods, Figs. 1-3 and Thm 2.6, toy scale)")
     fig.tight_layout()
     return fig
 

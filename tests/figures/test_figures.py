@@ -20,17 +20,17 @@ def test_every_figure_and_its_numbers_are_written(quick_figures):
         assert data["settings"]["quick"] is True
 
 
-def test_write_up_counts_findings_and_lists_disagreements(quick_figures):
+def test_write_up_counts_verdicts_per_paper_and_lists_what_does_not_agree(quick_figures):
+    from claims import tally, verdict_line
+
     out, results = quick_figures
     text = (out / "README.md").read_text()
     claims = [c for r in results.values() for c in r["claims"]]
-    findings = [c for c in claims if c["kind"] == "finding"]
-    against = [c for c in findings if not c["holds"]]
-    sanity = [c for c in claims if c["kind"] == "sanity"]
-    assert f"**Findings: {len(findings) - len(against)} of {len(findings)} agree with the papers" in text
-    assert f"Sanity checks: {len(sanity)} of {len(sanity)} pass." in text
-    for c in against:  # every disagreement is in the headline, and explained in its section
-        assert c["statement"] in text.split("| figure | source |")[0]
+    head = text.split("| figure | source |")[0]
+    assert "**Verdicts.** " + verdict_line(tally(claims)) + "." in head
+    for c in claims:  # every finding that does not agree is in the headline, with its reason
+        if c["kind"] == "finding" and c["verdict"] != "agrees":
+            assert c["statement"] in head and c["source"] in head
     pending = sum(len(r.get("needs_full_run", [])) for r in results.values())
     assert f"{pending} claims need the full settings" in text
     for f in FIGURES:
@@ -40,8 +40,25 @@ def test_write_up_counts_findings_and_lists_disagreements(quick_figures):
             assert "\n".join(f.tables(results[f.NAME])) in text
         for c in results[f.NAME]["claims"]:
             assert c["statement"].replace("|", "\\|") in text
-    rows = re.findall(r"^\| (finding|sanity) \| .* \| (yes|\*\*no\*\*) \|$", text, flags=re.M)
+    rows = re.findall(r"^\| (finding|sanity) \| .* \| (yes|\*\*no\*\*|-) \| \**([a-z ]+)\** \|$", text, flags=re.M)
     assert len(rows) == len(claims)
+    assert {v for _, _, v in rows} <= {"agrees", "disagrees", "no verdict", "not applicable", "pass", "FAIL"}
+
+
+def test_render_rebuilds_the_write_up_from_the_json_files(quick_figures, tmp_path):
+    """``--render`` runs nothing: the write-up from the NAME.json files alone (the lead's path after
+    merging modules rerun separately) has the same verdicts and sections as the run's own."""
+    import shutil
+
+    out, _ = quick_figures
+    for f in FIGURES:
+        shutil.copy(out / f"{f.NAME}.json", tmp_path)
+    assert main(["--render", "--out", str(tmp_path)]) == 0
+    built, rendered = (out / "README.md").read_text(), (tmp_path / "README.md").read_text()
+    assert rendered.startswith("# Figures and checked claims\n\nRendered by `python -m figures --render`")
+    assert rendered.split("**Verdicts.**", 1)[1] == built.split("**Verdicts.**", 1)[1]
+    with pytest.raises(SystemExit):
+        main(["--render", "--out", str(tmp_path / "empty")])
 
 
 def test_training_runs_are_drawn_with_run(quick_figures, tmp_path):

@@ -156,3 +156,39 @@ def test_gan_evaluate_refuses_runs_without_snapshots_or_features(tmp_path, capsy
     with pytest.raises(SystemExit):
         main([str(tmp_path / "nothing")])
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_density_and_coverage_match_the_published_definitions(rng):
+    """Naeem et al. 2020's formulas, written as loops; on two samples of one Gaussian the density is
+    about 1 and the coverage about 1 - 2^-5 (their Lemma 2 for M = N and k = 5); a shifted sample
+    covers less, a collapsed one (one point repeated) covers almost nothing."""
+    real, fake = rng.normal(size=(300, 4)), rng.normal(size=(300, 4))
+    density, coverage = quality.density_coverage(real, fake)
+    d_rr = cdist(real, real)
+    radius = np.sort(d_rr, axis=1)[:, 5]  # the 5th neighbour, itself excluded
+    d_rf = cdist(real, fake)
+    assert density == pytest.approx(sum((d_rf[:, j] < radius).sum() for j in range(300)) / (5 * 300))
+    assert coverage == pytest.approx(np.mean([(d_rf[i] < radius[i]).any() for i in range(300)]))
+    assert 0.8 < density < 1.2 and 0.9 < coverage <= 1.0
+    assert quality.density_coverage(real, fake + 1.5)[1] < 0.7 * coverage
+    assert quality.density_coverage(real, np.repeat(fake[:1], 300, 0))[1] < 0.1
+
+
+def test_evaluator_density_coverage_is_the_function(evaluator):
+    probe = MNISTImages(None, 16, "probe").array[:300]
+    s = evaluator.score(probe)
+    f, _ = features.embed(evaluator.net, probe)
+    d, c = quality.density_coverage(evaluator.ref_features, f)
+    assert s["density"] == pytest.approx(d) and s["coverage"] == pytest.approx(c)
+
+
+def test_validated_metrics_are_those_the_committed_validation_passed():
+    """The single switch the experiments read (gan.quality.VALIDATED_METRICS) is the evidence:
+    the metrics the committed full validation found valid for their purpose."""
+    import json
+    from pathlib import Path
+
+    committed = json.loads((Path(__file__).resolve().parents[2] / "figures" / "quality_validation.json").read_text())
+    assert committed["settings"]["quick"] is False
+    assert tuple(committed["validated"]) == quality.VALIDATED_METRICS
+    assert set(quality.VALIDATED_METRICS) <= set(quality.PURPOSE)

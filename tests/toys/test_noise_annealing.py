@@ -52,5 +52,6 @@ def test_findings_hold(toy_result):
     claims = toy_result("noise_annealing")["claims"]
     kinds = {c["id"]: c["kind"] for c in claims}
     assert kinds["lemma4"] == "sanity" and kinds["theorem_3_3_vacuous_case"] == "sanity"
+    assert kinds["theorem_3_3_informative"] == "sanity"  # Theorem 3.3 itself: it cannot fail
     assert kinds["theorem_3_3_bites"] == "finding"
     assert all(c["holds"] for c in claims), [c for c in claims if not c["holds"]]

@@ -32,6 +32,16 @@ def test_wide_supports_piecewise_linear_but_right_sign(toy_result):
     assert w["right_sign_share"] == 1.0
 
 
-def test_findings_hold(toy_result):
-    claims = toy_result("two_gaussians")["claims"]
-    assert claims and all(c["holds"] for c in claims), [c for c in claims if not c["holds"]]
+def test_findings_hold_and_what_cannot_fail_is_sanity(toy_result):
+    claims = {c["id"]: c for c in toy_result("two_gaussians")["claims"]}
+    assert all(c["holds"] for c in claims.values()), [c for c in claims.values() if not c["holds"]]
+    assert all(c["verdict"] == "agrees" for c in claims.values() if c["kind"] == "finding")
+    # accuracy on modes ten standard deviations apart, and the gap of a linear clipped critic
+    assert claims["discriminator_perfect"]["kind"] == claims["critic_gap_proportional_to_w"]["kind"] == "sanity"
+
+
+def test_linearity_can_fail():
+    """R^2's threshold is not met by a saturating function on the same region (a sigmoid step, as
+    the trained GAN discriminator is)."""
+    x = np.linspace(-0.8, 0.8, 400)
+    assert linear_r2(x, 1 / (1 + np.exp(40 * x)))[0] < 0.99 < linear_r2(x, 0.3 - 0.01 * x)[0]
