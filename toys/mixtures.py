@@ -359,9 +359,10 @@ def agrees_with_published(values, published: tuple[float, float], comparisons: i
 # ---------------------------------------------------------------------------------------------
 # Long runs: resumable, one result at a time, with provenance
 
-def provenance(command: str, cpu_seconds: float, wall_seconds: float) -> dict:
+def provenance(command: str, cpu_seconds: float, wall_seconds: float, commit: str | None = None) -> dict:
     """Who made a long result: the command, the commit (with ``+dirty`` when the work tree had
-    changes), the machine (CPU model, cores), the date (UTC) and the CPU and wall seconds."""
+    changes; ``commit`` when given, as read when the runs started), the machine (CPU model,
+    cores), the date (UTC) and the CPU and wall seconds."""
     import datetime
     import os
     import platform
@@ -374,9 +375,10 @@ def provenance(command: str, cpu_seconds: float, wall_seconds: float) -> dict:
             return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
-    commit = git("rev-parse", "HEAD") or "unknown"
-    if git("status", "--porcelain", "--untracked-files=no"):
-        commit += "+dirty"
+    if commit is None:
+        commit = git("rev-parse", "HEAD") or "unknown"
+        if git("status", "--porcelain", "--untracked-files=no"):
+            commit += "+dirty"
     model = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -415,9 +417,12 @@ def run_resumable(tasks: list[dict], fn, out: Path, command: str, workers: int =
     print(f"{out.name}: {len(tasks) - len(todo)} of {len(tasks)} runs done; {len(todo)} to run "
           f"(about {total / 60:.0f} CPU-minutes on {workers} workers)", file=sys.stderr, flush=True)
     t0, cost_done, cpu = time.perf_counter(), 0.0, 0.0
+    commit = provenance(command, 0, 0)["commit"]  # the code the workers import now
 
     def write():
-        prov = provenance(command, cpu_before + cpu, wall_before + time.perf_counter() - t0)
+        prov = provenance(command, cpu_before + cpu, wall_before + time.perf_counter() - t0, commit)
+        if done.get("provenance", {}).get("commit", commit) != commit:  # resumed by other code
+            prov["commit"] = f"{done['provenance']['commit']} then {commit}"
         data = {"provenance": prov, "runs": {t["key"]: runs[t["key"]] for t in tasks if t["key"] in runs}}
         atomic_write_bytes(out, json.dumps(jsonable(data)).encode())
 
