@@ -104,9 +104,7 @@ def protocol(x: np.ndarray, target: Target) -> dict:
     d = np.linalg.norm(x[:, None, :] - m[None], axis=2)
     near = d.min(1) < HQ_STDS * target.std
     counts = np.bincount(d.argmin(1)[near], minlength=len(m))
-    total = counts.sum()
-    p = counts / max(total, 1)
-    kl = float(np.sum(p[p > 0] * np.log(p[p > 0] * len(m)))) if total else float("nan")
+    kl = D.kl(counts, np.ones(len(m))) if counts.sum() else float("nan")
     return {"hq_share": float(near.mean()), "modes": int((counts > 0).sum()), "counts": counts.tolist(),
             "mode_kl": kl}
 
