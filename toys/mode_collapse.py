@@ -123,11 +123,13 @@ SCALE = "gan_toy"
 MIN_LEARNED = 3  # learned runs per target for a verdict
 
 MAIN = {"targets": ("ring",), "seeds": 5, "steps": 2000, "every": 50}
-LONG = {"targets": TARGETS, "seeds": 6, "steps": 5000, "every": 125, "em_points": 500}
+#: the clipped runs learn slowest and cost least per step: 12,000 steps for them, 5,000 for the others
+LONG = {"targets": TARGETS, "seeds": 6, "steps": {"gan": 5000, "gp": 5000, "clip": 12_000},
+        "every": {"gan": 125, "gp": 125, "clip": 300}, "em_points": 500}
 QUICK_RUN = {"targets": ("ring",), "seeds": 1, "steps": 200, "every": 10}
 #: the controls: published budgets, and how far the long budget runs them on a CPU
-PACGAN = {"targets": TARGETS, "seeds": 3, "iterations": 10_000, "every": 500, "published": 400_000}
-GANTOY = {"targets": ("ring",), "seeds": 1, "iterations": 2_000, "every": 100, "published": 100_000}
+PACGAN = {"targets": TARGETS, "seeds": 3, "iterations": 6_000, "every": 500, "published": 400_000}
+GANTOY = {"targets": ("ring",), "seeds": 1, "iterations": 1_000, "every": 100, "published": 100_000}
 LONG_PATH = FIGURES_DIR / "long" / f"{NAME}.json"
 LONG_COMMAND = "python -m toys.mode_collapse --long --out figures/long"
 #: CPU milliseconds per generator step (measured on the 2-core machine), for the ETA
@@ -190,8 +192,8 @@ def long_tasks(out: Path) -> list[dict]:
     """Every run of the long budget, each with its ``key`` and estimated CPU seconds (``cost``)."""
     state = Path(out) / f"{NAME}.state"
     tasks = [{"kind": "toy", "key": f"toy/{t}/{m}/{s}", "method": m, "target": t, "seed": s,
-              "steps": LONG["steps"], "every": LONG["every"], "em_points": LONG["em_points"],
-              "cost": LONG["steps"] * COST_MS[m] / 1000}
+              "steps": LONG["steps"][m], "every": LONG["every"][m], "em_points": LONG["em_points"],
+              "cost": LONG["steps"][m] * COST_MS[m] / 1000}
              for t in LONG["targets"] for m in METHODS for s in range(LONG["seeds"])]
     for kind, plan in (("pacgan", PACGAN), ("gan_toy", GANTOY)):
         tasks += [{"kind": kind, "key": f"{kind}/{t}/{s}", "target": t, "seed": s, "steps": plan["iterations"],
@@ -253,12 +255,36 @@ def coverage(runs: list[dict]) -> dict:
         k = len(rs[0]["counts"])
         ps = [missed_mode_p(f["counts"]) for f in learned]
         out[t] = {"modes_total": k, "runs": len(rs), "learned": len(learned), "steps": rs[0]["steps"],
+                  "projection": projected_steps([r for r in runs if r["target"] == t], LEARNED[t]),
                   "hq_share": [f["hq_share"] for f in rs], "modes": [f["modes"] for f in rs],
                   "learned_modes": [f["modes"] for f in learned], "modes_interval": t_interval([f["modes"] for f in learned]),
                   "hq_interval": t_interval([f["hq_share"] for f in rs]),
                   "all_captured": all(f["modes"] == k for f in learned),
                   "collapse_p": min(min(ps) * len(learned), 1.0) if learned else 1.0, "decided": len(learned) >= MIN_LEARNED}
     return out
+
+
+def projected_steps(runs: list[dict], threshold: float) -> dict:
+    """How the high-quality share was moving at the end: each run's least-squares slope over the second half
+    of its checkpoints (per 1,000 steps), the median over runs, and the steps at which the median run would
+    reach ``threshold`` if it kept that slope (None when it was not rising): an extrapolation that says
+    what budget might decide, not a measurement."""
+    slopes, reach = [], []
+    for r in runs:
+        st, hq = np.asarray(r["step"], float), np.asarray(r["hq_share"], float)
+        half = st >= st[-1] / 2
+        if half.sum() < 3:
+            continue
+        b = np.polyfit(st[half], hq[half], 1)[0]
+        slopes.append(1000 * b)
+        if hq[-1] < threshold:
+            reach.append(st[-1] + (threshold - hq[-1]) / b if b > 0 else np.inf)
+        else:
+            reach.append(st[-1])
+    if not slopes:
+        return {"slope_per_1000": None, "steps": None}
+    med = float(np.median(reach)) if reach else None
+    return {"slope_per_1000": float(np.median(slopes)), "steps": med if med is not None and np.isfinite(med) else None}
 
 
 def judge_no_collapse(cov: dict, controls_ok: bool) -> tuple[bool | None, str, str | None, dict | None]:
@@ -284,9 +310,14 @@ def judge_no_collapse(cov: dict, controls_ok: bool) -> tuple[bool | None, str, s
             parts.append("the positive controls have not passed (see controls): no verdict until they do")
         for t in undecided:
             c = cov[t]
+            pr = c["projection"]
+            trend = ("" if pr["slope_per_1000"] is None else
+                     f"; the median share moved {pr['slope_per_1000']:+.3f} per 1,000 steps over the second half, "
+                     + (f"a pace that would reach it near {pr['steps']:,.0f} steps" if pr["steps"] else
+                        "not towards the threshold"))
             parts.append(f"only {c['learned']} of {c['runs']} runs learned the {t} in {c['steps']:,} steps "
-                         f"(high-quality share >= {LEARNED[t]:.1%}; shares {fmt([round(x, 3) for x in c['hq_share']])}): "
-                         f"a budget at which at least {MIN_LEARNED} seeds pass it would decide")
+                         f"(high-quality share >= {LEARNED[t]:.1%}; shares {fmt([round(x, 3) for x in c['hq_share']])})"
+                         f"{trend}: a budget at which at least {MIN_LEARNED} seeds pass it would decide")
         if holds is False and controls_ok:
             parts.append("a learned run missed a mode")
         reason = "; ".join(parts) or "not decided"
