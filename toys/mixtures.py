@@ -302,16 +302,19 @@ def t_interval(values, confidence: float = 0.95) -> dict:
     return {"n": int(len(v)), "mean": mean, "lo": mean - half, "hi": mean + half}
 
 
-def run_permutation_test(xs: list, ys: list, max_perms: int = 40_320, seed: int = 0) -> dict:
+def run_permutation_test(xs: list, ys: list, groups: list | None = None, max_perms: int = 40_320,
+                         seed: int = 0) -> dict:
     """Does each run's series ``xs[i]`` follow its own run's ``ys[i]`` more than another run's?
 
     Statistic: the mean over runs of the within-run Pearson correlation corr(xs[i], ys[i]) over
     the checkpoints. Null (a permutation over runs): the same mean with the ys re-paired by a
     permutation of the runs, corr(xs[i], ys[pi(i)]); a trend that every run shares (both series
     fall with time) correlates across runs as much as within, so only a run's own ups and downs
-    can lift the statistic above the null. Every permutation is enumerated when there are at most
-    ``max_perms`` (8 runs), else that many are drawn. Returns the statistic, the null's 95th
-    percentile, the one-sided p-value (share of permutations, the identity included, whose
+    can lift the statistic above the null. With ``groups`` (one label per run, e.g. the target),
+    runs are permuted only within their group, so a trend shared by a group's runs is discounted
+    too. Every permutation is enumerated when there are at most ``max_perms``, else that many
+    are drawn (the identity first). Returns the statistic, the null (its values and 95th
+    percentile), the one-sided p-value (share of permutations, the identity included, whose
     statistic is at least the observed one), the number of runs and of checkpoints.
     """
     import itertools
@@ -319,6 +322,7 @@ def run_permutation_test(xs: list, ys: list, max_perms: int = 40_320, seed: int 
     n = len(xs)
     if n < 2 or n != len(ys):
         raise ValueError(f"need at least 2 runs with both series, got {n} and {len(ys)}")
+    groups = list(groups) if groups is not None else [0] * n
     length = min(min(len(x) for x in xs), min(len(y) for y in ys))
     X = np.asarray([np.asarray(x[:length], float) for x in xs])
     Y = np.asarray([np.asarray(y[:length], float) for y in ys])
@@ -326,15 +330,28 @@ def run_permutation_test(xs: list, ys: list, max_perms: int = 40_320, seed: int 
     Yz = (Y - Y.mean(1, keepdims=True)) / Y.std(1, keepdims=True)
     C = Xz @ Yz.T / length  # C[i, j] = corr(xs[i], ys[j])
     observed = float(np.mean(np.diag(C)))
-    if math.factorial(n) <= max_perms:
-        perms = np.array(list(itertools.permutations(range(n))))
+    members = [np.flatnonzero(np.asarray(groups) == g) for g in dict.fromkeys(groups)]
+    total = math.prod(math.factorial(len(m)) for m in members)
+    if total <= max_perms:
+        perms = []
+        for combo in itertools.product(*(itertools.permutations(m) for m in members)):
+            pi = np.arange(n)
+            for m, img in zip(members, combo):
+                pi[m] = img
+            perms.append(pi)
+        perms = np.array(perms)
     else:
         rng = np.random.default_rng(seed)
-        perms = np.array([np.arange(n)] + [rng.permutation(n) for _ in range(max_perms - 1)])
+        perms = np.tile(np.arange(n), (max_perms, 1))
+        for row in perms[1:]:
+            for m in members:
+                row[m] = rng.permutation(m)
     null = C[np.arange(n)[None, :], perms].mean(1)
+    within_group = [C[i, j] for m in members for i in m for j in m if i != j]
     return {"statistic": observed, "null_q95": float(np.quantile(null, 0.95)),
             "p_value": float(np.mean(null >= observed - 1e-12)), "runs": n, "checkpoints": int(length),
-            "within": np.diag(C).tolist(), "across_mean": float((C.sum() - np.trace(C)) / (n * n - n)),
+            "permutations": int(len(perms)), "within": np.diag(C).tolist(),
+            "across_mean": float(np.mean(within_group)) if within_group else float("nan"),
             "null": np.round(null, 5).tolist()}
 
 

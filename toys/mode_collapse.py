@@ -330,7 +330,8 @@ def judge_tracking(clip_runs: list[dict], controls_ok: bool) -> dict:
     learned = [r for r in clip_runs if final(r)["learned"] and all(e is not None for e in r["em"])]
     res = {"runs": len(clip_runs), "learned": len(learned), "test": None}
     if len(learned) >= MIN_LEARNED:
-        res["test"] = run_permutation_test([r["estimate"] for r in learned], [r["em"] for r in learned])
+        res["test"] = run_permutation_test([r["estimate"] for r in learned], [r["em"] for r in learned],
+                                           groups=[r["target"] for r in learned])
     holds = None if res["test"] is None else res["test"]["p_value"] < 0.05
     res["holds"] = holds
     res["verdict"] = decide(holds, control_passed=controls_ok, decided=res["test"] is not None)

@@ -123,6 +123,12 @@ def test_permutation_over_runs_null_is_not_degenerate():
     ys = [2 * (trend + w) + 0.02 * rng.normal(size=40) for w in wiggle]
     own = run_permutation_test(xs, ys)
     assert own["p_value"] < 0.01 and own["runs"] == 6 and own["checkpoints"] == 40 and len(own["null"]) == 720
+    # two groups with their own trends and no tracking: permuting within groups keeps the null honest
+    xs = [trend + 0.05 * rng.normal(size=40) for _ in range(4)] + [trend[::-1] + 0.05 * rng.normal(size=40) for _ in range(4)]
+    ys = [trend + 0.05 * rng.normal(size=40) for _ in range(4)] + [trend[::-1] + 0.05 * rng.normal(size=40) for _ in range(4)]
+    pooled = run_permutation_test(xs, ys)
+    grouped = run_permutation_test(xs, ys, groups=["a"] * 4 + ["b"] * 4)
+    assert pooled["p_value"] < 0.05 < grouped["p_value"] and grouped["permutations"] == 24 * 24
     with pytest.raises(ValueError, match="2 runs"):
         run_permutation_test([trend], [trend])
 
