@@ -200,6 +200,10 @@ def long_tasks(out: Path) -> list[dict]:
                    "every": plan["every"], "state": str(state / f"{kind}-{t}-{s}.pt"),
                    "cost": plan["iterations"] * COST_MS[kind] / 1000}
                   for t in plan["targets"] for s in range(plan["seeds"])]
+    for t in tasks:  # a run resumed from its state has less left to do (for the ETA)
+        if t.get("state") and Path(t["state"]).exists():
+            done = torch.load(t["state"], weights_only=False, map_location="cpu")["step"]
+            t["cost"] *= max(0.0, 1 - done / t["steps"])
     return tasks
 
 
