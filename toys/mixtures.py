@@ -456,7 +456,7 @@ def run_resumable(tasks: list[dict], fn, out: Path, command: str, workers: int =
                 cost_done += t["cost"]
                 write()
                 elapsed = time.perf_counter() - t0
-                eta = elapsed * (total - cost_done) / cost_done
+                eta = elapsed * (total - cost_done) / cost_done if cost_done > 0 else float("nan")
                 print(f"{out.name}: {len(runs)}/{len(tasks)} runs done ({t['key']}, {r.get('seconds', 0):.0f} s); "
                       f"elapsed {elapsed / 60:.1f} min, ETA {eta / 60:.1f} min", file=sys.stderr, flush=True)
     write()
