@@ -19,7 +19,7 @@ finding waits for both: until they pass, its verdict is *no verdict*, with what 
 
 **The toy's own runs**: one small architecture for every method (ReLU MLPs 8-64-64-2 and
 2-64-64-1), each trained through the trainer's iteration by the GAN (-log D, Adam 1e-3 (0.5,
-0.999)), WGAN with clipping (RMSProp 5e-4, n_critic 5) and WGAN-GP with the toy script's penalty
+0.999)), WGAN with clipping (RMSProp 5e-4, c = 0.03, n_critic 5) and WGAN-GP with the toy script's penalty
 weight 0.1 (Adam 1e-3 (0, 0.9), n_critic 5). A run has **learned** its target when its
 high-quality share reaches the lowest share at which the published tables credit a method with
 its mode count (Unrolled GAN in VEEGAN's Table 1: 35.6 % on the ring, 16 % on the grid); only
@@ -39,8 +39,9 @@ runs that learned are judged, and a target with fewer than 3 such runs gets no v
 
 Budgets: the main job (``run``) trains the ring, 5 seeds x 3 methods x 2,000 steps (about 3
 minutes on 2 cores); the long budget (``run_long``, ``python -m toys.mode_collapse --long``,
-about 1.5 CPU-hours) trains both targets, 6 seeds x 3 methods x 5,000 steps, and runs as much of
-the controls as a CPU can, and its results are committed at ``figures/long/mode_collapse.json``.
+about 1.2 CPU-hours) trains both targets, 6 seeds x 3 methods x 5,000 steps (12,000 for clipping),
+and runs as much of the controls as a shared CPU can (PacGAN's GAN 3 seeds x 6,000 iterations,
+gan_toy.py 1,000); its results are committed at ``figures/long/mode_collapse.json``.
 ``run`` reads them when present, draws them beside its own and says which verdict rests on them.
 
 Run: ``python -m toys.mode_collapse [--quick] [--seed S] [--out DIR]``; ``--long [--out DIR]``.
@@ -88,7 +89,8 @@ QUICK = ("the ring, one seed per method, 200 generator steps (20 checkpoints), t
 CAPTION = (
     "Top: modes captured (left pair) and share of high-quality samples (right pair) at the end of training, "
     "one point per seed (filled: the run learned; hollow: it did not), the mean with its 95 % interval, "
-    "for the main budget (2,000 steps, the ring) and the long budget (5,000 steps, committed); "
+    "for the main budget (2,000 steps, the ring) and the long budget (5,000 steps, 12,000 for clipping; "
+    "committed); "
     "the published rows beside (VEEGAN's Table 1, PacGAN's Table 1), and the learned threshold (dotted, "
     "Unrolled GAN's row). Middle left: the high-quality share along training per method (long budget, "
     "mean and each seed). Middle right: the positive controls, PacGAN's GAN and gan_toy.py's WGAN-GP, "
@@ -101,8 +103,10 @@ DEPARTURES = (
     "The WGAN paper judges mode collapse by eye on LSUN; these targets and this protocol are VEEGAN's and "
     "PacGAN's, at the unit spread of WGAN-GP's gan_toy.py (the same shapes: ring radius / std = 100, grid "
     "spacing / std = 40). The toy's runs use one small architecture (64 x 2) for every method and toy "
-    "learning rates (Adam 1e-3; RMSProp 5e-4 for clipping, 10x Algorithm 1's) for a CPU budget of 2,000 "
-    "(main) and 5,000 (long) generator steps, and sample fresh data each batch. The controls keep the "
+    "learning rates (Adam 1e-3; RMSProp 5e-4 for clipping, 10x Algorithm 1's), clip the critic at c = 0.03 "
+    "(at Algorithm 1's 0.01 this small critic is nearly constant: estimates of 1e-5 against an EM of 0.3), "
+    "train 2,000 (main) and 5,000 (long; 12,000 for clipping) generator steps, and sample fresh data each "
+    "batch. The controls keep the "
     "published settings but alternate the two players' steps (PacGAN's Theano code updates them "
     "simultaneously) and, on a CPU, stop far short of the published budgets (400,000 and 100,000 "
     "iterations)."
