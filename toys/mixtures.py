@@ -445,20 +445,26 @@ def run_resumable(tasks: list[dict], fn, out: Path, command: str, workers: int =
         data = {"provenance": prov, "runs": {t["key"]: runs[t["key"]] for t in tasks if t["key"] in runs}}
         atomic_write_bytes(out, json.dumps(jsonable(data)).encode())
 
-    if todo:
+    def finished(t: dict, r: dict) -> None:
+        nonlocal cpu, cost_done
+        runs[t["key"]] = r
+        cpu += r.get("cpu_seconds", 0.0)
+        cost_done += t["cost"]
+        write()
+        elapsed = time.perf_counter() - t0
+        eta = elapsed * (total - cost_done) / cost_done if cost_done > 0 else float("nan")
+        print(f"{out.name}: {len(runs)}/{len(tasks)} runs done ({t['key']}, {r.get('seconds', 0):.0f} s); "
+              f"elapsed {elapsed / 60:.1f} min, ETA {eta / 60:.1f} min", file=sys.stderr, flush=True)
+
+    order = sorted(todo, key=lambda t: -t["cost"])
+    if workers <= 1:  # in this process (an accelerator's runs, one at a time)
+        for t in order:
+            finished(t, fn(t))
+    elif order:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(fn, t): t for t in sorted(todo, key=lambda t: -t["cost"])}
+            futures = {pool.submit(fn, t): t for t in order}
             for fut in as_completed(futures):
-                t = futures[fut]
-                r = fut.result()
-                runs[t["key"]] = r
-                cpu += r.get("cpu_seconds", 0.0)
-                cost_done += t["cost"]
-                write()
-                elapsed = time.perf_counter() - t0
-                eta = elapsed * (total - cost_done) / cost_done if cost_done > 0 else float("nan")
-                print(f"{out.name}: {len(runs)}/{len(tasks)} runs done ({t['key']}, {r.get('seconds', 0):.0f} s); "
-                      f"elapsed {elapsed / 60:.1f} min, ETA {eta / 60:.1f} min", file=sys.stderr, flush=True)
+                finished(futures[fut], fut.result())
     write()
     return json.loads(out.read_text())
 

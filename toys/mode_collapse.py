@@ -141,7 +141,9 @@ COST_MS = {"gan": 3.6, "clip": 9.6, "gp": 19.3, "pacgan": 34.0, "gan_toy": 365.0
 
 
 def checkpoints(steps: int, every: int) -> list[int]:
-    return list(range(every, steps + 1, every))
+    """Every ``every`` generator steps, and the last step."""
+    cps = list(range(every, steps + 1, every))
+    return cps if cps and cps[-1] == steps else cps + [steps]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,14 +184,40 @@ def gan_toy_control(target: str = "ring", iterations: int = 100_000, seed: int =
 
 
 def _long_task(task: dict) -> dict:
-    torch.set_num_threads(1)
+    device = task.get("device", "cpu")
+    if device == "cpu":
+        torch.set_num_threads(1)
     if task["kind"] == "toy":
         return _toy_run(task)
-    if task["kind"] == "pacgan":
-        return pacgan_control(task["target"], task["steps"], task["seed"], state_path=task["state"],
-                              every=task["every"])
-    return gan_toy_control(task["target"], task["steps"], task["seed"], state_path=task["state"],
-                           every=task["every"])
+    fn = pacgan_control if task["kind"] == "pacgan" else gan_toy_control
+    return fn(task["target"], task["steps"], task["seed"], device=device, state_path=task["state"], every=task["every"])
+
+
+def run_controls(out: Path, device: str = "cuda", kinds: tuple[str, ...] = ("gan_toy",),
+                 targets: tuple[str, ...] = ("ring",), seeds: tuple[int, ...] = (0,),
+                 iterations: dict | None = None) -> dict:
+    """The positive controls at their published budgets on an accelerator (for a GPU command): each
+    ``kind`` ("gan_toy": 100,000 iterations; "pacgan": 400,000) on each target and seed, one run at a
+    time on ``device``, resumable (finished runs are skipped, an interrupted one continues from its
+    state file), written to ``out/mode_collapse_controls.json`` in the long results' format. Commit
+    that file beside ``figures/long/mode_collapse.json``: ``run`` reads both and judges each control
+    on its longest run. ``iterations`` overrides the budgets ({"gan_toy": 2000}: a cheaper try)."""
+    import shutil
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    budgets = {"gan_toy": GANTOY["published"], "pacgan": PACGAN["published"], **(iterations or {})}
+    every = {"gan_toy": 1000, "pacgan": 4000}
+    state = out / f"{NAME}_controls.state"
+    tasks = [{"kind": k, "key": f"{k}/{t}/{s}", "target": t, "seed": s, "steps": budgets[k], "every": every[k],
+              "device": device, "state": str(state / f"{k}-{t}-{s}.pt"), "cost": budgets[k] * COST_MS[k] / 1000}
+             for k in kinds for t in targets for s in seeds]
+    command = (f"toys.mode_collapse.run_controls({str(out)!r}, device={device!r}, kinds={kinds}, "
+               f"targets={targets}, seeds={seeds}, iterations={iterations})")
+    data = run_resumable(tasks, _long_task, out / f"{NAME}_controls.json", command, workers=1)
+    if all(t["key"] in data["runs"] for t in tasks):
+        shutil.rmtree(state, ignore_errors=True)
+    return data
 
 
 def long_tasks(out: Path) -> list[dict]:
@@ -227,9 +255,20 @@ def run_long(out: Path = FIGURES_DIR / "long") -> None:
 
 
 def load_long(path: Path = LONG_PATH) -> dict | None:
-    """The committed long-budget results, or None."""
+    """The committed long-budget results, or None; with the controls' accelerator runs
+    (``mode_collapse_controls.json`` beside them, :func:`run_controls`) merged in, a control's longer run
+    replacing a shorter one."""
     path = Path(path)
-    return json.loads(path.read_text()) if path.exists() else None
+    data = json.loads(path.read_text()) if path.exists() else None
+    extra = path.with_name(f"{NAME}_controls.json")
+    if extra.exists():
+        more = json.loads(extra.read_text())
+        data = data or {"provenance": None, "runs": {}}
+        for k, r in more["runs"].items():
+            if k not in data["runs"] or r["step"][-1] > data["runs"][k]["step"][-1]:
+                data["runs"][k] = r
+        data["controls_provenance"] = more.get("provenance")
+    return data
 
 
 # ---------------------------------------------------------------------------------------------

@@ -221,3 +221,18 @@ def test_committed_verdicts_follow_from_the_committed_numbers():
         prov = long["provenance"]
         assert prov["command"] == mc.LONG_COMMAND and prov["cpu_seconds"] > 0 and prov["machine"]["cores"]
         assert len(long["runs"]) == len(mc.long_tasks(FIGURES_DIR / "long"))
+
+
+def test_controls_for_an_accelerator_are_resumable_and_merged(tmp_path):
+    """run_controls (the GPU command's entry) writes the long format, skips finished runs, and load_long
+    merges its longer runs into the controls."""
+    few = {"gan_toy": 3, "pacgan": 4}
+    first = mc.run_controls(tmp_path, device="cpu", kinds=("gan_toy", "pacgan"), iterations=few)
+    assert sorted(first["runs"]) == ["gan_toy/ring/0", "pacgan/ring/0"] and first["runs"]["pacgan/ring/0"]["step"] == [4]
+    again = mc.run_controls(tmp_path, device="cpu", kinds=("gan_toy", "pacgan"), iterations=few)
+    assert again["runs"] == first["runs"] and not (tmp_path / "mode_collapse_controls.state").exists()
+    short = {"gan_toy/ring/0": dict(first["runs"]["gan_toy/ring/0"], step=[1])}
+    (tmp_path / "mode_collapse.json").write_text(json.dumps({"provenance": {"cpu_seconds": 1}, "runs": short}))
+    merged = mc.load_long(tmp_path / "mode_collapse.json")
+    assert merged["runs"]["gan_toy/ring/0"]["step"] == [3] and "pacgan/ring/0" in merged["runs"]
+    assert merged["controls_provenance"]["command"].startswith("toys.mode_collapse.run_controls(")
