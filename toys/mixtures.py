@@ -415,8 +415,9 @@ def run_resumable(tasks: list[dict], fn, out: Path, command: str, workers: int =
     """Run ``fn(task)`` for every task whose ``key`` is not yet in ``out`` (a JSON of
     ``{"provenance": ..., "runs": {key: result}}``), on ``workers`` spawned processes; after each
     run completes, rewrite ``out`` atomically with it (an interrupted call loses at most the runs
-    in flight, and a new call skips what is done). Progress with an ETA (from each task's
-    ``cost``, its estimated CPU seconds) goes to stderr. Returns the merged results."""
+    in flight, and a new call skips what is done). Tasks start by ``priority`` (default 0, lowest
+    first), then longest first. Progress with an ETA (from each task's ``cost``, its estimated CPU
+    seconds) goes to stderr. Returns the merged results."""
     import json
     import multiprocessing as mp
     import sys
@@ -456,7 +457,7 @@ def run_resumable(tasks: list[dict], fn, out: Path, command: str, workers: int =
         print(f"{out.name}: {len(runs)}/{len(tasks)} runs done ({t['key']}, {r.get('seconds', 0):.0f} s); "
               f"elapsed {elapsed / 60:.1f} min, ETA {eta / 60:.1f} min", file=sys.stderr, flush=True)
 
-    order = sorted(todo, key=lambda t: -t["cost"])
+    order = sorted(todo, key=lambda t: (t.get("priority", 0), -t["cost"]))  # by priority, then longest first
     if workers <= 1:  # in this process (an accelerator's runs, one at a time)
         for t in order:
             finished(t, fn(t))
