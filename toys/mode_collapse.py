@@ -341,15 +341,17 @@ def judge_no_collapse(cov: dict, controls_ok: bool) -> tuple[bool | None, str, s
     holds when every target has at least ``MIN_LEARNED`` learned runs and all of them captured every mode."""
     collapse = {t: c for t, c in cov.items() if c["collapse_p"] < 0.05}
     undecided = [t for t, c in cov.items() if not c["decided"]]
+    missing = [t for t in TARGETS if t not in cov]  # not run at this budget
     if collapse:
         holds = False
         t, c = min(collapse.items(), key=lambda kv: kv[1]["collapse_p"])
         test = {"statistic": f"a missed mode on a learned {t} run, had it held half its fair share of "
                              "high-quality samples (Bonferroni over modes and runs)", "p_value": c["collapse_p"]}
     else:
-        holds = None if undecided else all(c["all_captured"] for c in cov.values())
+        holds = None if undecided or missing else all(c["all_captured"] for c in cov.values())
         test = None
-    verdict = decide(holds, control_passed=controls_ok, decided=bool(collapse) or not undecided, test=test)
+    verdict = decide(holds, control_passed=controls_ok, decided=bool(collapse) or not (undecided or missing),
+                     test=test)
     reason = None
     if verdict != "agrees":
         parts = []
@@ -365,6 +367,8 @@ def judge_no_collapse(cov: dict, controls_ok: bool) -> tuple[bool | None, str, s
             parts.append(f"only {c['learned']} of {c['runs']} runs learned the {t} in {c['steps']:,} steps "
                          f"(high-quality share >= {LEARNED[t]:.1%}; shares {fmt([round(x, 3) for x in c['hq_share']])})"
                          f"{trend}: a budget at which at least {MIN_LEARNED} seeds pass it would decide")
+        for t in missing:
+            parts.append(f"the {t} is trained only by the long budget ({LONG_COMMAND})")
         if holds is False and controls_ok:
             parts.append("a learned run missed a mode")
         reason = "; ".join(parts) or "not decided"

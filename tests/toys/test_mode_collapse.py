@@ -94,6 +94,9 @@ def test_no_collapse_one_case_per_verdict():
     few = {"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 2 + [(0.1, 0)] * 3}
     holds, verdict, reason, _ = mc.judge_no_collapse(_cov(few), controls_ok=True)
     assert holds is None and verdict == "no verdict" and "2 of 5 runs learned the grid" in reason
+    # one target only (the main budget trains the ring): no verdict, the grid needs the long budget
+    holds, verdict, reason, _ = mc.judge_no_collapse(_cov({"ring": [(0.6, 0)] * 5}), controls_ok=True)
+    assert holds is None and verdict == "no verdict" and "grid is trained only by the long budget" in reason
     # runs that did not learn are not judged: a diffuse run with missing modes is no evidence
     diffuse = {"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 5 + [(0.05, 10)]}
     assert mc.judge_no_collapse(_cov(diffuse), controls_ok=True)[1] == "agrees"
