@@ -1,8 +1,8 @@
 """``python -m figures [--quick] [--out DIR] [--seed S] [--run RUN_DIR ...]``
 
-Regenerates every figure of the write-up: runs every toy (``toys.NAME.run``), writes each
-figure (``NAME.png``) and its numbers (``NAME.json``), and renders the write-up ``README.md``
-from them. By default the full settings write into this folder, the committed figures; with
+Regenerates every figure of the write-up: runs every toy and experiment (``toys.NAME.run``,
+``experiments.NAME.run``; the list is :mod:`figures.catalogue`), writes each figure
+(``NAME.png``) and its numbers (``NAME.json``), and renders the write-up ``README.md`` from them. By default the full settings write into this folder, the committed figures; with
 ``--quick`` (every toy at its quick settings, about a minute) the default is ``./figures-quick``,
 so a quick try never overwrites the committed results. With ``--run`` (trainer run
 directories) it also draws the WGAN paper's Figures 3 and 4 for them (``training_runs.png``).
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from gan.rundir import atomic_write_bytes
-from toys.common import FIGURES_DIR, style
+from claims import FIGURES_DIR, style
 
 from .catalogue import FIGURES
 from .run import run_all

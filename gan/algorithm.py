@@ -16,7 +16,8 @@ gan    ascend :math:`E\log D(x) + E\log(1 - D(g(z)))` descend :math:`-E\log D(g(
 
 This is the only implementation of the iteration: the trainer (:mod:`gan.train`) and every toy
 that trains a GAN call :func:`iteration` (or its two halves, :func:`critic_step` and
-:func:`generator_step`). The critic step back-propagates the real and the fake terms separately,
+:func:`generator_step`); a critic trained against fixed distributions (a fresh critic probing a
+frozen generator) is :func:`train_critic`. The critic step back-propagates the real and the fake terms separately,
 as the reference code does (``errD_real.backward(one)``, ``errD_fake.backward(mone)``): each batch
 goes through batch norm on its own, and under DDP the first backward runs inside ``no_sync`` so
 gradients are all-reduced once. The generator step evaluates the plain (unwrapped) critic with
@@ -200,6 +201,39 @@ def iteration(p: Players, real: Callable[[], Tensor], noise: Callable[[], Tensor
         stat, acc = critic_step(p, x, fake, amp)
     loss_g = generator_step(p, noise(), amp)
     return IterationStats(stat, acc, loss_g)
+
+
+def train_critic(p: Players, batches: Callable[[], tuple[Tensor, Tensor]], steps: int
+                 ) -> tuple[Tensor, Tensor | None]:
+    """``steps`` critic steps against fixed distributions, with no generator step: a fresh critic
+    (or discriminator) probing a frozen generator, or one trained to optimality on a fixed pair.
+
+    Algorithm 1's lines 2-8 with :math:`\theta` held fixed; each step is :func:`critic_step` on a
+    fresh pair of batches.
+
+    Parameters
+    ----------
+    p : Players
+        Usually made with ``generator=None`` (:func:`make_players`): only the critic is trained.
+    batches : callable
+        Returns the next ``(real, fake)`` pair of batches. It is called without gradient, so the
+        fakes of a frozen generator come detached; the caller draws the two in its own order.
+    steps : int
+        Number of critic steps, at least 1.
+
+    Returns
+    -------
+    (Tensor, Tensor or None)
+        The last step's EM estimate and None (WGAN), or its JS lower bound and accuracy (GAN):
+        detached 0-d tensors, never read on the host here.
+    """
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps!r}")
+    for _ in range(steps):
+        with torch.no_grad():
+            real, fake = batches()
+        stat, acc = critic_step(p, real, fake)
+    return stat, acc
 
 
 class StepCosine:

@@ -425,7 +425,7 @@ def run_resumable(tasks: list[dict], fn, out: Path, command: str, workers: int =
 
     from gan.rundir import atomic_write_bytes
 
-    from .common import jsonable
+    from claims import jsonable
 
     out = Path(out)
     done = json.loads(out.read_text()) if out.exists() else {"runs": {}}

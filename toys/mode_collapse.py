@@ -57,7 +57,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .common import FIGURES_DIR, check_result, claim, control, decide, fmt, parallel_map, toy_main
+from claims import FIGURES_DIR, check_result, claim, control, decide, fmt, parallel_map, toy_main
 from .mixtures import (
     GAN_TOY,
     LEARNED,

@@ -203,7 +203,7 @@ def test_quick_run_gives_no_verdict_claims(toy_result):
 
 def test_committed_verdicts_follow_from_the_committed_numbers():
     """The committed figure's findings, re-judged from the committed runs with the same functions."""
-    from toys.common import FIGURES_DIR
+    from claims import FIGURES_DIR
 
     path = FIGURES_DIR / "mode_collapse.json"
     data = json.loads(path.read_text())

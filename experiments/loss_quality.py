@@ -3,17 +3,17 @@ r"""Does the loss track sample quality? WGAN Section 4.2, Figures 3, 4 and 8, on
 The paper: the WGAN critic's EM estimate "correlates remarkably well" with sample quality
 (Figure 3), while the GAN's JS estimate L/2 + ln 2 (Figure 4) and its generator cost (Figure 8)
 do not: they stay constant or go up, the JS estimate "often remains very close to log 2". Here
-the trainer itself runs the paper's six settings on real MNIST digits (:mod:`toys.mnist_runs`:
+the trainer itself runs the paper's six settings on real MNIST digits (:mod:`experiments.mnist_runs`:
 WGAN with a DCGAN critic and the DCGAN or MLP generator, WGAN with MLP generator and critic at a
 high learning rate, the failing case; the GAN with the same three pairs), and sample quality is
-measured by the validated FD and KID (``toys.quality_validation``) at evenly spaced checkpoints.
+measured by the validated FD and KID (``experiments.quality_validation``) at evenly spaced checkpoints.
 
 Two curves that both trend with the training step correlate whether or not either tracks
 quality, so the claims rest on statistics time alone cannot produce:
 
 1. **a fresh-critic probe**: at each checkpoint the generator is frozen and a new clipped critic
    and a new GAN discriminator are trained from scratch for a fixed budget
-   (:func:`toys.mnist_runs.probe`); the paper predicts the first estimate tracks FD and the
+   (:func:`experiments.mnist_runs.probe`); the paper predicts the first estimate tracks FD and the
    second sits near ln 2 whatever the quality;
 2. **across runs**: at each checkpoint step, the fresh critic's estimates of the generators that
    share the DCGAN critic order them as FD does (a comparison at equal time);
@@ -21,11 +21,11 @@ quality, so the claims rest on statistics time alone cannot produce:
    the changes of FD.
 
 The training curves are median-filtered as in the paper, with the raw curve visible. Settings
-and their departures from the paper's: :mod:`toys.mnist_runs`. Claims that need runs that
+and their departures from the paper's: :mod:`experiments.mnist_runs`. Claims that need runs that
 learned are checked only when the runs did (FD fell at least 3x); ``--quick`` runs are too short
 for that and say so instead of asserting a trivial version.
 
-Run: ``python -m toys.loss_quality [--quick] [--seed S] [--out DIR]``.
+Run: ``python -m experiments.loss_quality [--quick] [--seed S] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -36,10 +36,23 @@ import numpy as np
 from scipy import stats
 from scipy.ndimage import median_filter
 
+from claims import claim, fmt, toy_main
+
 from . import mnist_runs
-from .common import claim, toy_main
 
 NAME = "loss_quality"
+TITLE = "Does the loss track sample quality?"
+SOURCE = "WGAN, Section 4.2, Figures 3, 4 and 8"
+#: the paper's claim, in one sentence (the write-up's)
+CLAIM = (
+    "The WGAN critic's EM estimate correlates with sample quality, while the GAN's JS estimate "
+    'and generator cost stay constant or go up whatever the quality; measured on real digits with'
+    ' the validated FD, a fresh-critic probe, and statistics that time alone cannot produce.'
+)
+#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
+POOLED = True
+#: relative running time, to start the longest single-core toys first
+COST = 1.0
 QUICK = ("only the two DCGAN runs, 60 GAN / 20 WGAN generator steps instead of 1600 / 640, 500 samples per "
          "evaluation, 20-step probes: too short to learn, so only the sanity checks run")
 #: what the figure's panels show (the write-up's caption)
@@ -260,6 +273,20 @@ def plot(result: dict):
     fig.suptitle("Does the loss track sample quality? (WGAN Section 4.2; left: WGAN, Fig. 3; right: GAN, Fig. 4)")
     fig.tight_layout()
     return fig
+
+
+def tables(result: dict) -> list[str]:
+    """The write-up's Markdown after the table of claims: the statistics of each run."""
+    lines = ["", "Per run (16 checkpoints; the fresh-critic probe at 8):", "",
+             "| run | FD first -> last | Spearman(statistic, FD) | of changes | fresh critic vs FD | "
+             "fresh JS estimate (min - max) |", "|---|---|---|---|---|---|"]
+    for k in result["names"]:
+        r = result["runs"][k]
+        js = r.get("probe_js")
+        lines.append(f"| {r['label']} | {fmt(r['fd'][0])} -> {fmt(r['fd'][-1])} | {fmt(r['rho_stat_fd'])} | "
+                     f"{fmt(r['rho_dstat_dfd'])} | {fmt(r.get('rho_probe_fd', float('nan')))} | "
+                     + (f"{fmt(min(js))} - {fmt(max(js))}" if js is not None and len(js) else "-") + " |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> dict:

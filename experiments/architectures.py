@@ -6,7 +6,7 @@ generator without batch norm and with a constant number of filters (Figure 6: "t
 failed to learn while the WGAN still was able to produce samples"), and a 4-layer ReLU MLP of
 512 units (Figure 7: WGAN's samples are of "higher quality than the MLP of the standard GAN",
 which shows "a significant degree of mode collapse"). Here the six runs are the trainer's on
-real digits (:mod:`toys.mnist_runs`), each scored by the validated FD and KID, by precision and
+real digits (:mod:`experiments.mnist_runs`), each scored by the validated FD and KID, by precision and
 recall, and by the classifier's coverage (classes covered, class-histogram KL to uniform: the
 validated mode-dropping measures; recall is validated too, but it is 0 for samples off the real
 manifold, as both MLP generators' are, so it cannot tell their coverage apart).
@@ -21,17 +21,30 @@ by construction (a positive diagonal rescaling of the gradient): a sanity check.
 Comparisons are at the runs' fixed budgets (1,600 GAN / 640 WGAN generator steps, about the same
 time), not at convergence as in the paper.
 
-Run: ``python -m toys.architectures [--quick] [--seed S] [--out DIR]``.
+Run: ``python -m experiments.architectures [--quick] [--seed S] [--out DIR]``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from claims import claim, fmt, toy_main
+
 from . import mnist_runs
-from .common import claim, toy_main
 
 NAME = "architectures"
+TITLE = "Robustness across generators"
+SOURCE = "WGAN, Figures 5-7 and Section 4.2"
+#: the paper's claim, in one sentence (the write-up's)
+CLAIM = (
+    'WGAN learns with generators the GAN cannot train (no batch norm, an MLP), the GAN shows mode'
+    ' collapse with the MLP, and Adam on the critic makes WGAN unstable, its step turning against'
+    ' the gradient.'
+)
+#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
+POOLED = True
+#: relative running time, to start the longest single-core toys first
+COST = 1.0
 QUICK = "only the two DCGAN runs, a few dozen steps: no verdict; the other claims need the full run"
 #: what the figure's panels show (the write-up's caption)
 CAPTION = (
@@ -217,6 +230,17 @@ def plot(result: dict):
     fig.suptitle("Robustness across generators (WGAN Figs. 5-7) and Adam on the critic (Sec. 4.2), MNIST 16x16")
     fig.tight_layout()
     return fig
+
+
+def tables(result: dict) -> list[str]:
+    """The write-up's Markdown after the table of claims: the final scores of each run."""
+    lines = ["", "Final scores:", "", "| run | FD | KID | precision | recall | classes | class KL | confident |",
+             "|---|---|---|---|---|---|---|---|"]
+    for k in result["names"]:
+        f = result["runs"][k]["final"]
+        lines.append(f"| {result['runs'][k]['label']} | {fmt(f['fd'])} | {fmt(f['kid'])} | {fmt(f['precision'])} | "
+                     f"{fmt(f['recall'])} | {f['classes']} | {fmt(f['class_kl'])} | {fmt(f['confident'])} |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> dict:

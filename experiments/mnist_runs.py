@@ -30,15 +30,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from claims import parallel_map
 from gan import rundir
-from gan.algorithm import critic_step, make_players
+from gan.algorithm import make_players, train_critic
 from gan.lipschitz import OptimizerSpec
 from gan.losses import em_estimate, js_lower_bound
 from gan.mnist import MNISTImages
 from gan.models import build_critic, build_generator
 from gan.train import Config, generate, train
-
-from .common import parallel_map
 
 SIZE, WIDTH, BATCH = 16, 32, 64
 WGAN_LR = 2e-4
@@ -127,11 +126,8 @@ def probe(G: torch.nn.Module, nz: int, steps: int, seed: int) -> dict:
     for algo, spec in (("wgan", OptimizerSpec("rmsprop", 5e-4)), ("gan", OptimizerSpec("adam", 2e-4, (0.5, 0.999)))):
         torch.manual_seed(seed + (1 if algo == "wgan" else 2))
         p = make_players(None, build_critic("dcgan", SIZE, WIDTH, nc=1), algo, optimizer=spec)
-        for _ in range(steps):
-            real = train_digits[torch.randint(0, len(train_digits), (BATCH,))]
-            with torch.no_grad():
-                fake = generate(G, torch.randn(BATCH, nz))
-            critic_step(p, real, fake)
+        train_critic(p, lambda: (train_digits[torch.randint(0, len(train_digits), (BATCH,))],
+                                 generate(G, torch.randn(BATCH, nz))), steps)
         with torch.no_grad():
             fr, ff = p.critic(real_eval), p.critic(fake_eval)
         out["probe_em" if algo == "wgan" else "probe_js"] = float(

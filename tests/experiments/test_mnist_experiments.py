@@ -5,7 +5,7 @@ named as needing the full run)."""
 import numpy as np
 import pytest
 
-from toys import architectures, loss_quality, mnist_runs, stacked_mnist
+from experiments import architectures, loss_quality, mnist_runs, stacked_mnist
 
 
 def _record(fd, stat, algo="wgan", probe=None):

@@ -31,7 +31,7 @@ This run differs, for a CPU budget: 16 x 16 images, the 4,000 training digits of
 of the published training); and it adds WGAN (clipping, RMSProp 2e-4), whose paper says it saw no
 mode collapse. Numbers are reported beside the table, not asserted against it.
 
-Run: ``python -m toys.stacked_mnist [--quick] [--seed S] [--out DIR]``.
+Run: ``python -m experiments.stacked_mnist [--quick] [--seed S] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -42,15 +42,27 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import divergences as D
+from claims import claim, fmt, parallel_map, toy_main
 from gan import rundir
 from gan.features import embed, load_feature_net
 from gan.mnist import StackedMNIST
 from gan.train import Config, generate, train
 
 from . import mnist_runs
-from .common import claim, parallel_map, toy_main
 
 NAME = "stacked_mnist"
+TITLE = "Mode collapse on Stacked MNIST"
+SOURCE = "VEEGAN / PacGAN benchmark (WGAN, Section 4.3)"
+#: the paper's claim, in one sentence (the write-up's)
+CLAIM = (
+    'On 1,000 modes (three digits stacked in the channels), count the modes each method covers, '
+    'beside the published table.'
+)
+#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
+POOLED = True
+#: relative running time, to start the longest single-core toys first
+COST = 1.0
 QUICK = "5,000 samples instead of 26,000, 60 GAN / 20 WGAN generator steps: no verdict on the methods"
 #: what the figure's panels show (the write-up's caption)
 CAPTION = (
@@ -84,7 +96,7 @@ def modes(net, images: np.ndarray) -> dict:
     counts = np.bincount(codes, minlength=1000)
     p = counts / counts.sum()
     nz = p > 0
-    return {"modes": int(nz.sum()), "kl": float(np.sum(p[nz] * np.log(p[nz] * 1000))),
+    return {"modes": int(nz.sum()), "kl": D.kl(counts, np.ones(1000)),
             "top_mode_share": float(p.max())}
 
 
@@ -171,6 +183,19 @@ def plot(result: dict):
                  "100k steps; here 16x16, a few minutes)")
     fig.tight_layout()
     return fig
+
+
+def tables(result: dict) -> list[str]:
+    """The write-up's Markdown after the table of claims: modes covered and KL to uniform, beside the
+    published table."""
+    lines = ["", f"Modes covered of 1,000 and KL to uniform ({result['samples_counted']:,} samples):", "",
+             "| method | modes | KL |", "|---|---|---|"]
+    lines += [f"| {n} (published) | {m} | {k} |" for n, m, k in result["published"]]
+    for algo, label in (("gan", "GAN (DCGAN baseline), this run"), ("wgan", "WGAN (clipping), this run")):
+        r = result["runs"][algo]
+        lines.append(f"| {label} | {r['modes']} | {fmt(r['kl'])} |")
+    lines.append(f"| real stacked digits (the floor) | {result['floor']['modes']} | {fmt(result['floor']['kl'])} |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> dict:
