@@ -33,11 +33,14 @@ import torch
 from claims import parallel_map
 from gan import rundir
 from gan.algorithm import make_players, train_critic
-from gan.lipschitz import OptimizerSpec
+from gan.config import Config, run_config
+from gan.defaults import OptimizerSpec, defaults
+from gan.evaluate import snapshot_generators
+from gan.images import to_float, to_uint8
 from gan.losses import em_estimate, js_lower_bound
 from gan.mnist import MNISTImages
-from gan.models import build_critic, build_generator
-from gan.train import Config, generate, train
+from gan.models import build_critic, generate
+from gan.train import train
 
 SIZE, WIDTH, BATCH = 16, 32, 64
 WGAN_LR = 2e-4
@@ -108,7 +111,7 @@ def config(name: str, quick: bool, seed: int, out: Path) -> Config:
 @torch.no_grad()
 def _eval_sets(nz: int, n: int, seed: int):
     real = MNISTImages(None, SIZE, "heldout").array[:n]
-    real = torch.from_numpy(real).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+    real = to_float(real)
     z = torch.randn(n, nz, generator=torch.Generator().manual_seed(seed + 777))
     return real, z
 
@@ -118,12 +121,12 @@ def probe(G: torch.nn.Module, nz: int, steps: int, seed: int) -> dict:
     trained from scratch for ``steps`` steps each (RMSProp 5e-4 / Adam 2e-4, batch 64), read on
     1,000 held-out digits against 1,000 generated ones: the WGAN estimate E_r f - E_g f and the
     JS lower bound L/2 + ln 2."""
-    train_digits = torch.from_numpy(MNISTImages(None, SIZE, "train").array).permute(0, 3, 1, 2).float() / 127.5 - 1
+    train_digits = to_float(MNISTImages(None, SIZE, "train").array)
     real_eval, z_eval = _eval_sets(nz, 1000, seed)
     with torch.no_grad():
         fake_eval = generate(G, z_eval)
     out = {}
-    for algo, spec in (("wgan", OptimizerSpec("rmsprop", 5e-4)), ("gan", OptimizerSpec("adam", 2e-4, (0.5, 0.999)))):
+    for algo, spec in (("wgan", OptimizerSpec("rmsprop", 5e-4)), ("gan", defaults("gan").optimizer)):
         torch.manual_seed(seed + (1 if algo == "wgan" else 2))
         p = make_players(None, build_critic("dcgan", SIZE, WIDTH, nc=1), algo, optimizer=spec)
         train_critic(p, lambda: (train_digits[torch.randint(0, len(train_digits), (BATCH,))],
@@ -143,16 +146,13 @@ def _train_task(task: tuple) -> dict:
         out = Path(tmp) / name
         cfg = config(name, quick, seed, out)
         train(cfg, progress=False)
-        cfg = Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in rundir.read_config(out).items()})
+        cfg = run_config(out)
         rows = rundir.read_metrics(out)
-        G = build_generator(cfg.generator, SIZE, cfg.nz, cfg.width, cfg.mlp_hidden, nc=1)
         z = torch.randn(64, cfg.nz, generator=torch.Generator().manual_seed(seed + 99))
         evals, samples = [], {}
-        for i, snap in enumerate(sorted((out / rundir.SNAPSHOTS).glob("step_*.pt"))):
-            state = torch.load(snap, weights_only=True)
-            G.load_state_dict(state["generator"])
-            step = int(state["step"])
-            samples[step] = rundir.to_uint8(generate(G, z))[..., 0]
+        for i, (step, generators) in enumerate(snapshot_generators(out, cfg)):
+            G = generators[""]
+            samples[step] = to_uint8(generate(G, z))[..., 0]
             row = next(r for r in rows if r["step"] == step and "fd" in r)
             if probe_steps and i % 2 == 1:  # every other checkpoint: half the cost, 8 points a run
                 row = {**row, **probe(G, cfg.nz, probe_steps, seed)}

@@ -52,6 +52,7 @@ import divergences as D
 from claims import claim, fmt, single_threaded, toy_main
 from gan.data import synthetic_scene
 from gan.features import load_feature_net
+from gan.images import to_float
 from gan.mnist import MNISTImages
 from gan.quality import LOWER_IS_BETTER, Evaluator
 
@@ -197,7 +198,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     torch.manual_seed(seed)
     n = 500 if quick else 1000
     evaluator = Evaluator(load_feature_net(None, SIZE), MNISTImages(None, SIZE, "heldout").array)
-    ref_pixels = MNISTImages(None, SIZE, "heldout").array[..., 0].reshape(1000, -1) / 127.5 - 1.0
+    ref_pixels = to_float(MNISTImages(None, SIZE, "heldout").array, dtype=torch.float64).reshape(1000, -1).numpy()
     probe = MNISTImages(None, SIZE, "probe")
     keep = np.sort(rng.choice(len(probe), n, replace=False)) if quick else np.arange(len(probe))
     images, labels = probe.array[keep, ..., 0] / 255.0, probe.labels[keep]

@@ -44,10 +44,12 @@ import torch
 
 import divergences as D
 from claims import claim, fmt, parallel_map, toy_main
-from gan import rundir
+from gan.config import Config
 from gan.features import embed, load_feature_net
+from gan.images import to_uint8
 from gan.mnist import StackedMNIST
-from gan.train import Config, generate, train
+from gan.models import generate
+from gan.train import train
 
 from . import mnist_runs
 
@@ -114,7 +116,7 @@ def _task(task: tuple) -> dict:
         G = run.G
         n = 5000 if quick else SAMPLES
         z = torch.randn(n, cfg.nz, generator=torch.Generator().manual_seed(seed + 5))
-        images = rundir.to_uint8(generate(G, z))
+        images = to_uint8(generate(G, z))
     net = load_feature_net(None, mnist_runs.SIZE, verbose=False)
     return {"algo": algo, "steps": steps, **modes(net, images), "samples": images[:64]}
 

@@ -45,7 +45,8 @@ import torch
 import divergences as D
 from claims import claim, fmt, parallel_map, seed_all, toy_main
 from gan.algorithm import make_players, train_critic
-from gan.lipschitz import critic_grad_norm, interpolates, make_constraint
+from gan.defaults import defaults
+from gan.lipschitz import critic_grad_norm, interpolates
 from gan.models import critic_mlp
 
 NAME = "critic_estimate"
@@ -134,7 +135,7 @@ def lines_pair(theta: float = 0.5) -> Pair:
 def train(pair: Pair, constraint_name: str, steps: int, seed: int) -> dict:
     """Train a critic under one constraint; measure estimate / W, gradient norms, time."""
     torch.manual_seed(seed)
-    spec = make_constraint(constraint_name).optimizer
+    spec = defaults("wgan", constraint_name).optimizer
     players = make_players(None, critic_mlp(pair.dim, hidden=64, depth=2), "wgan",
                            lipschitz=constraint_name, optimizer=dataclasses.replace(spec, lr=spec.lr * 10))
     critic = players.critic

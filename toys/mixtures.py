@@ -34,7 +34,7 @@ import torch
 
 import divergences as D
 from gan.algorithm import iteration, make_players
-from gan.lipschitz import OptimizerSpec
+from gan.defaults import OptimizerSpec
 from gan.models import critic_mlp, maxout_critic, mlp, normal_init_, tflib_init_
 
 TARGETS = ("ring", "grid")

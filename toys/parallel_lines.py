@@ -37,7 +37,7 @@ import torch
 import divergences as D
 from claims import claim, progress, seed_all, single_threaded, toy_main
 from gan.algorithm import iteration, make_players
-from gan.lipschitz import OptimizerSpec
+from gan.defaults import OptimizerSpec
 from gan.models import critic_mlp
 
 NAME = "parallel_lines"

@@ -34,7 +34,7 @@ from scipy import stats
 import divergences as D
 from claims import claim, progress, seed_all, single_threaded, toy_main
 from gan.algorithm import make_players, train_critic
-from gan.lipschitz import OptimizerSpec
+from gan.defaults import OptimizerSpec
 from gan.losses import accuracy, log_one_minus_d
 from gan.models import critic_mlp
 

@@ -10,7 +10,7 @@ import torch
 
 from gan.algorithm import StepCosine, critic_step, generator_step, iteration, make_players, train_critic
 from gan.config import Config
-from gan.lipschitz import OptimizerSpec
+from gan.defaults import OptimizerSpec
 from gan.models import build_critic, build_generator, critic_mlp, mlp
 from gan.train import critic_iterations
 
