@@ -224,7 +224,7 @@ def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list
     keys = ("step", "hq_share", "modes", "mode_kl", "counts", "estimate", "em", "elapsed")
     rec: dict = {k: [] for k in keys}
     rec["scatter"] = {}
-    start, spent = 0, 0.0
+    start, spent, cpu_spent = 0, 0.0, 0.0
     if state_path is not None and Path(state_path).exists():
         saved = torch.load(state_path, weights_only=False)
         players.generator.load_state_dict(saved["G"])
@@ -234,7 +234,7 @@ def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list
         torch.set_rng_state(saved["rng"])
         if saved.get("cuda_rng") is not None and torch.device(device).type == "cuda":
             torch.cuda.set_rng_state(saved["cuda_rng"], torch.device(device))
-        rec, start, spent = saved["rec"], saved["step"], saved["seconds"]
+        rec, start, spent, cpu_spent = saved["rec"], saved["step"], saved["seconds"], saved.get("cpu_seconds", 0.0)
         real.skip(start * setup.n_critic)
     noise = lambda: torch.randn(setup.batch, latent, device=device)  # noqa: E731
     window: list[torch.Tensor] = []
@@ -259,7 +259,8 @@ def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list
             if step in scatter_at:
                 rec["scatter"][str(step)] = np.round(x[:400], 4).tolist()
         if state_path is not None and save_every and (step % save_every == 0 or step == steps):
-            _save_state(state_path, players, rec, step, spent + time.perf_counter() - t0, device)
+            _save_state(state_path, players, rec, step, spent + time.perf_counter() - t0,
+                        cpu_spent + time.process_time() - cpu0, device)
         if log_every and time.perf_counter() - last_log >= log_every:
             last_log = time.perf_counter()
             rate = (step - start) / (last_log - t0)
@@ -267,11 +268,11 @@ def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list
             print(f"{setup.name} on the {target.name}, seed {seed}: step {step}/{steps}{hq}, "
                   f"ETA {(steps - step) / rate / 60:.1f} min", flush=True)
     return {"setup": setup.name, "target": target.name, "scale": target.scale, "seed": seed, "steps": steps,
-            "seconds": round(spent + time.perf_counter() - t0, 1), "cpu_seconds": round(time.process_time() - cpu0, 1),
+            "seconds": round(spent + time.perf_counter() - t0, 1), "cpu_seconds": round(cpu_spent + time.process_time() - cpu0, 1),
             **rec}
 
 
-def _save_state(path: Path, players, rec: dict, step: int, seconds: float, device: str) -> None:
+def _save_state(path: Path, players, rec: dict, step: int, seconds: float, cpu_seconds: float, device: str) -> None:
     import io
 
     from gan.rundir import atomic_write_bytes
@@ -280,7 +281,7 @@ def _save_state(path: Path, players, rec: dict, step: int, seconds: float, devic
     torch.save({"G": players.generator.state_dict(), "C": players.critic.state_dict(),
                 "opt_g": players.opt_g.state_dict(), "opt_c": players.opt_c.state_dict(),
                 "rng": torch.get_rng_state(), "rec": rec,
-                "cuda_rng": torch.cuda.get_rng_state(torch.device(device)) if torch.device(device).type == "cuda" else None, "step": step, "seconds": seconds}, buf)
+                "cuda_rng": torch.cuda.get_rng_state(torch.device(device)) if torch.device(device).type == "cuda" else None, "step": step, "seconds": seconds, "cpu_seconds": cpu_seconds}, buf)
     atomic_write_bytes(Path(path), buf.getvalue())
 
 

@@ -39,8 +39,8 @@ runs that learned are judged, and a target with fewer than 3 such runs gets no v
 
 Budgets: the main job (``run``) trains the ring, 5 seeds x 3 methods x 2,000 steps (about 3
 minutes on 2 cores); the long budget (``run_long``, ``python -m toys.mode_collapse --long``,
-about 1.2 CPU-hours) trains both targets, 6 seeds x 3 methods x 5,000 steps (12,000 for clipping),
-and runs as much of the controls as a shared CPU can (PacGAN's GAN 2 seeds x 6,000 iterations,
+about 1.2 CPU-hours) trains both targets, 5 seeds x 3 methods x 5,000 steps (12,000 for clipping),
+and runs as much of the controls as a shared CPU can (PacGAN's GAN 2 seeds on the ring and 1 on the grid x 6,000 iterations,
 gan_toy.py 1,000), after the toy's own runs; its results are committed at ``figures/long/mode_collapse.json``.
 ``run`` reads them when present, draws them beside its own and says which verdict rests on them.
 
@@ -128,12 +128,13 @@ MIN_LEARNED = 3  # learned runs per target for a verdict
 
 MAIN = {"targets": ("ring",), "seeds": 5, "steps": 2000, "every": 50}
 #: the clipped runs learn slowest and cost least per step: 12,000 steps for them, 5,000 for the others
-LONG = {"targets": TARGETS, "seeds": 6, "steps": {"gan": 5000, "gp": 5000, "clip": 12_000},
+LONG = {"targets": TARGETS, "seeds": 5, "steps": {"gan": 5000, "gp": 5000, "clip": 12_000},
         "every": {"gan": 125, "gp": 125, "clip": 300}, "em_points": 500}
 QUICK_RUN = {"targets": ("ring",), "seeds": 1, "steps": 200, "every": 10}
 #: the controls: published budgets, and how far the long budget runs them on a CPU
-PACGAN = {"targets": TARGETS, "seeds": 2, "iterations": 6_000, "every": 500, "published": 400_000}
-GANTOY = {"targets": ("ring",), "seeds": 1, "iterations": 1_000, "every": 100, "published": 100_000}
+PACGAN = {"targets": TARGETS, "seeds": {"ring": 2, "grid": 1}, "iterations": 6_000, "every": 500,
+          "published": 400_000}
+GANTOY = {"targets": ("ring",), "seeds": {"ring": 1}, "iterations": 1_000, "every": 100, "published": 100_000}
 LONG_PATH = FIGURES_DIR / "long" / f"{NAME}.json"
 LONG_COMMAND = "python -m toys.mode_collapse --long --out figures/long"
 #: CPU milliseconds per generator step (measured on the 2-core machine), for the ETA
@@ -154,7 +155,7 @@ def _toy_run(task: dict) -> dict:
     setup = TOY[task["method"]]
     cps = checkpoints(task["steps"], task["every"])
     r = train(setup, Target(task["target"], SCALE), task["seed"], task["steps"], cps,
-              em_points=task.get("em_points", 500), scatter_at=(cps[-1],))
+              em_points=task.get("em_points", 500), scatter_at=(cps[-1],), log_every=task.get("log_every", 0))
     return {"method": task["method"], **r}
 
 
@@ -224,14 +225,14 @@ def long_tasks(out: Path) -> list[dict]:
     """Every run of the long budget, each with its ``key`` and estimated CPU seconds (``cost``)."""
     state = Path(out) / f"{NAME}.state"
     tasks = [{"kind": "toy", "key": f"toy/{t}/{m}/{s}", "method": m, "target": t, "seed": s,
-              "steps": LONG["steps"][m], "every": LONG["every"][m], "em_points": LONG["em_points"],
+              "steps": LONG["steps"][m], "every": LONG["every"][m], "em_points": LONG["em_points"], "log_every": 300,
               "cost": LONG["steps"][m] * COST_MS[m] / 1000}
              for t in LONG["targets"] for m in METHODS for s in range(LONG["seeds"])]
     for kind, plan in (("pacgan", PACGAN), ("gan_toy", GANTOY)):
         tasks += [{"kind": kind, "key": f"{kind}/{t}/{s}", "target": t, "seed": s, "steps": plan["iterations"],
                    "every": plan["every"], "state": str(state / f"{kind}-{t}-{s}.pt"), "priority": 1,
                    "cost": plan["iterations"] * COST_MS[kind] / 1000}
-                  for t in plan["targets"] for s in range(plan["seeds"])]
+                  for t in plan["targets"] for s in range(plan["seeds"][t])]
     for t in tasks:  # a run resumed from its state has less left to do (for the ETA)
         if t.get("state") and Path(t["state"]).exists():
             done = torch.load(t["state"], weights_only=False, map_location="cpu")["step"]
