@@ -557,7 +557,7 @@ def _coverage_text(cov: dict, gan: dict | None = None) -> str:
              f"{c['modes_total']}")
         if iv["n"] > 1:
             s += f" (mean {iv['mean']:.2f}, 95 % [{iv['lo']:.2f}, {iv['hi']:.2f}])"
-        if gan is not None:
+        if gan and t in gan:
             s += f"; GAN learned {gan[t]['learned']}/{gan[t]['runs']}, modes {fmt(gan[t]['learned_modes'])}"
         parts.append(s)
     return "; ".join(parts)
