@@ -326,7 +326,7 @@ def projected_steps(runs: list[dict], threshold: float) -> dict:
         b = np.polyfit(st[half], hq[half], 1)[0]
         slopes.append(1000 * b)
         if hq[-1] < threshold:
-            reach.append(st[-1] + (threshold - hq[-1]) / b if b > 0 else np.inf)
+            reach.append(st[-1] + (threshold - hq[-1]) / b if b * 1000 > 1e-9 else np.inf)  # flat: never
         else:
             reach.append(st[-1])
     if not slopes:

@@ -239,3 +239,13 @@ def test_controls_for_an_accelerator_are_resumable_and_merged(tmp_path):
     merged = mc.load_long(tmp_path / "mode_collapse.json")
     assert merged["runs"]["gan_toy/ring/0"]["step"] == [3] and "pacgan/ring/0" in merged["runs"]
     assert merged["controls_provenance"]["command"].startswith("toys.mode_collapse.run_controls(")
+
+
+def test_checkpoints_and_the_projected_budget():
+    assert mc.checkpoints(1000, 300) == [300, 600, 900, 1000] and mc.checkpoints(600, 300) == [300, 600]
+    steps = list(range(100, 2001, 100))
+    rising = [{"step": steps, "hq_share": [0.01 * s / 100 for s in steps]} for _ in range(3)]  # 0.1 per 1,000
+    pr = mc.projected_steps(rising, 0.356)
+    assert abs(pr["slope_per_1000"] - 0.1) < 1e-9 and abs(pr["steps"] - 3560) < 1e-6
+    flat = [{"step": steps, "hq_share": [0.05] * len(steps)}]
+    assert mc.projected_steps(flat, 0.356)["steps"] is None  # not rising: no budget projected
