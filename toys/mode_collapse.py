@@ -31,11 +31,12 @@ runs that learned are judged, and a target with fewer than 3 such runs gets no v
   probability p < 0.05 after a Bonferroni correction over the modes of the learned runs.
 * **The GAN misses modes** (PacGAN's GAN row): the same statistic on the GAN's learned runs,
   the evidence that the statistic can fail.
-* **The clipped critic's estimate tracks the exact EM** (Section 4.2): within each clipped run
-  that learned, the Pearson correlation of the critic's mean estimate with the exact EM to the
-  target (:func:`divergences.wasserstein`, 500 points) over 40 checkpoints; the statistic is
-  its mean over runs, the null a permutation over runs (each run's estimate paired with another
-  run's EM: a trend that every run shares scores as high across runs as within).
+* **The clipped critic's estimate tracks the exact EM** (Section 4.2): on each target the
+  clipped WGAN learns (at least 3 of its seeds past the learned threshold), within each of its
+  runs, the Pearson correlation of the critic's mean estimate with the exact EM to the target
+  (:func:`divergences.wasserstein`, 500 points) over 40 checkpoints; the statistic is its mean
+  over runs, the null a permutation over runs within the target (each run's estimate paired with
+  another run's EM: a trend that every run shares scores as high across runs as within).
 
 Budgets: the main job (``run``) trains the ring, 5 seeds x 3 methods x 2,000 steps (about 3
 minutes on 2 cores); the long budget (``run_long``, ``python -m toys.mode_collapse --long``,
@@ -377,26 +378,35 @@ def judge_no_collapse(cov: dict, controls_ok: bool) -> tuple[bool | None, str, s
 
 
 def judge_tracking(clip_runs: list[dict], controls_ok: bool) -> dict:
-    """The permutation-over-runs test of the clipped critic's estimate against the exact EM, on the clipped
-    runs that learned their target (at least ``MIN_LEARNED`` of them, else no verdict)."""
-    learned = [r for r in clip_runs if final(r)["learned"] and all(e is not None for e in r["em"])]
-    res = {"runs": len(clip_runs), "learned": len(learned), "test": None}
-    if len(learned) >= MIN_LEARNED:
-        res["test"] = run_permutation_test([r["estimate"] for r in learned], [r["em"] for r in learned],
-                                           groups=[r["target"] for r in learned])
+    """The permutation-over-runs test of the clipped critic's estimate against the exact EM, on every
+    clipped run of each target the clipped WGAN learns (at least ``MIN_LEARNED`` of its runs passed the
+    learned threshold; the others on it are learning more slowly, and their EM moves too), runs
+    permuted within their target. No such target: no verdict."""
+    learned_on = {t: sum(final(r)["learned"] for r in clip_runs if r["target"] == t)
+                  for t in dict.fromkeys(r["target"] for r in clip_runs)}
+    targets = [t for t, n in learned_on.items() if n >= MIN_LEARNED]
+    use = [r for r in clip_runs if r["target"] in targets and all(e is not None for e in r["em"])]
+    res = {"runs": len(clip_runs), "learned": learned_on, "targets": targets, "test": None}
+    if len(use) >= 2:
+        res["test"] = run_permutation_test([r["estimate"] for r in use], [r["em"] for r in use],
+                                           groups=[r["target"] for r in use])
     holds = None if res["test"] is None else res["test"]["p_value"] < 0.05
     res["holds"] = holds
     res["verdict"] = decide(holds, control_passed=controls_ok, decided=res["test"] is not None)
     if res["verdict"] == "agrees":
         res["reason"] = None
     elif res["test"] is None:
-        res["reason"] = (f"{len(learned)} of {len(clip_runs)} clipped runs learned their target (need "
-                         f"{MIN_LEARNED}): a budget at which they learn would decide")
+        res["reason"] = (f"the clipped WGAN learned no target in this budget (runs past the learned threshold: "
+                         f"{', '.join(f'{n} on the {t}' for t, n in learned_on.items()) or 'none'}; {MIN_LEARNED} "
+                         "needed): a budget at which it learns one would decide")
     elif not controls_ok:
         res["reason"] = "the positive controls have not passed (see controls): no verdict until they do"
     else:
-        res["reason"] = ("the within-run correlation does not exceed the permutation null (p >= 0.05); an "
-                         "absence of evidence, not a test against the paper")
+        t = res["test"]
+        res["reason"] = (f"the estimate and the EM fall together within a run (mean r {t['statistic']:.2f}) but no "
+                         f"more than across runs ({t['across_mean']:.2f}; p = {t['p_value']:.2f}): the shared trend "
+                         "explains the correlation, and nothing here separates tracking from it; an absence of "
+                         "evidence, not a test against the paper")
     return res
 
 
@@ -520,11 +530,12 @@ def run(quick: bool = False, seed: int = 0) -> dict:
         tt = tracking["test"]
         claims.append(claim(
             "clip_estimate_tracks_em", "the clipped critic's estimate follows the exact EM to the target (Section "
-            "4.2, at toy scale): mean within-run Pearson correlation over the checkpoints of the clipped runs that "
-            f"learned, against a permutation over runs (p < 0.05); on {on}", "p < 0.05",
+            "4.2, at toy scale): mean within-run Pearson correlation over the checkpoints of the clipped runs on the "
+            "targets it learns (3 or more seeds past the learned threshold), against a permutation over runs within "
+            f"each target (p < 0.05); on {on}", "p < 0.05",
             (f"{tt['statistic']:.3f} over {tt['runs']} runs x {tt['checkpoints']} checkpoints; across runs "
              f"{tt['across_mean']:.3f}; null 95th percentile {tt['null_q95']:.3f}; p = {tt['p_value']:.4f}")
-            if tt else f"{tracking['learned']} of {tracking['runs']} clipped runs learned",
+            if tt else f"no target learned by the clipped WGAN ({tracking['learned']})",
             tracking["holds"], source="WGAN, Section 4.2", verdict=tracking["verdict"], reason=tracking["reason"],
             test={"statistic": "mean within-run Pearson r, permutation over runs", "p_value": tt["p_value"]} if tt else None))
     result = {"targets": list(plan["targets"]), "methods": METHODS, "seeds": seeds, "steps": plan["steps"],
@@ -701,8 +712,8 @@ def _tracking_panels(ax, ax2, result, long_runs):
     null of the mean within-run correlation and the observed value."""
     clip = [r for r in (long_runs.values() if long_runs else result["runs"]) if r["method"] == "clip"]
     clip = [r for r in clip if r["em"] and r["em"][0] is not None]
-    learned = [r for r in clip if final(r)["learned"]] or clip
-    for i, r in enumerate(learned[:6]):
+    shown = [r for r in clip if r["target"] in result["tracking"].get("targets", [])] or clip
+    for i, r in enumerate(shown[:6]):
         est, em = np.asarray(r["estimate"], float), np.asarray(r["em"], float)
         c = f"C{i}"
         ax.plot(r["step"], (em - em.mean()) / (em.std() or 1), color=c, lw=1.6,
@@ -718,11 +729,11 @@ def _tracking_panels(ax, ax2, result, long_runs):
         ax2.axvline(tt["statistic"], color="C3", lw=2.5, label=f"observed {tt['statistic']:.3f} (p = {tt['p_value']:.3g})")
         ax2.axvline(tt["null_q95"], color="k", ls=":", label=f"null 95th percentile {tt['null_q95']:.3f}")
         ax2.set(xlabel="mean within-run Pearson r (critic estimate, exact EM)", ylabel="permutations",
-                title=f"Permutation over runs: {tt['runs']} learned clipped runs x {tt['checkpoints']} checkpoints")
+                title=f"Permutation over runs: {tt['runs']} clipped runs ({', '.join(tr['targets'])}) x {tt['checkpoints']} checkpoints")
         ax2.legend(fontsize=8)
     else:
-        ax2.text(0.5, 0.5, f"no test: {tr['learned']} of {tr['runs']} clipped runs learned their target\n"
-                 f"(at least {MIN_LEARNED} needed)", ha="center", va="center", transform=ax2.transAxes, fontsize=11)
+        ax2.text(0.5, 0.5, f"no test: the clipped WGAN learned no target\n(runs past the threshold: {tr['learned']}; "
+                 f"{MIN_LEARNED} needed)", ha="center", va="center", transform=ax2.transAxes, fontsize=11)
         ax2.set_axis_off()
 
 

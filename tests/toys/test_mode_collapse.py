@@ -148,7 +148,16 @@ def test_tracking_verdicts():
     assert mc.judge_tracking(runs, controls_ok=False)["verdict"] == "no verdict"
     unlearned = [dict(x, hq_share=[0.01] * 40) for x in runs]
     r = mc.judge_tracking(unlearned, controls_ok=True)
-    assert r["verdict"] == "no verdict" and r["test"] is None and "0 of 5" in r["reason"]
+    assert r["verdict"] == "no verdict" and r["test"] is None and "0 on the ring" in r["reason"]
+    # the target counts as learned with 3 of 5 runs past the threshold; all 5 enter the test
+    three = [dict(x, hq_share=[0.5 if i < 3 else 0.1] * 40) for i, x in enumerate(runs)]
+    r = mc.judge_tracking(three, controls_ok=True)
+    assert r["targets"] == ["ring"] and r["test"]["runs"] == 5 and r["verdict"] == "agrees"
+    # a shared trend and no tracking: the test runs and finds nothing, an absence of evidence
+    flat = [dict(x, em=list(trend + 0.05 * rng.normal(size=40)), estimate=list(trend + 0.05 * rng.normal(size=40)))
+            for x in runs]
+    r = mc.judge_tracking(flat, controls_ok=True)
+    assert r["holds"] is False and r["verdict"] == "no verdict" and "shared trend" in r["reason"]
 
 
 def test_published_comparison_and_controls():
