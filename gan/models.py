@@ -16,7 +16,10 @@ discriminator's output is a logit.
   generator, "without batch normalization and constant number of filters at every layer".
 * ``MLPGenerator`` / ``MLPCritic``: 4-layer ReLU MLPs with 512 hidden units (Figures 3 and 7),
   the generator with a linear output as in the reference code.
-* ``mlp`` / ``critic_mlp``: plain ReLU MLPs for the low-dimensional toys.
+* ``mlp`` / ``critic_mlp``: plain ReLU MLPs for the low-dimensional toys (``batch_norm=True``:
+  batch norm before every ReLU and no hidden biases, the generator of ALI's and PacGAN's 2-D
+  experiments); ``maxout_critic``: the maxout discriminator of those experiments;
+  ``tflib_init_``: the initialisation of WGAN-GP's toy script (``gan_toy.py``).
 
 :func:`generate` draws a generator's images without changing its state (the trainer's sample
 sheets and evaluations, :mod:`gan.evaluate`, the experiments).
@@ -31,12 +34,17 @@ from torch import Tensor, nn
 
 
 def mlp(in_dim: int, out_dim: int, hidden: int = 64, depth: int = 3,
-        activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
-    """A ReLU MLP with ``depth`` hidden layers of ``hidden`` units (``depth + 1`` linear maps)."""
+        activation: type[nn.Module] = nn.ReLU, batch_norm: bool = False) -> nn.Sequential:
+    """A ReLU MLP with ``depth`` hidden layers of ``hidden`` units (``depth + 1`` linear maps).
+
+    ``batch_norm``: each hidden linear map (without bias) is followed by ``BatchNorm1d`` before
+    the activation, as the generators of ALI's and PacGAN's 2-D experiments; the output map
+    keeps its bias.
+    """
     dims = [in_dim] + [hidden] * depth
     layers: list[nn.Module] = []
     for a, b in zip(dims[:-1], dims[1:]):
-        layers += [nn.Linear(a, b), activation()]
+        layers += [nn.Linear(a, b, bias=not batch_norm), *([nn.BatchNorm1d(b)] if batch_norm else []), activation()]
     layers.append(nn.Linear(dims[-1], out_dim))
     return nn.Sequential(*layers)
 
@@ -44,6 +52,55 @@ def mlp(in_dim: int, out_dim: int, hidden: int = 64, depth: int = 3,
 def critic_mlp(in_dim: int, hidden: int = 64, depth: int = 3) -> nn.Sequential:
     """A scalar-valued ReLU MLP (B, in_dim) -> (B,): a toy critic or discriminator (logit)."""
     return nn.Sequential(*mlp(in_dim, 1, hidden, depth), nn.Flatten(0))
+
+
+class Maxout(nn.Module):
+    """A linear map to ``out_dim * pieces`` units, then the maximum over each group of ``pieces``
+    (Goodfellow et al. 2013; Theano blocks' ``LinearMaxout``)."""
+
+    def __init__(self, in_dim: int, out_dim: int, pieces: int):
+        super().__init__()
+        self.linear = nn.Linear(in_dim, out_dim * pieces)
+        self.out_dim, self.pieces = out_dim, pieces
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.linear(x).reshape(x.shape[0], self.out_dim, self.pieces).amax(dim=2)
+
+
+def maxout_critic(in_dim: int, hidden: int = 200, depth: int = 3, pieces: int = 5, init_std: float | None = 0.02
+                  ) -> nn.Sequential:
+    """A scalar-valued maxout MLP (B, in_dim) -> (B,): ``depth`` maxout layers of ``hidden`` units
+    with ``pieces`` pieces, then a linear output, the discriminator of ALI's and PacGAN's 2-D
+    experiments (200 units, 5 pieces, 3 layers). ``init_std``: every weight ~ N(0, init_std),
+    biases 0, as those experiments initialise (None keeps PyTorch's default)."""
+    dims = [in_dim] + [hidden] * depth
+    net = nn.Sequential(*[Maxout(a, b, pieces) for a, b in zip(dims[:-1], dims[1:])], nn.Linear(hidden, 1),
+                        nn.Flatten(0))
+    return normal_init_(net, init_std) if init_std is not None else net
+
+
+def normal_init_(net: nn.Module, std: float = 0.02) -> nn.Module:
+    """Every linear weight ~ N(0, std), every linear bias 0 (blocks' ``IsotropicGaussian(std)``,
+    ``Constant(0)``, as ALI's and PacGAN's 2-D experiments initialise). Returns ``net``."""
+    for m in net.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return net
+
+
+def tflib_init_(net: nn.Module) -> nn.Module:
+    """The initialisation of WGAN-GP's toy script (``gan_toy.py``, tflib's ``Linear``): hidden
+    linear maps "he" (uniform, standard deviation sqrt(2 / fan_in)), the output map "glorot"
+    (uniform, standard deviation sqrt(2 / (fan_in + fan_out))), biases 0. Returns ``net``."""
+    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    for i, m in enumerate(linears):
+        fan_out, fan_in = m.weight.shape
+        std = (2.0 / fan_in) ** 0.5 if i < len(linears) - 1 else (2.0 / (fan_in + fan_out)) ** 0.5
+        nn.init.uniform_(m.weight, -std * 3 ** 0.5, std * 3 ** 0.5)
+        nn.init.zeros_(m.bias)
+    return net
 
 
 class Squeeze(nn.Module):
