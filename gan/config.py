@@ -87,7 +87,8 @@ class Config:
                              "(needs a feature network: --data mnist; 0: never)", resume=True)
     eval_samples: int = option(2000, "generated images per evaluation", resume=True)
     log_step_cosine: bool = option(False, "log the cosine between the critic optimiser's step and the "
-                                   "negative gradient (WGAN paper, Section 4.2)", resume=True,
+                                   "negative gradient at every critic step (critic_step_cosines; their "
+                                   "mean: critic_step_cosine) (WGAN paper, Section 4.2)", resume=True,
                                    action="store_true")
     out: str = option("", "run directory (default runs/ALGO-GENERATOR-TIME)", resume=True)
 

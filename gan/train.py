@@ -276,6 +276,7 @@ class Pending:
     n_critic: int
     values: torch.Tensor  # (critic statistic, accuracy, loss_g[, step cosine])
     scores: dict = field(default_factory=dict)  # quality metrics of an evaluated step
+    cosines: list | None = None  # the step cosine of each of its critic steps (host floats)
 
 
 def flush(run: Run, seconds: float) -> list[dict]:
@@ -301,6 +302,7 @@ def flush(run: Run, seconds: float) -> list[dict]:
             row["d_accuracy"] = acc
         if run.cfg.log_step_cosine:
             row["critic_step_cosine"] = vals[3]
+            row["critic_step_cosines"] = [round(c, 6) for c in p.cosines]
         rows.append({**row, **p.scores})
     run.pending = []
     if run.d.is_main:
@@ -398,7 +400,8 @@ def train(cfg: Config, *, resume: bool = False, overwrite: bool = False, progres
             values = [stats.critic, acc, stats.loss_g]
             if cosine is not None:
                 values.append(torch.tensor(sum(cosine.values[-n:]) / n, device=stats.critic.device))
-            run.pending.append(Pending(run.step, run.critic_steps, n, torch.stack(values)))
+            run.pending.append(Pending(run.step, run.critic_steps, n, torch.stack(values),
+                                       cosines=cosine.values[-n:] if cosine is not None else None))
             bar.update(n)
 
             now, last = time.perf_counter(), run.step == cfg.generator_steps

@@ -111,6 +111,11 @@ def test_adam_on_the_critic_and_extra_layers(tmp_path):
     assert run.players.opt_c.param_groups[0]["betas"] == (0.5, 0.9)
     rows = rundir.read_metrics(tmp_path)
     assert all(-1 <= r["critic_step_cosine"] <= 1 for r in rows)
+    # one cosine per critic step (n_critic of them per generator step), their mean beside them
+    assert all(len(r["critic_step_cosines"]) == r["critic_steps"] - p["critic_steps"]
+               for p, r in zip([{"critic_steps": 0}] + rows, rows))
+    assert all(abs(sum(r["critic_step_cosines"]) / len(r["critic_step_cosines"]) - r["critic_step_cosine"]) < 1e-4
+               for r in rows)
     plain, extra = build_critic("dcgan", 16, 8), build_critic("dcgan", 16, 8, extra_layers=2)
     assert len(list(extra.modules())) == len(list(plain.modules())) + 6
     g = build_generator("dcgan", 32, 8, 8, extra_layers=1)
