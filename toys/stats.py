@@ -1,0 +1,122 @@
+r"""Statistics the training experiments judge claims with: over seeds, over runs, against nulls.
+
+* :func:`mean_interval` -- the mean over seeds and its 95% Student-t interval;
+* :func:`run_permutation` -- do two series *track* each other beyond what time alone produces?
+  Two curves that both trend with the training step correlate whatever their relation. At each
+  checkpoint the cross-run mean is removed from both (what remains compares runs at equal time),
+  the pooled Spearman correlation of what remains is the statistic, and the null pairs run i's
+  first series with run pi(i)'s second for every permutation pi of the runs (each series keeps
+  its own time course and autocorrelation; exact when the runs are few, else 20,000 random
+  permutations). One-sided: the p-value is the share of pairings at least as correlated;
+* :func:`mann_whitney` -- one-sided rank test of per-run summaries of two groups of runs;
+* :func:`window_permutation` -- is an event (a negative cosine) more frequent in the flagged
+  windows (unstable stretches) than elsewhere? The flags are permuted among the windows of each
+  run.
+
+Each returns the statistic, its p-value and the test's name, as ``test`` records of
+:func:`toys.common.claim` want them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from scipy import stats
+
+ALPHA = 0.05
+
+
+def mean_interval(values, level: float = 0.95) -> dict:
+    """Mean, Student-t interval and n of per-seed values (NaNs dropped); the interval is NaN for
+    fewer than two values."""
+    v = np.asarray([x for x in np.asarray(values, dtype=float).ravel() if np.isfinite(x)])
+    n = len(v)
+    if n == 0:
+        return {"mean": float("nan"), "lo": float("nan"), "hi": float("nan"), "n": 0}
+    m = float(v.mean())
+    if n < 2:
+        return {"mean": m, "lo": float("nan"), "hi": float("nan"), "n": 1}
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / math.sqrt(n))
+    return {"mean": m, "lo": m - half, "hi": m + half, "n": n}
+
+
+def _demeaned(series: list) -> np.ndarray:
+    a = np.asarray(series, dtype=float)
+    if a.ndim != 2 or a.shape[0] < 2:
+        raise ValueError(f"need at least two runs of equal length, got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError("series must be finite")
+    return a - a.mean(axis=0, keepdims=True)
+
+
+def _pooled_spearman(x: np.ndarray, y: np.ndarray) -> float:
+    rx, ry = stats.rankdata(x.ravel()), stats.rankdata(y.ravel())
+    if np.ptp(rx) == 0 or np.ptp(ry) == 0:
+        return 0.0
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def run_permutation(x: list, y: list, max_permutations: int = 20_000, seed: int = 0) -> dict:
+    """Does ``x`` track ``y`` across runs at equal time? (see the module docstring)
+
+    ``x`` and ``y``: one series per run (R runs, T checkpoints each, aligned in time). Returns
+    ``statistic`` (pooled Spearman of the cross-run-demeaned series), ``p_value`` (one-sided,
+    the share of run pairings, the identity included, with a statistic at least as large),
+    ``null_q95`` (the null's 95th percentile), ``permutations``, ``exact``, ``runs``, ``points``
+    and the test's name (``statistic`` key of a claim's ``test``).
+    """
+    dx, dy = _demeaned(x), _demeaned(y)
+    if dx.shape != dy.shape:
+        raise ValueError(f"x and y must have the same shape, got {dx.shape} and {dy.shape}")
+    r = dx.shape[0]
+    obs = _pooled_spearman(dx, dy)
+    exact = math.factorial(r) <= max_permutations
+    if exact:
+        perms = itertools.permutations(range(r))
+    else:
+        rng = np.random.default_rng(seed)
+        perms = itertools.chain([tuple(range(r))], (rng.permutation(r) for _ in range(max_permutations - 1)))
+    null = np.array([_pooled_spearman(dx, dy[list(p)]) for p in perms])
+    return {"test": "Spearman of cross-run-demeaned series, permutation over runs (one-sided)",
+            "statistic": obs, "p_value": float(np.mean(null >= obs - 1e-12)),
+            "null_q95": float(np.quantile(null, 0.95)), "permutations": len(null), "exact": exact,
+            "runs": r, "points": int(dx.size)}
+
+
+def mann_whitney(a, b) -> dict:
+    """One-sided Mann-Whitney U test that values in ``a`` tend to exceed those in ``b``."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) == 0 or len(b) == 0:
+        return {"test": "Mann-Whitney U (one-sided)", "statistic": float("nan"), "p_value": float("nan")}
+    res = stats.mannwhitneyu(a, b, alternative="greater", method="exact" if len(a) + len(b) <= 30 else "auto")
+    return {"test": "Mann-Whitney U (one-sided)", "statistic": float(res.statistic),
+            "p_value": float(res.pvalue), "n": [len(a), len(b)]}
+
+
+def window_permutation(rates: list, flags: list, permutations: int = 20_000, seed: int = 0) -> dict:
+    """Is the mean of ``rates`` higher in flagged windows than in the others?
+
+    ``rates[i]`` and ``flags[i]`` are one run's per-window values and booleans. The statistic is
+    the mean over flagged windows minus the mean over the others (all runs pooled); the null
+    permutes the flags among the windows of each run. NaN when no window, or every window, is
+    flagged.
+    """
+    rates = [np.asarray(r, float) for r in rates]
+    flags = [np.asarray(f, bool) for f in flags]
+    allf = np.concatenate(flags) if flags else np.zeros(0, bool)
+    if allf.sum() == 0 or allf.sum() == len(allf):
+        return {"test": "difference of means, flags permuted within runs (one-sided)",
+                "statistic": float("nan"), "p_value": float("nan")}
+    allr = np.concatenate(rates)
+
+    def diff(fl):
+        return float(allr[fl].mean() - allr[~fl].mean())
+
+    obs = diff(allf)
+    rng = np.random.default_rng(seed)
+    null = np.array([diff(np.concatenate([rng.permutation(f) for f in flags])) for _ in range(permutations)])
+    return {"test": "difference of means, flags permuted within runs (one-sided)", "statistic": obs,
+            "p_value": float((1 + np.sum(null >= obs - 1e-12)) / (1 + permutations)),
+            "null_q95": float(np.quantile(null, 0.95))}
