@@ -61,6 +61,8 @@ class Config:
     batch_size: int = option(64, "batch size per process")
     nz: int = option(100, "latent dimension")
     width: int = option(64, "DCGAN base width (ngf = ndf)")
+    critic_width: int | None = option(None, "the critic's (discriminator's) own DCGAN base width, when it "
+                                      "differs from the generator's (default: --width)", type=int)
     mlp_hidden: int = option(512, "MLP hidden units")
     n_critic: int = option(5, "critic steps per generator step")
     reference_schedule: bool | None = option(
@@ -138,6 +140,8 @@ class Config:
         for name in ("batch_size", "nz", "width", "mlp_hidden", "generator_steps", "n_critic",
                      "log_every", "sample_every", "checkpoint_every", "eval_samples"):
             need(getattr(self, name) > 0, f"{flag(name)} must be positive, got {getattr(self, name)}")
+        need(self.critic_width is None or self.critic_width > 0,
+             f"--critic-width must be positive, got {self.critic_width}")
         for name in ("workers", "eval_every", "extra_layers"):
             need(getattr(self, name) >= 0, f"{flag(name)} must be >= 0, got {getattr(self, name)}")
         for name in ("clip", "log_seconds", "checkpoint_minutes"):

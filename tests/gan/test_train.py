@@ -122,6 +122,18 @@ def test_adam_on_the_critic_and_extra_layers(tmp_path):
     assert g(torch.randn(2, 8)).shape == (2, 3, 32, 32)
 
 
+def test_critic_width_apart_from_the_generator(tmp_path):
+    """--critic-width sets the critic's base width alone (Stacked MNIST's discriminators of 1/4
+    and 1/2 of the generator's size); by default it is --width."""
+    small = train(tiny(tmp_path / "a", critic_width=2), progress=False)
+    same = train(tiny(tmp_path / "b"), progress=False)
+    assert small.C.main[0].out_channels == 2 and same.C.main[0].out_channels == 8
+    assert small.G.state_dict().keys() == same.G.state_dict().keys()
+    assert all(small.G.state_dict()[k].shape == v.shape for k, v in same.G.state_dict().items())
+    with pytest.raises(ValueError, match="critic-width"):
+        tiny(tmp_path / "c", critic_width=0).validate()
+
+
 def test_plot_draws_median_filtered_curves_and_samples(tmp_path):
     from gan.plot import curve, main as plot_main
 
