@@ -46,7 +46,7 @@ RUNS = ".runs"  # per-task records, beside them (git-ignored)
 class Task:
     """One unit of long work: ``fn(*args)`` returns a JSON-able dict; ``key`` names its record
     (unique across modules: a shared run has one key); ``cost`` is its relative cost (e.g.
-    critic steps), for the ETA and to start the longest first."""
+    critic steps), for the ETA."""
 
     key: str
     fn: Callable[..., dict]
@@ -81,7 +81,7 @@ def _timed(task: tuple) -> dict:
 
 def run_tasks(tasks: list[Task], out: Path, desc: str = "long budget") -> dict[str, dict]:
     """Every task's record, keyed by ``key``: those already in ``out/.runs`` are read, the others
-    run (up to two at a time, the costliest first), each written as it completes. Progress with
+    run (up to two at a time, in the order given), each written as it completes. Progress with
     an ETA goes to stderr. Each record gains ``cpu_seconds``."""
     from concurrent.futures import as_completed
 
@@ -92,7 +92,7 @@ def run_tasks(tasks: list[Task], out: Path, desc: str = "long budget") -> dict[s
         raise ValueError("task keys must be unique")
     out = Path(out)
     done = {t.key: r for t in tasks if (r := load_record(out, t.key)) is not None}
-    todo = sorted((t for t in tasks if t.key not in done), key=lambda t: -t.cost)
+    todo = [t for t in tasks if t.key not in done]  # in the given order: the most needed first
     total = sum(t.cost for t in todo)
     print(f"{desc}: {len(done)} of {len(tasks)} tasks already done; {len(todo)} to run", file=sys.stderr,
           flush=True)
@@ -129,11 +129,10 @@ def machine() -> str:
     """The CPU model and core count (from /proc/cpuinfo where there is one)."""
     model = platform.processor() or platform.machine()
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
+        info = dict(line.split(":", 1) for line in Path("/proc/cpuinfo").read_text().splitlines() if ":" in line)
+        info = {k.strip(): v.strip() for k, v in info.items()}
+        model = f"{info['model name']} (family {info.get('cpu family', '?')} model {info.get('model', '?')})"
+    except (OSError, KeyError, ValueError):
         pass
     return f"{model}, {os.cpu_count()} cores"
 

@@ -51,38 +51,48 @@ def _demeaned(series: list) -> np.ndarray:
     return a - a.mean(axis=0, keepdims=True)
 
 
-def _pooled_spearman(x: np.ndarray, y: np.ndarray) -> float:
-    rx, ry = stats.rankdata(x.ravel()), stats.rankdata(y.ravel())
-    if np.ptp(rx) == 0 or np.ptp(ry) == 0:
-        return 0.0
-    return float(np.corrcoef(rx, ry)[0, 1])
-
-
-def run_permutation(x: list, y: list, max_permutations: int = 20_000, seed: int = 0) -> dict:
+def run_permutation(x: list, y: list, max_permutations: int = 400_000, seed: int = 0) -> dict:
     """Does ``x`` track ``y`` across runs at equal time? (see the module docstring)
 
     ``x`` and ``y``: one series per run (R runs, T checkpoints each, aligned in time). Returns
     ``statistic`` (pooled Spearman of the cross-run-demeaned series), ``p_value`` (one-sided,
     the share of run pairings, the identity included, with a statistic at least as large),
-    ``null_q95`` (the null's 95th percentile), ``permutations``, ``exact``, ``runs``, ``points``
-    and the test's name (``statistic`` key of a claim's ``test``).
+    ``p_lower`` (the other tail: at most as large), ``null_q95`` (the null's 95th percentile),
+    ``permutations``, ``exact``, ``runs``, ``points`` and ``test`` (the test's name).
+
+    A run permutation keeps the pooled set of each series, hence every value's rank in it: the
+    statistic of a pairing pi is an affine function of sum_i M[i, pi(i)], where M[i, j] is the
+    dot product of run i's x-ranks with run j's y-ranks. That makes the exact null of 9 runs
+    (362,880 pairings) a second's work.
     """
     dx, dy = _demeaned(x), _demeaned(y)
     if dx.shape != dy.shape:
         raise ValueError(f"x and y must have the same shape, got {dx.shape} and {dy.shape}")
-    r = dx.shape[0]
-    obs = _pooled_spearman(dx, dy)
+    r, t = dx.shape
+    rx = stats.rankdata(dx.ravel()).reshape(r, t)
+    ry = stats.rankdata(dy.ravel()).reshape(r, t)
+    n = r * t
+    sx, sy = rx.std(), ry.std()
+    if sx == 0 or sy == 0:
+        raise ValueError("a series is constant after the cross-run mean is removed: nothing to correlate")
+    m = rx @ ry.T  # (R, R)
+
+    def corr(total):
+        return (total / n - rx.mean() * ry.mean()) / (sx * sy)
+
+    obs = float(corr(np.trace(m)))
     exact = math.factorial(r) <= max_permutations
     if exact:
-        perms = itertools.permutations(range(r))
+        perms = np.array(list(itertools.permutations(range(r))))
     else:
         rng = np.random.default_rng(seed)
-        perms = itertools.chain([tuple(range(r))], (rng.permutation(r) for _ in range(max_permutations - 1)))
-    null = np.array([_pooled_spearman(dx, dy[list(p)]) for p in perms])
+        perms = np.vstack([np.arange(r)] + [rng.permutation(r) for _ in range(max_permutations - 1)])
+    null = corr(m[np.arange(r)[None, :], perms].sum(axis=1))
+    tol = 1e-9
     return {"test": "Spearman of cross-run-demeaned series, permutation over runs (one-sided)",
-            "statistic": obs, "p_value": float(np.mean(null >= obs - 1e-12)),
-            "null_q95": float(np.quantile(null, 0.95)), "permutations": len(null), "exact": exact,
-            "runs": r, "points": int(dx.size)}
+            "statistic": obs, "p_value": float(np.mean(null >= obs - tol)),
+            "p_lower": float(np.mean(null <= obs + tol)), "null_q95": float(np.quantile(null, 0.95)),
+            "permutations": int(len(null)), "exact": bool(exact), "runs": int(r), "points": int(n)}
 
 
 def mann_whitney(a, b) -> dict:
