@@ -9,6 +9,12 @@ directories) it also draws the WGAN paper's Figures 3 and 4 for them (``training
 The toys that run on one core go to two worker processes; those that spread their own runs over
 both cores run after them. A line per toy started and finished goes to stderr.
 
+``--budget long`` runs, instead, what the main job cannot afford: each module's optional
+``run_long(out)`` (more seeds, longer runs; resumable, with progress and an ETA; see
+:mod:`toys.long_budget`), writing ``NAME.json`` with its provenance to ``figures/long/`` (or
+``--out``). The main job reads those files when they are there and says which verdicts rest on
+them.
+
 Exit status 1 if a sanity check fails (the code is wrong); findings that disagree with the paper
 are reported in the write-up's headline, not errors.
 """
@@ -54,6 +60,27 @@ def build(quick: bool, seed: int, out: Path, runs: list[str] | tuple = (),
     return results
 
 
+def build_long(out: Path, names: list[str] | None = None) -> list[str]:
+    """``--budget long``: every module's ``run_long(out)``, in the catalogue's order; returns the
+    names of the modules that have one."""
+    import importlib
+
+    done = []
+    for f in FIGURES:
+        if names is not None and f.name not in names:
+            continue
+        module = importlib.import_module(f"toys.{f.name}")
+        if not hasattr(module, "run_long"):
+            continue
+        t0 = time.perf_counter()
+        print(f"  {f.name}: long budget started", file=sys.stderr, flush=True)
+        module.run_long(Path(out))
+        print(f"  {f.name}: long budget done in {(time.perf_counter() - t0) / 60:.1f} min", file=sys.stderr,
+              flush=True)
+        done.append(f.name)
+    return done
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m figures", description=__doc__.split("\n\n")[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -65,7 +92,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="random seed of every toy (default 0)")
     ap.add_argument("--run", dest="runs", action="append", default=[], metavar="RUN_DIR",
                     help="a trainer run directory to plot (repeatable)")
+    ap.add_argument("--budget", choices=("main", "long"), default="main",
+                    help="main: the figures and the write-up (default); long: each module's run_long, the runs "
+                         "the main job cannot afford (hours; resumable), into figures/long/ (or --out)")
+    ap.add_argument("--only", nargs="+", metavar="NAME", default=None,
+                    help="with --budget long: only these modules")
     args = ap.parse_args(argv)
+    if args.budget == "long":
+        from toys.long_budget import LONG_DIR
+
+        out = args.out or LONG_DIR
+        t0 = time.perf_counter()
+        print(f"python -m figures --budget long into {out}", file=sys.stderr, flush=True)
+        done = build_long(out, args.only)
+        print(f"long budget: {', '.join(done) or 'no module has one'} in {(time.perf_counter() - t0) / 60:.1f} min; "
+              f"results in {out}")
+        return 0
     out = args.out or (Path("figures-quick") if args.quick else FIGURES_DIR)
     t0 = time.perf_counter()
     print(f"python -m figures: {len(FIGURES)} toys{' (quick)' if args.quick else ''} into {out}",

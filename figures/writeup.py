@@ -103,42 +103,7 @@ def _validation_table(result: dict) -> list[str]:
     return lines
 
 
-def _loss_table(result: dict) -> list[str]:
-    lines = ["", "Per run (16 checkpoints; the fresh-critic probe at 8):", "",
-             "| run | FD first -> last | Spearman(statistic, FD) | of changes | fresh critic vs FD | "
-             "fresh JS estimate (min - max) |", "|---|---|---|---|---|---|"]
-    for k in result["names"]:
-        r = result["runs"][k]
-        js = r.get("probe_js")
-        lines.append(f"| {r['label']} | {fmt(r['fd'][0])} -> {fmt(r['fd'][-1])} | {fmt(r['rho_stat_fd'])} | "
-                     f"{fmt(r['rho_dstat_dfd'])} | {fmt(r.get('rho_probe_fd', float('nan')))} | "
-                     + (f"{fmt(min(js))} - {fmt(max(js))}" if js is not None and len(js) else "-") + " |")
-    return lines
-
-
-def _architectures_table(result: dict) -> list[str]:
-    lines = ["", "Final scores:", "", "| run | FD | KID | precision | recall | classes | class KL | confident |",
-             "|---|---|---|---|---|---|---|---|"]
-    for k in result["names"]:
-        f = result["runs"][k]["final"]
-        lines.append(f"| {result['runs'][k]['label']} | {fmt(f['fd'])} | {fmt(f['kid'])} | {fmt(f['precision'])} | "
-                     f"{fmt(f['recall'])} | {f['classes']} | {fmt(f['class_kl'])} | {fmt(f['confident'])} |")
-    return lines
-
-
-def _stacked_table(result: dict) -> list[str]:
-    lines = ["", f"Modes covered of 1,000 and KL to uniform ({result['samples_counted']:,} samples):", "",
-             "| method | modes | KL |", "|---|---|---|"]
-    lines += [f"| {n} (published) | {m} | {k} |" for n, m, k in result["published"]]
-    for algo, label in (("gan", "GAN (DCGAN baseline), this run"), ("wgan", "WGAN (clipping), this run")):
-        r = result["runs"][algo]
-        lines.append(f"| {label} | {r['modes']} | {fmt(r['kl'])} |")
-    lines.append(f"| real stacked digits (the floor) | {result['floor']['modes']} | {fmt(result['floor']['kl'])} |")
-    return lines
-
-
-EXTRA = {"critic_estimate": _critic_table, "mode_collapse": _mode_table, "quality_validation": _validation_table,
-         "loss_quality": _loss_table, "architectures": _architectures_table, "stacked_mnist": _stacked_table}
+EXTRA = {"critic_estimate": _critic_table, "mode_collapse": _mode_table, "quality_validation": _validation_table}
 
 
 def render(results: dict[str, dict], quick: bool, seconds: float,
@@ -189,7 +154,9 @@ def render(results: dict[str, dict], quick: bool, seconds: float,
                 f"*Settings.* {_settings(r)}." if _settings(r) else "",
                 "", f"*Departures from the paper.* {module.DEPARTURES}", ""]
         out += claims_table(r["claims"])
-        if f.name in EXTRA:
+        if hasattr(module, "tables"):
+            out += module.tables(r)
+        elif f.name in EXTRA:
             out += EXTRA[f.name](r)
         out += [""] + verdict(f.name, r, module)
         out += ["", f"`python -m toys.{f.name}" + (" --quick" if quick else "") + "`" +

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats
@@ -83,7 +84,7 @@ def run_permutation(x: list, y: list, max_permutations: int = 400_000, seed: int
     obs = float(corr(np.trace(m)))
     exact = math.factorial(r) <= max_permutations
     if exact:
-        perms = np.array(list(itertools.permutations(range(r))))
+        perms = _all_permutations(r)
     else:
         rng = np.random.default_rng(seed)
         perms = np.vstack([np.arange(r)] + [rng.permutation(r) for _ in range(max_permutations - 1)])
@@ -93,6 +94,11 @@ def run_permutation(x: list, y: list, max_permutations: int = 400_000, seed: int
             "statistic": obs, "p_value": float(np.mean(null >= obs - tol)),
             "p_lower": float(np.mean(null <= obs + tol)), "null_q95": float(np.quantile(null, 0.95)),
             "permutations": int(len(null)), "exact": bool(exact), "runs": int(r), "points": int(n)}
+
+
+@lru_cache(maxsize=4)
+def _all_permutations(r: int) -> np.ndarray:
+    return np.array(list(itertools.permutations(range(r))), dtype=np.int8)
 
 
 def mann_whitney(a, b) -> dict:
