@@ -270,13 +270,15 @@ def _downsample(steps: np.ndarray, values: np.ndarray, n: int = 200) -> tuple[li
 def train_record(name: str, seed: int, steps: int, *, checkpoints: int = CHECKPOINTS,
                  samples: int = EVAL_SAMPLES, device: str = "cpu", image_size: int = SIZE,
                  width: int = WIDTH, keep: Path | None = None, sheets: bool = True,
-                 probe_reads: tuple[int, ...] = (), kid_series: bool = False, **overrides) -> dict:
+                 probe_reads: tuple[int, ...] = (), probe_at: tuple[str, ...] = ("first", "last"),
+                 kid_series: bool = False, **overrides) -> dict:
     """Train run ``name`` (seed, steps) with the trainer and read it: per checkpoint FD and the
     classifier's view, the training statistic and the generator cost averaged over each
     checkpoint window, the critic-step cosine per window (WGAN, clipping), the last checkpoint's
     KID and W1, and sample sheets at the first, middle and last checkpoints. With ``probe_reads``,
-    a fresh discriminator is trained against the generator of the first and of the last
-    checkpoint (:func:`probe_sweep`, read after each number of steps in ``probe_reads``). The run
+    a fresh discriminator is trained against the generator of the first and (or) the last
+    checkpoint (``probe_at``; :func:`probe_sweep`, read after each number of steps in
+    ``probe_reads``). The run
     directory is temporary unless ``keep`` names a folder to leave it in. ``kid_series`` scores KID
     (and W1) at every checkpoint, not only the last. Any device; the scoring and the probes are on
     the CPU."""
@@ -308,10 +310,10 @@ def train_record(name: str, seed: int, steps: int, *, checkpoints: int = CHECKPO
                 final = sc
             if sheets and i in stage_idx:
                 sheet[int(state["step"])] = rundir.to_uint8(images[:16])[..., 0]
-            if probe_reads and i in (0, len(snaps) - 1):
+            at = {0: "first", len(snaps) - 1: "last"}.get(i)
+            if probe_reads and at in probe_at:
                 fake = generate(G, torch.randn(2000, cfg.nz, generator=torch.Generator().manual_seed(seed + 7)))
-                probes["first" if i == 0 else "last"] = {"step": int(state["step"]),
-                                                         **probe_sweep(fake, probe_reads, seed)}
+                probes[at] = {"step": int(state["step"]), **probe_sweep(fake, probe_reads, seed)}
     key = "em_estimate" if cfg.algo == "wgan" else "js_lower_bound"
     log_steps = np.array([r["step"] for r in rows if key in r])
     log_stat = np.array([r[key] for r in rows if key in r], dtype=float)
@@ -352,10 +354,11 @@ PROBE_READS = {"quick": (20,), "main": (100, 300, 1000), "long": (100, 300, 1000
 PROBED = ("gan_dcgan", "gan_nobn")
 #: every run of the long budget, the most needed first (controls and Figures 3-5, then Figures
 #: 6-7, then the optimiser sweep)
-LONG_RUNS = (["gan_dcgan", "wgan_dcgan", "wgangp_mnist", "wgan_mlp", "gan_mlp", "wgan_nobn", "gan_nobn",
-              "real_vs_real", "gan_const", "wgan_mlp_mlp_high_lr", "gan_mlp_mlp"]
+LONG_RUNS = (["gan_dcgan", "wgan_dcgan", "gan_nobn", "real_vs_real", "wgangp_mnist", "wgan_mlp", "gan_mlp",
+              "wgan_nobn", "gan_const"]
              + [f"wgan_rmsprop_{lr:g}" for lr in LONG_ADAM_LRS]
-             + [adam_name(lr, b1) for lr in LONG_ADAM_LRS for b1 in ADAM_BETA1])
+             + [adam_name(lr, b1) for lr in LONG_ADAM_LRS for b1 in ADAM_BETA1]
+             + ["wgan_mlp_mlp_high_lr", "gan_mlp_mlp"])
 #: the positive control that needs the long budget runs one seed (a control is one reproduction)
 ONE_SEED = ("wgangp_mnist",)
 
@@ -365,6 +368,8 @@ def _kw(name: str, budget: str) -> dict:
     kw = {"checkpoints": b["checkpoints"], "samples": b["samples"]}
     if name in PROBED or name == "real_vs_real":
         kw["probe_reads"] = PROBE_READS[budget]
+    if name in PROBED and budget == "long":  # the sweep to 3,000 steps on the last generator only
+        kw["probe_at"] = ("last",)
     return kw
 
 
