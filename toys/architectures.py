@@ -433,15 +433,15 @@ def plot(result: dict):
             for lr, e in inst["rates"].items():
                 a.scatter([x0] * len(e["rmsprop"]), e["rmsprop"], color="C0", s=18)
                 ticks.append(x0)
-                labels.append(f"RMSProp\n{lr}")
+                labels.append(f"RMSProp {lr}")
                 for k, (b1, runs) in enumerate(e["adam"].items(), 1):
                     a.scatter([x0 + k] * len(runs), [r["max_rise"] for r in runs], color="C1" if b1 == "0.5" else "C3",
                               s=18)
                     ticks.append(x0 + k)
-                    labels.append(f"Adam b1 {b1}\n{lr}")
+                    labels.append(f"Adam {lr}, beta1 {b1}")
                 a.hlines(e["threshold"], x0 - 0.4, x0 + 2.4, color="k", ls="--", lw=0.8)
                 x0 += 4
-            a.set_xticks(ticks, labels, fontsize=6.5)
+            a.set_xticks(ticks, labels, fontsize=7, rotation=60, ha="right")
             a.set(ylabel="largest rise of log FD between checkpoints",
                   title="Instability: each run's largest FD rise\n(dashed: RMSProp's largest at that rate)")
         else:
