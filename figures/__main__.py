@@ -1,8 +1,8 @@
 """``python -m figures [--quick] [--out DIR] [--seed S] [--run RUN_DIR ...]``
 
-Regenerates every figure of the write-up: runs every toy (``toys.NAME.run``), writes each
-figure (``NAME.png``) and its numbers (``NAME.json``), and renders the write-up ``README.md``
-from them. By default the full settings write into this folder, the committed figures; with
+Regenerates every figure of the write-up: runs every toy and experiment (``toys.NAME.run``,
+``experiments.NAME.run``; the list is :mod:`figures.catalogue`), writes each figure
+(``NAME.png``) and its numbers (``NAME.json``), and renders the write-up ``README.md`` from them. By default the full settings write into this folder, the committed figures; with
 ``--quick`` (every toy at its quick settings, about a minute) the default is ``./figures-quick``,
 so a quick try never overwrites the committed results. With ``--run`` (trainer run
 directories) it also draws the WGAN paper's Figures 3 and 4 for them (``training_runs.png``).
@@ -11,7 +11,7 @@ both cores run after them. A line per toy started and finished goes to stderr.
 
 ``--budget long`` runs, instead, what the main job cannot afford: each module's optional
 ``run_long(out)`` (more seeds, longer runs; resumable, with progress and an ETA; see
-:mod:`toys.long_budget`), writing ``NAME.json`` with its provenance to ``figures/long/`` (or
+:mod:`claims.long_budget`), writing ``NAME.json`` with its provenance to ``figures/long/`` (or
 ``--out``). The main job reads those files when they are there and says which verdicts rest on
 them.
 
@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from gan.rundir import atomic_write_bytes
-from toys.common import FIGURES_DIR, style
+from claims import FIGURES_DIR, style
 
 from .catalogue import FIGURES
 from .run import run_all
@@ -63,21 +63,16 @@ def build(quick: bool, seed: int, out: Path, runs: list[str] | tuple = (),
 def build_long(out: Path, names: list[str] | None = None) -> list[str]:
     """``--budget long``: every module's ``run_long(out)``, in the catalogue's order; returns the
     names of the modules that have one."""
-    import importlib
-
     done = []
-    for f in FIGURES:
-        if names is not None and f.name not in names:
-            continue
-        module = importlib.import_module(f"toys.{f.name}")
-        if not hasattr(module, "run_long"):
+    for module in FIGURES:
+        if (names is not None and module.NAME not in names) or not hasattr(module, "run_long"):
             continue
         t0 = time.perf_counter()
-        print(f"  {f.name}: long budget started", file=sys.stderr, flush=True)
+        print(f"  {module.NAME}: long budget started", file=sys.stderr, flush=True)
         module.run_long(Path(out))
-        print(f"  {f.name}: long budget done in {(time.perf_counter() - t0) / 60:.1f} min", file=sys.stderr,
+        print(f"  {module.NAME}: long budget done in {(time.perf_counter() - t0) / 60:.1f} min", file=sys.stderr,
               flush=True)
-        done.append(f.name)
+        done.append(module.NAME)
     return done
 
 
@@ -99,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --budget long: only these modules")
     args = ap.parse_args(argv)
     if args.budget == "long":
-        from toys.long_budget import LONG_DIR
+        from claims.long_budget import LONG_DIR
 
         out = args.out or LONG_DIR
         t0 = time.perf_counter()

@@ -6,8 +6,8 @@ import importlib
 import sys
 import time
 
-import toys.common
-from toys.common import parallel_map, write_figure
+import claims.runtime
+from claims import parallel_map, write_figure
 
 from .catalogue import FIGURES
 
@@ -15,14 +15,16 @@ from .catalogue import FIGURES
 def _run_toy(task: tuple) -> tuple[str, dict, float]:
     """Run one toy; with an output folder, also draw and save its figure (in this process).
 
-    Prints a line when the toy starts and when it ends (with its time), to stderr, so a log
-    shows progress; the toy's own progress lines are silenced (``toys.common.QUIET``).
+    ``task``: (module path, quick, seed, output folder or None). Prints a line when the toy starts
+    and when it ends (with its time), to stderr, so a log shows progress; the toy's own progress
+    lines are silenced (``claims.runtime.QUIET``).
     """
-    name, quick, seed, out = task
-    toys.common.QUIET = True
+    path, quick, seed, out = task
+    claims.runtime.QUIET = True
+    module = importlib.import_module(path)
+    name = module.NAME
     print(f"  {name}: started", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    module = importlib.import_module(f"toys.{name}")
     result = module.run(quick=quick, seed=seed)
     seconds = time.perf_counter() - t0
     result.setdefault("settings", {}).update({"quick": quick, "seed": seed, "seconds": round(seconds, 2)})
@@ -38,14 +40,14 @@ def run_all(quick: bool, seed: int, out=None, names: list[str] | None = None) ->
     """Every toy's result (or those in ``names``), keyed by name: the single-core toys two at a
     time, then the ones that spread their own runs over both cores. With ``out``, each figure is
     also written there."""
-    chosen = [f for f in FIGURES if names is None or f.name in names]
+    chosen = [f for f in FIGURES if names is None or f.NAME in names]
     # the longest single-core toys first, so that the two workers finish together; the pooled
     # ones in the catalogue's order (architectures reuses the runs of loss_quality)
-    single = [(f.name, quick, seed, out) for f in sorted(chosen, key=lambda f: -f.cost) if not f.pooled]
-    pooled = [(f.name, quick, seed, out) for f in chosen if f.pooled]
+    single = [(f.__name__, quick, seed, out) for f in sorted(chosen, key=lambda f: -f.COST) if not f.POOLED]
+    pooled = [(f.__name__, quick, seed, out) for f in chosen if f.POOLED]
     done = parallel_map(_run_toy, single, desc="toys (2 at a time)") if single else []
-    if {"loss_quality", "architectures"} & {t[0] for t in pooled}:
-        from toys import mnist_runs  # their nine MNIST runs in one batch: both workers stay busy
+    if {"experiments.loss_quality", "experiments.architectures"} & {t[0] for t in pooled}:
+        from experiments import mnist_runs  # their nine MNIST runs in one batch: both workers stay busy
 
         print("  the MNIST runs of loss_quality and architectures: started", file=sys.stderr, flush=True)
         t0 = time.perf_counter()

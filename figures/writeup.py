@@ -3,19 +3,20 @@
 The headline counts the *findings* (claims that could have come out otherwise) and lists every one
 that disagrees with the papers; sanity checks (claims that hold by construction, or check the
 code) are counted apart. Each section: the paper's claim in one sentence, the figure, what its
-panels show (the toy's ``CAPTION``), the settings that were run and every departure from the
-paper's (``DEPARTURES``), the table of checked claims with their kind, and a verdict paragraph:
-confirmed, or not confirmed and why (the toy's ``WHY`` for each finding that disagrees), and
-which claims need the full run when the settings were ``--quick``. Every number comes from the
-results the tests assert; the texts come from the toys' modules.
+panels show (the module's ``CAPTION``), the settings that were run and every departure from the
+paper's (``DEPARTURES``), the table of checked claims with their kind, the module's extra tables
+(``tables``, if it has them), and a verdict paragraph: confirmed, or not confirmed and why (the
+module's ``WHY`` for each finding that disagrees), and which claims need the full run when the
+settings were ``--quick``. Every number comes from the results the tests assert; every text from
+the figure's own module (:mod:`claims.contract`).
 """
 
 from __future__ import annotations
 
-import importlib
 import platform
+from types import ModuleType
 
-from toys.common import fmt
+from claims import fmt
 
 from .catalogue import FIGURES
 
@@ -42,7 +43,8 @@ def _settings(result: dict) -> str:
                      for k, v in s.items())
 
 
-def verdict(name: str, result: dict, module) -> list[str]:
+def verdict(result: dict, module: ModuleType) -> list[str]:
+    """The verdict paragraph of a figure: confirmed, or not and why (``module.WHY``)."""
     findings = [c for c in result["claims"] if c["kind"] == "finding"]
     against = [c for c in findings if not c["holds"]]
     broken = [c for c in result["claims"] if c["kind"] == "sanity" and not c["holds"]]
@@ -53,57 +55,28 @@ def verdict(name: str, result: dict, module) -> list[str]:
     elif findings:
         out.append(f"**Not confirmed** on {len(against)} of {len(findings)} findings:")
         for c in against:
-            why = getattr(module, "WHY", {}).get(c["id"], "")
+            why = module.WHY.get(c["id"], "")
             out.append(f"- *{c['statement']}*: measured {fmt(c['measured'])}." + (f" Why: {why}" if why else ""))
     elif not pending:
         out.append("No finding to confirm: only sanity checks.")
     if pending:
-        out.append(f"**Not checked at --quick settings** (need the full run, `python -m toys.{name}`): "
+        out.append(f"**Not checked at --quick settings** (need the full run, `python -m {module.__name__}`): "
                    + ", ".join(f"`{p}`" for p in pending) + ".")
     if broken:
         out.append("**Sanity checks FAILED** (the code is wrong): " + ", ".join(f"`{c['id']}`" for c in broken) + ".")
     return out
 
 
-def _critic_table(result: dict) -> list[str]:
-    rows = {}
-    for t in result["table"]:
-        rows.setdefault((t["pair"], t["exact_w"]), {})[t["constraint"]] = t["ratio"]
-    cons = ("clip", "gp", "lp", "sn")
-    lines = ["", "Critic estimate / exact W:", "",
-             "| pair | exact W | " + " | ".join(cons) + " |", "|---|---|" + "---|" * len(cons)]
-    for (pair, w), r in rows.items():
-        lines.append(f"| {pair} | {fmt(w)} | " + " | ".join(fmt(r[c]) for c in cons) + " |")
-    rev = result["reversal"]
-    lines += ["", f"Gradient penalty from {len(rev['gp'])} random initialisations on the shift-3 pair: "
-              f"{rev['gp_reversed_fraction']:.0%} end reversed (estimate / W: "
-              f"{', '.join(fmt(x) for x in rev['gp'])}; the spurious optimum predicts "
-              f"{fmt(rev['reversed_prediction'])}); the one-sided penalty: "
-              f"{', '.join(fmt(x) for x in rev['lp'])}."]
-    return lines
 
 
-def _mode_table(result: dict) -> list[str]:
-    lines = ["", "At the end of training (one entry per seed):", "",
-             "| target / method | verdict | near-mode share | modes covered | mode KL | exact EM | "
-             "Spearman of changes (estimate, EM) |", "|---|---|---|---|---|---|---|"]
-    for key, s in result["summary"].items():
-        lines.append(f"| {key} | {', '.join(s['verdicts'])} | {fmt(s['near_share'])} | {fmt(s['covered'])} | "
-                     f"{fmt(s['mode_kl'])} | {fmt(s['em'])} | {fmt(s['changes_rho'])} |")
-    return lines
 
 
-def _validation_table(result: dict) -> list[str]:
-    checks = list(result["strengths"]) + ["mode_dropping", "mean_image", "ten_digits"]
-    lines = ["", f"Which metric passes which check (floor: {result['n']} probe digits; FD floor "
-             f"{fmt(result['floor']['fd'])}, KID floor {fmt(result['floor']['kid'])}):", "",
-             "| metric | " + " | ".join(c.replace("_", " ") for c in checks) + " |", "|---|" + "---|" * len(checks)]
-    for m, p in result["passes"].items():
-        lines.append(f"| {m} | " + " | ".join("pass" if p[c] else "**fail**" for c in checks) + " |")
-    return lines
 
 
-EXTRA = {"critic_estimate": _critic_table, "mode_collapse": _mode_table, "quality_validation": _validation_table}
+
+
+
+
 
 
 def render(results: dict[str, dict], quick: bool, seconds: float,
@@ -114,7 +87,7 @@ def render(results: dict[str, dict], quick: bool, seconds: float,
     against = [(n, c) for n, c in findings if not c["holds"]]
     sanity = [(n, c) for n, c in claims if c["kind"] == "sanity"]
     pending = sum(len(r.get("needs_full_run", [])) for r in results.values())
-    titles = {f.name: f.title for f in FIGURES}
+    titles = {f.NAME: f.TITLE for f in FIGURES}
     out = [
         "# Figures and checked claims",
         "",
@@ -122,7 +95,8 @@ def render(results: dict[str, dict], quick: bool, seconds: float,
         f"this machine ({platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores); "
         "regenerate it with `python -m figures` (full settings) or `python -m figures --quick` (about a minute, "
         "written to ./figures-quick). Each figure's numbers are in NAME.json beside NAME.png, and each claim's "
-        "`holds` is computed from them by the toy (`python -m toys.NAME` reruns one). A *finding* could have "
+        "`holds` is computed from them by the toy (`python -m toys.NAME` or `python -m experiments.NAME` reruns "
+        "one). A *finding* could have "
         "come out otherwise; a *sanity* check holds by construction or checks the code.",
         "",
         f"**Findings: {len(findings) - len(against)} of {len(findings)} agree with the papers"
@@ -136,30 +110,27 @@ def render(results: dict[str, dict], quick: bool, seconds: float,
         out += ["", f"{pending} claims need the full settings and were not checked in this --quick run."]
     out += ["", "| figure | source | findings agreeing | sanity checks |", "|---|---|---|---|"]
     for f in FIGURES:
-        if f.name in results:
-            cl = results[f.name]["claims"]
+        if f.NAME in results:
+            cl = results[f.NAME]["claims"]
             fi = [c for c in cl if c["kind"] == "finding"]
             sa = [c for c in cl if c["kind"] == "sanity"]
-            out.append(f"| [{f.title}](#{_anchor(f.name)}) | {f.source} | {sum(c['holds'] for c in fi)} / {len(fi)} | "
+            out.append(f"| [{f.TITLE}](#{_anchor(f.NAME)}) | {f.SOURCE} | {sum(c['holds'] for c in fi)} / {len(fi)} | "
                        f"{sum(c['holds'] for c in sa)} / {len(sa)} |")
     for f in FIGURES:
-        if f.name not in results:
+        if f.NAME not in results:
             continue
-        r = results[f.name]
-        module = importlib.import_module(f"toys.{f.name}")
+        r = results[f.NAME]
         secs = r.get("settings", {}).get("seconds")
-        out += ["", f"<a id=\"{_anchor(f.name)}\"></a>", f"## {f.title}", "",
-                f"*{f.source}.* {f.claim}", "", f"![{f.title}]({f.name}.png)", "",
-                f"*Panels.* {module.CAPTION}", "",
+        out += ["", f"<a id=\"{_anchor(f.NAME)}\"></a>", f"## {f.TITLE}", "",
+                f"*{f.SOURCE}.* {f.CLAIM}", "", f"![{f.TITLE}]({f.NAME}.png)", "",
+                f"*Panels.* {f.CAPTION}", "",
                 f"*Settings.* {_settings(r)}." if _settings(r) else "",
-                "", f"*Departures from the paper.* {module.DEPARTURES}", ""]
+                "", f"*Departures from the paper.* {f.DEPARTURES}", ""]
         out += claims_table(r["claims"])
-        if hasattr(module, "tables"):
-            out += module.tables(r)
-        elif f.name in EXTRA:
-            out += EXTRA[f.name](r)
-        out += [""] + verdict(f.name, r, module)
-        out += ["", f"`python -m toys.{f.name}" + (" --quick" if quick else "") + "`" +
+        if hasattr(f, "tables"):
+            out += f.tables(r)
+        out += [""] + verdict(r, f)
+        out += ["", f"`python -m {f.__name__}" + (" --quick" if quick else "") + "`" +
                 (f" ran in {secs:.0f} s." if secs is not None else ".")]
     if runs_figure:
         out += ["", "## Training runs (WGAN Figures 3 and 4)", "",

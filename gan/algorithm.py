@@ -16,7 +16,8 @@ gan    ascend :math:`E\log D(x) + E\log(1 - D(g(z)))` descend :math:`-E\log D(g(
 
 This is the only implementation of the iteration: the trainer (:mod:`gan.train`) and every toy
 that trains a GAN call :func:`iteration` (or its two halves, :func:`critic_step` and
-:func:`generator_step`). The critic step back-propagates the real and the fake terms separately,
+:func:`generator_step`); a critic trained against fixed distributions (a fresh critic probing a
+frozen generator) is :func:`train_critic`. The critic step back-propagates the real and the fake terms separately,
 as the reference code does (``errD_real.backward(one)``, ``errD_fake.backward(mone)``): each batch
 goes through batch norm on its own, and under DDP the first backward runs inside ``no_sync`` so
 gradients are all-reduced once. The generator step evaluates the plain (unwrapped) critic with
@@ -25,14 +26,15 @@ its parameters frozen. Nothing here calls ``.item()``: a GPU loop never waits on
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
 import torch
 from torch import Tensor, nn
 
-from .lipschitz import Constraint, OptimizerSpec, make_constraint
+from .defaults import OptimizerSpec, defaults
+from .lipschitz import Constraint, make_constraint
 from .losses import (
     GAN_LOSSES,
     accuracy,
@@ -43,8 +45,6 @@ from .losses import (
     log_one_minus_d,
     wgan_generator_loss,
 )
-
-ALGOS = ("wgan", "gan")
 
 
 @dataclass
@@ -84,23 +84,19 @@ def make_players(generator: nn.Module | None, critic: nn.Module, algo: str = "wg
     """Set up a GAN: attach the Lipschitz constraint to the critic (WGAN), start it inside the
     constraint set, and build both optimisers.
 
-    ``optimizer`` defaults to the algorithm's paper's: RMSProp 5e-5 for clipping (Algorithm 1),
-    Adam for the penalties and spectral norm (:mod:`gan.lipschitz`), Adam 2e-4 with beta1 = 0.5
-    for the GAN (DCGAN); ``generator_optimizer`` gives the generator another one. With
-    ``generator=None`` only the critic is set up (to probe a fixed pair of distributions).
+    ``optimizer`` defaults to the algorithm's paper's (the table of :mod:`gan.defaults`: RMSProp
+    5e-5 for clipping, Adam for the penalties and spectral norm, Adam 2e-4 with beta1 = 0.5 for
+    the GAN); ``generator_optimizer`` gives the generator another one. With ``generator=None``
+    only the critic is set up (to probe a fixed pair of distributions).
     """
-    if algo not in ALGOS:
-        raise ValueError(f"algo must be one of {ALGOS}, got {algo!r}")
     if gan_loss not in GAN_LOSSES:
         raise ValueError(f"gan_loss must be one of {GAN_LOSSES}, got {gan_loss!r}")
+    spec = optimizer or defaults(algo, lipschitz).optimizer  # also checks algo and lipschitz
     constraint = None
     if algo == "wgan":
         constraint = make_constraint(lipschitz, **(constraint_kwargs or {}))
         critic = constraint.attach(critic)
         constraint.project(critic)
-        spec = optimizer or constraint.optimizer
-    else:
-        spec = optimizer or OptimizerSpec("adam", 2e-4, (0.5, 0.999))
     opt_g = (generator_optimizer or spec).build(generator.parameters()) if generator is not None else None
     return Players(generator, critic, opt_g, spec.build(critic.parameters()), algo, constraint, gan_loss)
 
@@ -117,41 +113,72 @@ def _autocast(x: Tensor, amp: torch.dtype | None):
     return torch.autocast(x.device.type, dtype=amp) if amp is not None else nullcontext()
 
 
+def _scores(critic: nn.Module, x: Tensor, amp: torch.dtype | None) -> Tensor:
+    """The critic's outputs on ``x``, computed under ``amp`` autocast, returned in float32."""
+    with _autocast(x, amp):
+        return critic(x).float()
+
+
+@contextmanager
+def _no_sync(critic: nn.Module):
+    """Under DDP, backward passes inside accumulate local gradients without the all-reduce: the
+    critic step's last backward, outside, reduces the sum once. A no-op without DDP."""
+    with getattr(getattr(critic, "_orig_mod", critic), "no_sync", nullcontext)():
+        yield
+
+
+def _critic_update(p: Players, real: Tensor, fake: Tensor, amp: torch.dtype | None,
+                   real_loss: Callable[[Tensor], Tensor], fake_loss: Callable[[Tensor], Tensor],
+                   penalty: Callable[[nn.Module, Tensor, Tensor], Tensor | None] | None = None
+                   ) -> tuple[Tensor, Tensor]:
+    """One optimiser step of the critic on ``real_loss(f(real)) + penalty + fake_loss(f(fake))``.
+
+    The real and the fake terms are back-propagated separately, as the reference code does
+    (``errD_real.backward(one)``, ``errD_fake.backward(mone)``), so each batch goes through batch
+    norm on its own. Returns the detached outputs (f(real), f(fake)).
+    """
+    p.opt_c.zero_grad(set_to_none=True)
+    with _no_sync(p.critic):
+        out_real = _scores(p.critic, real, amp)
+        real_loss(out_real).backward()
+        if penalty is not None:
+            with _autocast(real, amp):
+                term = penalty(p.critic, real, fake)
+            if term is not None:
+                term.float().backward()
+    out_fake = _scores(p.critic, fake, amp)
+    fake_loss(out_fake).backward()  # the gradients are all-reduced here, once
+    p.opt_c.step()
+    return out_real.detach(), out_fake.detach()
+
+
+def wgan_critic_step(p: Players, real: Tensor, fake: Tensor, amp: torch.dtype | None = None
+                     ) -> tuple[Tensor, None]:
+    """WGAN, Algorithm 1 lines 3-7: ascend mean f(real) - mean f(fake) (plus the constraint's
+    penalty, GP / LP), then project onto the constraint set (clipping). Returns (EM estimate,
+    None)."""
+    f_real, f_fake = _critic_update(p, real, fake, amp, lambda f: -f.mean(), lambda f: f.mean(),
+                                    p.constraint.penalty)
+    p.constraint.project(unwrap(p.critic))
+    return em_estimate(f_real, f_fake), None
+
+
+def gan_critic_step(p: Players, real: Tensor, fake: Tensor, amp: torch.dtype | None = None
+                    ) -> tuple[Tensor, Tensor]:
+    """GAN discriminator step: descend the binary cross-entropy -[mean log D(real) + mean
+    log(1 - D(fake))] on logits. Returns (JS lower bound L/2 + ln 2, accuracy)."""
+    d_real, d_fake = _critic_update(p, real, fake, amp, lambda d: -log_d(d).mean(),
+                                    lambda d: -log_one_minus_d(d).mean())
+    return js_lower_bound(d_real, d_fake), accuracy(d_real, d_fake)
+
+
 def critic_step(p: Players, real: Tensor, fake: Tensor, amp: torch.dtype | None = None
                 ) -> tuple[Tensor, Tensor | None]:
-    """One critic (WGAN) or discriminator (GAN) step on a real and a detached fake batch.
-
-    WGAN, Algorithm 1 lines 3-7: ascend mean f(real) - mean f(fake) (plus the constraint's
-    penalty), then project onto the constraint set. GAN: descend the binary cross-entropy
-    -[mean log D(real) + mean log(1 - D(fake))] on logits. ``amp`` (e.g. ``torch.bfloat16``)
-    autocasts the forward passes. Returns (EM estimate, None) or (JS lower bound, accuracy).
-    """
-    critic, opt = p.critic, p.opt_c
-    no_sync = getattr(getattr(critic, "_orig_mod", critic), "no_sync", nullcontext)
-    opt.zero_grad(set_to_none=True)
-    with no_sync():
-        with _autocast(real, amp):
-            out_real = critic(real).float()
-        if p.algo == "wgan":
-            (-out_real.mean()).backward()
-            with _autocast(real, amp):
-                penalty = p.constraint.penalty(critic, real, fake)
-            if penalty is not None:
-                penalty.float().backward()
-        else:
-            (-log_d(out_real).mean()).backward()
-    with _autocast(fake, amp):
-        out_fake = critic(fake).float()
-    if p.algo == "wgan":
-        out_fake.mean().backward()
-    else:
-        (-log_one_minus_d(out_fake).mean()).backward()
-    opt.step()
-    out_real, out_fake = out_real.detach(), out_fake.detach()
-    if p.algo == "wgan":
-        p.constraint.project(unwrap(critic))
-        return em_estimate(out_real, out_fake), None
-    return js_lower_bound(out_real, out_fake), accuracy(out_real, out_fake)
+    """One critic (WGAN) or discriminator (GAN) step on a real and a detached fake batch:
+    :func:`wgan_critic_step` or :func:`gan_critic_step`. ``amp`` (e.g. ``torch.bfloat16``)
+    autocasts the forward passes."""
+    step = wgan_critic_step if p.algo == "wgan" else gan_critic_step
+    return step(p, real, fake, amp)
 
 
 def generator_step(p: Players, z: Tensor, amp: torch.dtype | None = None) -> Tensor:
@@ -200,6 +227,39 @@ def iteration(p: Players, real: Callable[[], Tensor], noise: Callable[[], Tensor
         stat, acc = critic_step(p, x, fake, amp)
     loss_g = generator_step(p, noise(), amp)
     return IterationStats(stat, acc, loss_g)
+
+
+def train_critic(p: Players, batches: Callable[[], tuple[Tensor, Tensor]], steps: int
+                 ) -> tuple[Tensor, Tensor | None]:
+    """``steps`` critic steps against fixed distributions, with no generator step: a fresh critic
+    (or discriminator) probing a frozen generator, or one trained to optimality on a fixed pair.
+
+    Algorithm 1's lines 2-8 with :math:`\theta` held fixed; each step is :func:`critic_step` on a
+    fresh pair of batches.
+
+    Parameters
+    ----------
+    p : Players
+        Usually made with ``generator=None`` (:func:`make_players`): only the critic is trained.
+    batches : callable
+        Returns the next ``(real, fake)`` pair of batches. It is called without gradient, so the
+        fakes of a frozen generator come detached; the caller draws the two in its own order.
+    steps : int
+        Number of critic steps, at least 1.
+
+    Returns
+    -------
+    (Tensor, Tensor or None)
+        The last step's EM estimate and None (WGAN), or its JS lower bound and accuracy (GAN):
+        detached 0-d tensors, never read on the host here.
+    """
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps!r}")
+    for _ in range(steps):
+        with torch.no_grad():
+            real, fake = batches()
+        stat, acc = critic_step(p, real, fake)
+    return stat, acc
 
 
 class StepCosine:

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from .data import PreparedImages, close_lmdb_envs
+from .images import to_float
 
 #: A failed record is replaced by the next index; this many in a row is an error.
 MAX_CONSECUTIVE_FAILURES = 64
@@ -60,12 +61,6 @@ class EpochOrder:
             for b in range(batch, self.per_epoch):
                 yield perm[b * self.batch_size:(b + 1) * self.batch_size].tolist()
             epoch, batch = epoch + 1, 0
-
-
-def to_float(x: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """uint8 (B, S, S, C) -> float (B, C, S, S) in [-1, 1] on ``device``, channels-last in memory."""
-    x = x.to(device, non_blocking=True)
-    return x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
 
 
 class ArrayBatches:

@@ -7,9 +7,10 @@ trained -- data layout, algorithm, models, optimiser, seed). The command line
 (:func:`resume_config`) and the check of a checkpoint against the run (:func:`identity`) are all
 derived from that one declaration.
 
-Options whose default depends on others (the critic's normalisation, the optimiser, its learning
-rate and betas, the reference critic schedule) are ``None`` until :meth:`Config.resolved` fills
-them in; ``config.json`` always holds the resolved values.
+Options whose default depends on the algorithm and the Lipschitz constraint (the critic's
+normalisation, the optimiser, its learning rate and betas, n_critic, the reference critic
+schedule) are ``None`` until :meth:`Config.resolved` fills them in from the table of
+:mod:`gan.defaults`; ``config.json`` always holds the resolved values.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from .lipschitz import CONSTRAINTS, OptimizerSpec, make_constraint
+from . import rundir
+from .defaults import OptimizerSpec, defaults
+from .lipschitz import CONSTRAINTS
 from .losses import GAN_LOSSES
 from .models import CRITICS, GENERATORS, NORMS, stages
 
@@ -64,7 +67,8 @@ class Config:
     critic_width: int | None = option(None, "the critic's (discriminator's) own DCGAN base width, when it "
                                       "differs from the generator's (default: --width)", type=int)
     mlp_hidden: int = option(512, "MLP hidden units")
-    n_critic: int = option(5, "critic steps per generator step")
+    n_critic: int | None = option(None, "critic steps per generator step (default: the algorithm's: 5 for "
+                                  "WGAN, 1 for the GAN)", type=int)
     reference_schedule: bool | None = option(
         None, "100 critic steps for the first 25 generator steps and every 500th (the reference code's "
         "habit; default: on for clipping, off otherwise)", action=argparse.BooleanOptionalAction)
@@ -100,27 +104,24 @@ class Config:
         return {"c": self.clip} if self.lipschitz == "clip" else {}
 
     def resolved(self) -> Config:
-        """A copy with every algorithm-dependent default filled in (see the module docstring)."""
-        wgan = self.algo == "wgan"
-        if self.algo == "gan":
-            spec = OptimizerSpec("adam", 2e-4, (0.5, 0.999))  # the DCGAN baseline
-        else:
-            spec = make_constraint(self.lipschitz).optimizer
-        if self.optimizer is not None and self.optimizer != spec.name:
-            spec = OptimizerSpec(self.optimizer, spec.lr, (0.5, 0.999) if self.optimizer == "adam" else spec.betas)
-        norm = self.critic_norm
-        if norm is None:
-            norm = {"gp": "layer", "lp": "layer", "sn": "none"}.get(self.lipschitz, "batch") if wgan else "batch"
+        """A copy with every algorithm-dependent default filled in from :func:`gan.defaults.defaults`
+        (a resolved config comes back unchanged)."""
+        row = defaults(self.algo, self.lipschitz)
+        spec = row.optimizer.with_optimizer(self.optimizer)
         return dataclasses.replace(
-            self, critic_norm=norm, optimizer=spec.name,
+            self, optimizer=spec.name,
             lr=spec.lr if self.lr is None else self.lr,
             betas=tuple(spec.betas if self.betas is None else self.betas),
-            reference_schedule=(wgan and self.lipschitz == "clip") if self.reference_schedule is None
+            critic_norm=row.critic_norm if self.critic_norm is None else self.critic_norm,
+            n_critic=row.n_critic if self.n_critic is None else self.n_critic,
+            reference_schedule=row.reference_schedule if self.reference_schedule is None
             else self.reference_schedule)
 
     def optimizer_spec(self) -> OptimizerSpec:
-        cfg = self.resolved()
-        return OptimizerSpec(cfg.optimizer, cfg.lr, tuple(cfg.betas))
+        """Both players' optimiser (of a resolved config)."""
+        if self.optimizer is None or self.lr is None or self.betas is None:
+            raise ValueError("optimizer_spec() needs a resolved config: call Config.resolved() first")
+        return OptimizerSpec(self.optimizer, self.lr, tuple(self.betas))
 
     def validate(self) -> Config:
         """Raise ``ValueError`` naming the option for anything out of range; returns self."""
@@ -137,8 +138,8 @@ class Config:
             stages(self.image_size)
         except ValueError:
             raise ValueError(f"--image-size must be a positive multiple of 16, got {self.image_size}") from None
-        for name in ("batch_size", "nz", "width", "mlp_hidden", "generator_steps", "n_critic",
-                     "log_every", "sample_every", "checkpoint_every", "eval_samples"):
+        need(self.n_critic is None or self.n_critic > 0, f"--n-critic must be positive, got {self.n_critic}")
+        for name in ("batch_size", "nz", "width", "mlp_hidden", "generator_steps", "log_every", "sample_every", "checkpoint_every", "eval_samples"):
             need(getattr(self, name) > 0, f"{flag(name)} must be positive, got {getattr(self, name)}")
         need(self.critic_width is None or self.critic_width > 0,
              f"--critic-width must be positive, got {self.critic_width}")
@@ -196,18 +197,27 @@ def build_parser(prog: str = "python -m gan.train", description: str = "") -> ar
     return ap
 
 
+def from_dict(saved: dict) -> Config:
+    """A Config from a saved dict (``config.json``, a checkpoint's ``config``): unknown keys are
+    ignored, JSON lists become tuples."""
+    names = {f.name for f in dataclasses.fields(Config)}
+    return Config(**{k: _norm(v) for k, v in saved.items() if k in names})
+
+
+def run_config(run_dir) -> Config:
+    """The configuration of the run in ``run_dir`` (its ``config.json``)."""
+    return from_dict(rundir.read_config(run_dir))
+
+
 def resume_config(saved: dict, given: dict) -> Config:
     """The config of a resumed run: the saved one, with the resumable options that were given.
 
     Raises ``ValueError`` naming the first option that would change what is trained.
     """
-    names = {f.name for f in dataclasses.fields(Config)}
-    base = {k: v for k, v in saved.items() if k in names}
+    base = dataclasses.asdict(from_dict(saved))
     for key, value in given.items():
         if not resumable(key) and _norm(base.get(key)) != _norm(value):
             raise ValueError(f"{flag(key)} cannot change when resuming (the run has {base.get(key)!r}); "
                              "start a new run with another --out instead")
     base.update({k: v for k, v in given.items() if resumable(k)})
-    if base.get("betas") is not None:
-        base["betas"] = tuple(base["betas"])
     return Config(**base)

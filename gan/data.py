@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from . import cache
 from .mnist import MNISTImages, StackedMNIST
 from .rundir import atomic_write_bytes
 
@@ -132,19 +133,16 @@ class LMDBImages:
         close_lmdb_envs()  # records are read lazily, in whichever process reads them
 
     def _keys(self, env, digest: str, cache_dir) -> np.ndarray:
-        cache = Path(cache_dir) if cache_dir else default_cache_dir() / "lsun-keys"
-        path = cache / f"{self.path.name}-{digest}.npy"
+        folder = Path(cache_dir) if cache_dir else cache.cache_dir("lsun-keys")
+        path = folder / f"{self.path.name}-{digest}.npy"
         if path.is_file():
             return np.load(path)
         with env.begin(write=False) as txn:
             keys = [k for k in txn.cursor().iternext(keys=True, values=False)]
         arr = np.array(keys, dtype=f"S{max(len(k) for k in keys)}")
-        try:
-            buf = io.BytesIO()
-            np.save(buf, arr)
-            atomic_write_bytes(path, buf.getvalue())
-        except OSError:  # a read-only cache is not fatal: the keys are in memory
-            pass
+        buf = io.BytesIO()
+        np.save(buf, arr)
+        cache.save(path, buf.getvalue())
         return arr
 
     def __len__(self) -> int:
@@ -274,11 +272,6 @@ def check_decodes(source, spec: str):
         raise ValueError(f"--data {spec}: none of its first {n} records could be decoded as an image; "
                          "is this an image folder or database?")
     return source
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "wgan-toolkit"
 
 
 def open_source(spec: str, image_size: int, seed: int = 0, cache_dir=None):

@@ -16,18 +16,39 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import torch
+from torch import nn
 
 from . import rundir
-from .config import Config
-from .models import build_generator
+from .config import Config, run_config
+from .models import build_generator, generate, output_channels
 from .quality import Evaluator
-from .train import generate
 
 
 def snapshots(run_dir: str | Path) -> list[Path]:
+    """The run's generator snapshots, oldest first."""
     return sorted((Path(run_dir) / rundir.SNAPSHOTS).glob("step_*.pt"))
+
+
+def snapshot_generators(run_dir: str | Path, cfg: Config | None = None
+                        ) -> Iterator[tuple[int, dict[str, nn.Module]]]:
+    """For each snapshot of the run, oldest first: (its step, {"": the generator, "ema_": its
+    exponential moving average, when the run kept one}), built from the run's configuration
+    (``cfg``, default: its ``config.json``)."""
+    cfg = cfg or run_config(run_dir)
+    for path in snapshots(run_dir):
+        snap = torch.load(path, map_location="cpu", weights_only=True)
+        models = {}
+        for prefix, key in (("", "generator"), ("ema_", "ema")):
+            if snap.get(key) is not None:
+                nc = output_channels(snap[key], cfg.image_size)
+                G = build_generator(cfg.generator, cfg.image_size, cfg.nz, cfg.width, cfg.mlp_hidden, nc,
+                                    cfg.extra_layers)
+                G.load_state_dict(snap[key])
+                models[prefix] = G
+        yield int(snap["step"]), models
 
 
 def evaluate_run(run_dir: str | Path, samples: int = 2000, seed: int = 0, progress: bool = True) -> list[dict]:
@@ -35,25 +56,20 @@ def evaluate_run(run_dir: str | Path, samples: int = 2000, seed: int = 0, progre
     run_dir = Path(run_dir)
     if not (run_dir / rundir.CONFIG).is_file():
         raise ValueError(f"{run_dir}: not a run directory (no {rundir.CONFIG})")
-    cfg = Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in rundir.read_config(run_dir).items()
-                    if k in Config.__dataclass_fields__})
-    files = snapshots(run_dir)
-    if not files:
+    cfg = run_config(run_dir)
+    n = len(snapshots(run_dir))
+    if not n:
         raise ValueError(f"{run_dir}: no generator snapshots yet (they are written with each sample sheet)")
     evaluator = Evaluator.for_data(cfg.data, cfg.image_size)
-    G = build_generator(cfg.generator, cfg.image_size, cfg.nz, cfg.width, cfg.mlp_hidden, 1, cfg.extra_layers)
     z = torch.randn(samples, cfg.nz, generator=torch.Generator().manual_seed(seed + 12345))
     rows = []
-    for i, f in enumerate(files):
-        snap = torch.load(f, map_location="cpu", weights_only=True)
-        row = {"step": int(snap["step"])}
-        for prefix, key in (("", "generator"), ("ema_", "ema")):
-            if snap.get(key) is not None:
-                G.load_state_dict(snap[key])
-                row.update({prefix + k: v for k, v in evaluator.score(generate(G, z)).items()})
+    for i, (step, models) in enumerate(snapshot_generators(run_dir, cfg)):
+        row = {"step": step}
+        for prefix, G in models.items():
+            row.update({prefix + k: v for k, v in evaluator.score(generate(G, z)).items()})
         rows.append(row)
         if progress:
-            print(f"[{i + 1}/{len(files)}] step {row['step']}: FD {row['fd']:.3g} KID {row['kid']:.3g} "
+            print(f"[{i + 1}/{n}] step {row['step']}: FD {row['fd']:.3g} KID {row['kid']:.3g} "
                   f"precision {row['precision']:.3f} recall {row['recall']:.3f} "
                   f"confident {row['confident']:.3f} classes {row['classes']}", file=sys.stderr, flush=True)
     return rows

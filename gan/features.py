@@ -27,7 +27,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .mnist import MNISTImages, load, split, to_size
-from .rundir import atomic_write_bytes
+from . import cache
+from .images import to_float
 
 FEATURES = 128
 EPOCHS = 16
@@ -62,7 +63,7 @@ class FeatureNet(nn.Module):
 def to_input(images) -> torch.Tensor:
     """uint8 (N, S, S, 1) arrays or float tensors (N, 1, S, S) in [-1, 1] -> float (N, 1, S, S)."""
     if isinstance(images, np.ndarray):
-        return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+        return to_float(images)
     return images.detach().float().cpu()
 
 
@@ -115,9 +116,7 @@ def accuracy(net: FeatureNet, images: np.ndarray, labels: np.ndarray) -> float:
 
 
 def cache_dir() -> Path:
-    from .data import default_cache_dir
-
-    return default_cache_dir() / "features"
+    return cache.cache_dir("features")
 
 
 def load_feature_net(path: str | None = None, image_size: int = 32, *, verbose: bool = True) -> FeatureNet:
@@ -152,8 +151,5 @@ def load_feature_net(path: str | None = None, image_size: int = 32, *, verbose: 
     buf = io.BytesIO()
     torch.save({"net": net.state_dict(), "heldout_accuracy": net.heldout_accuracy,
                 "image_size": image_size, "trained_on": len(train_x)}, buf)
-    try:
-        atomic_write_bytes(file, buf.getvalue())
-    except OSError:  # a read-only cache is not fatal: the network is in memory
-        pass
+    cache.save(file, buf.getvalue())  # best effort: the network is in memory
     return net

@@ -7,18 +7,17 @@ there differently. A constraint acts at three points of a critic step:
 * ``penalty(critic, real, fake)`` each step, a term added to the critic loss (GP, LP);
 * ``project(critic)`` after each optimiser step (weight clipping).
 
-=====  ==========================================  ==========================================
-name   method                                      optimiser of its paper (critic and G)
-=====  ==========================================  ==========================================
-clip   weight clipping to [-c, c], c = 0.01         RMSProp, lr 5e-5 (WGAN, Algorithm 1)
-       (Arjovsky et al. 2017)
-gp     gradient penalty lambda E(|grad f| - 1)^2,   Adam, lr 1e-4, betas (0, 0.9)
-       lambda = 10 (Gulrajani et al. 2017)          (WGAN-GP, Algorithm 1)
-lp     one-sided penalty lambda E max(0,            as gp (Petzka et al. 2018 compare under
-       |grad f| - 1)^2 (Petzka et al. 2018)         the WGAN-GP settings)
-sn     spectral normalisation of every linear and  Adam, lr 1e-4, betas (0.5, 0.9), setting
-       conv layer (Miyato et al. 2018)              A of Miyato et al. (n_critic = 5)
-=====  ==========================================  ==========================================
+=====  ==========================================================================
+name   method
+=====  ==========================================================================
+clip   weight clipping to [-c, c], c = 0.01 (Arjovsky et al. 2017)
+gp     gradient penalty lambda E(|grad f| - 1)^2, lambda = 10 (Gulrajani et al. 2017)
+lp     one-sided penalty lambda E max(0, |grad f| - 1)^2 (Petzka et al. 2018)
+sn     spectral normalisation of every linear and conv layer (Miyato et al. 2018)
+=====  ==========================================================================
+
+The optimiser each one's paper trains with (and the critic's normalisation) is in the table of
+:mod:`gan.defaults`.
 
 Only ``sn`` bounds the Lipschitz constant by construction (by 1 for the layers, times the
 activations' constants); clipping bounds it by an architecture-dependent K; the penalties
@@ -35,28 +34,10 @@ Miyato, Kataoka, Koyama, Yoshida (2018), Spectral Normalization for GANs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
-
-
-@dataclass(frozen=True)
-class OptimizerSpec:
-    """The optimiser a constraint's paper trains with."""
-
-    name: str  # "rmsprop", "adam" or "sgd"
-    lr: float
-    betas: tuple[float, float] = (0.9, 0.999)  # Adam's
-
-    def build(self, params) -> torch.optim.Optimizer:
-        if self.name == "rmsprop":
-            return torch.optim.RMSprop(params, lr=self.lr)
-        if self.name == "adam":
-            return torch.optim.Adam(params, lr=self.lr, betas=tuple(self.betas))
-        if self.name == "sgd":
-            return torch.optim.SGD(params, lr=self.lr)
-        raise ValueError(f"optimizer must be rmsprop, adam or sgd, got {self.name!r}")
 
 
 @dataclass
@@ -64,7 +45,6 @@ class Constraint:
     """No constraint (a base for the others): an unconstrained critic is not a WGAN."""
 
     name: str = "none"
-    optimizer: OptimizerSpec = field(default_factory=lambda: OptimizerSpec("rmsprop", 5e-5))
 
     def attach(self, critic: nn.Module) -> nn.Module:
         return critic
@@ -84,7 +64,6 @@ class WeightClipping(Constraint):
 
     name: str = "clip"
     c: float = 0.01
-    optimizer: OptimizerSpec = field(default_factory=lambda: OptimizerSpec("rmsprop", 5e-5))
 
     @torch.no_grad()
     def project(self, critic: nn.Module) -> None:
@@ -120,7 +99,6 @@ class GradientPenalty(Constraint):
 
     name: str = "gp"
     weight: float = 10.0
-    optimizer: OptimizerSpec = field(default_factory=lambda: OptimizerSpec("adam", 1e-4, (0.0, 0.9)))
 
     def _excess(self, norms: Tensor) -> Tensor:
         return norms - 1.0
@@ -146,7 +124,6 @@ class SpectralNorm(Constraint):
     per forward pass, torch's ``spectral_norm`` parametrisation)."""
 
     name: str = "sn"
-    optimizer: OptimizerSpec = field(default_factory=lambda: OptimizerSpec("adam", 1e-4, (0.5, 0.9)))
 
     def attach(self, critic: nn.Module) -> nn.Module:
         from torch.nn.utils.parametrizations import spectral_norm

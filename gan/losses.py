@@ -31,11 +31,6 @@ def em_estimate(f_real: Tensor, f_fake: Tensor) -> Tensor:
     return f_real.mean() - f_fake.mean()
 
 
-def critic_loss(f_real: Tensor, f_fake: Tensor) -> Tensor:
-    """WGAN critic loss to *minimise*: -(mean f(real) - mean f(fake)) (Algorithm 1, line 5)."""
-    return -em_estimate(f_real, f_fake)
-
-
 def wgan_generator_loss(f_fake: Tensor) -> Tensor:
     """WGAN generator loss to minimise: -mean f(g(z)) (Algorithm 1, line 10)."""
     return -f_fake.mean()

@@ -20,10 +20,16 @@ discriminator's output is a logit.
 * ``MLPGenerator`` / ``MLPCritic``: 4-layer ReLU MLPs with 512 hidden units (Figures 3 and 7),
   the generator with a linear output as in the reference code.
 * ``mlp`` / ``critic_mlp``: plain ReLU MLPs for the low-dimensional toys.
+
+:func:`generate` draws a generator's images without changing its state (the trainer's sample
+sheets and evaluations, :mod:`gan.evaluate`, the experiments).
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+import torch
 from torch import Tensor, nn
 
 
@@ -198,3 +204,37 @@ def build_critic(name: str, image_size: int, width: int = 64, mlp_hidden: int = 
         raise ValueError(f"critic must be one of {CRITICS}, got {name!r}")
     net.apply(dcgan_init_)
     return net
+
+
+def output_channels(state_dict: dict, image_size: int) -> int:
+    """The image channels of a generator of :func:`build_generator`, read from its weights: the
+    last entry is the output layer's (a transposed convolution's weight (C_in, C, 4, 4), or an
+    MLP's bias of C * S * S values)."""
+    last = list(state_dict.values())[-1]
+    return int(last.shape[1]) if last.dim() == 4 else int(last.numel()) // image_size ** 2
+
+
+@contextmanager
+def frozen_batchnorm_stats(module: nn.Module):
+    """Forward in train mode (batch statistics, as the reference samples) without updating the
+    running statistics, so drawing samples does not change the model's state."""
+    bns = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [(m.momentum, m.num_batches_tracked.clone() if m.num_batches_tracked is not None else None)
+             for m in bns]
+    for m in bns:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, (mom, count) in zip(bns, saved):
+            m.momentum = mom
+            if count is not None:
+                m.num_batches_tracked.copy_(count)
+
+
+@torch.no_grad()
+def generate(G: nn.Module, z: Tensor, batch: int = 500) -> Tensor:
+    """Images of a generator for the latents ``z`` (float32, in batches of ``batch``), without
+    changing its state (:func:`frozen_batchnorm_stats`)."""
+    with frozen_batchnorm_stats(G):
+        return torch.cat([G(z[i:i + batch]).float() for i in range(0, len(z), batch)])

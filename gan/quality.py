@@ -21,7 +21,7 @@ probabilities p(x):
                 equally often; ln 10 = 2.30: one class only): mode dropping
 ==============  ==========================================================================
 
-A metric enters a claim only once it has passed validation (``toys.quality_validation``): it
+A metric enters a claim only once it has passed validation (``experiments.quality_validation``): it
 must rank known degradations of real digits monotonically above the real-versus-real floor.
 """
 

@@ -194,12 +194,6 @@ def image_grid(images: np.ndarray, nrow: int = 8, pad: int = 2) -> np.ndarray:
     return sheet
 
 
-def to_uint8(images) -> np.ndarray:
-    """Tensors in [-1, 1], (N, C, H, W), to uint8 (N, H, W, C)."""
-    x = images.detach().float().clamp(-1, 1).add(1).mul(127.5).round().byte()
-    return x.permute(0, 2, 3, 1).cpu().numpy()
-
-
 def save_sheet(path: str | os.PathLike, images_uint8: np.ndarray, nrow: int = 8, scale: int = 1) -> None:
     """A PNG sheet of uint8 images (N, H, W, C); ``scale`` enlarges small images (nearest)."""
     from PIL import Image

@@ -43,13 +43,24 @@ import numpy as np
 import torch
 
 import divergences as D
-from gan.algorithm import critic_step, make_players
-from gan.lipschitz import critic_grad_norm, interpolates, make_constraint
+from claims import claim, fmt, parallel_map, seed_all, toy_main
+from gan.algorithm import make_players, train_critic
+from gan.defaults import defaults
+from gan.lipschitz import critic_grad_norm, interpolates
 from gan.models import critic_mlp
 
-from .common import claim, parallel_map, seed_all, toy_main
-
 NAME = "critic_estimate"
+TITLE = "Which critic reads as W?"
+SOURCE = 'beyond the papers (WGAN, Section 3: "a clearly terrible way")'
+#: the paper's claim, in one sentence (the write-up's)
+CLAIM = (
+    'Weight clipping makes the critic estimate K W for an unknown K; the other Lipschitz '
+    'constraints are measured against the exact EM to find which critic reads W itself.'
+)
+#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
+POOLED = True
+#: relative running time, to start the longest single-core toys first
+COST = 1.0
 QUICK = ("shifts 1 and 3 only, 500 instead of 1500 critic steps (too few for the penalties' bias: those claims "
          "need the full run), 2 instead of 8 initialisations of 200 instead of 800 steps")
 #: what the figure's panels show (the write-up's caption)
@@ -124,13 +135,12 @@ def lines_pair(theta: float = 0.5) -> Pair:
 def train(pair: Pair, constraint_name: str, steps: int, seed: int) -> dict:
     """Train a critic under one constraint; measure estimate / W, gradient norms, time."""
     torch.manual_seed(seed)
-    spec = make_constraint(constraint_name).optimizer
+    spec = defaults("wgan", constraint_name).optimizer
     players = make_players(None, critic_mlp(pair.dim, hidden=64, depth=2), "wgan",
                            lipschitz=constraint_name, optimizer=dataclasses.replace(spec, lr=spec.lr * 10))
     critic = players.critic
     t0 = time.perf_counter()
-    for _ in range(steps):
-        critic_step(players, pair.real(BATCH), pair.fake(BATCH))
+    train_critic(players, lambda: (pair.real(BATCH), pair.fake(BATCH)), steps)
     seconds = time.perf_counter() - t0
     critic.eval()  # spectral norm: use the converged power-iteration vectors, no update
     real, fake = getattr(pair, "full", (pair.real(20000), pair.fake(20000)))
@@ -285,6 +295,26 @@ def plot(result: dict):
     fig.suptitle("Lipschitz constraints against the exact EM")
     fig.tight_layout()
     return fig
+
+
+def tables(result: dict) -> list[str]:
+    """The write-up's Markdown after the table of claims: the critic estimate over W per pair and
+    constraint, and the gradient penalty's reversals."""
+    rows = {}
+    for t in result["table"]:
+        rows.setdefault((t["pair"], t["exact_w"]), {})[t["constraint"]] = t["ratio"]
+    cons = ("clip", "gp", "lp", "sn")
+    lines = ["", "Critic estimate / exact W:", "",
+             "| pair | exact W | " + " | ".join(cons) + " |", "|---|---|" + "---|" * len(cons)]
+    for (pair, w), r in rows.items():
+        lines.append(f"| {pair} | {fmt(w)} | " + " | ".join(fmt(r[c]) for c in cons) + " |")
+    rev = result["reversal"]
+    lines += ["", f"Gradient penalty from {len(rev['gp'])} random initialisations on the shift-3 pair: "
+              f"{rev['gp_reversed_fraction']:.0%} end reversed (estimate / W: "
+              f"{', '.join(fmt(x) for x in rev['gp'])}; the spurious optimum predicts "
+              f"{fmt(rev['reversed_prediction'])}); the one-sided penalty: "
+              f"{', '.join(fmt(x) for x in rev['lp'])}."]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -52,10 +52,21 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 import divergences as D
-
-from .common import claim, progress, seed_all, toy_main
+from claims import claim, progress, seed_all, toy_main
 
 NAME = "noise_annealing"
+TITLE = "Noise annealing bounds W"
+SOURCE = "Towards Principled Methods, Lemma 4 and Theorem 3.3"
+#: the paper's claim, in one sentence (the write-up's)
+CLAIM = (
+    'Noise of variance V moves a distribution by at most V^(1/2) in EM distance yet keeps its JS '
+    'with the noiseless one at ln 2, and W(Pr, Pg) <= 2 V^(1/2) + 2 C sqrt(JSD) of the noisy '
+    'pair.'
+)
+#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
+POOLED = False
+#: relative running time, to start the longest single-core toys first
+COST = 1.0
 QUICK = "5 noise scales instead of 10, 800 instead of 1500 points per manifold"
 LN2 = math.log(2.0)
 #: what the figure's panels show (the write-up's caption)

@@ -35,13 +35,24 @@ import numpy as np
 import torch
 
 import divergences as D
+from claims import claim, progress, seed_all, single_threaded, toy_main
 from gan.algorithm import iteration, make_players
-from gan.lipschitz import OptimizerSpec
+from gan.defaults import OptimizerSpec
 from gan.models import critic_mlp
 
-from .common import claim, progress, seed_all, single_threaded, toy_main
-
 NAME = "parallel_lines"
+TITLE = "Learning parallel lines"
+SOURCE = "WGAN, Example 1 and Figure 1"
+#: the paper's claim, in one sentence (the write-up's)
+CLAIM = (
+    'Between two parallel segments at horizontal distance theta, the EM distance is |theta| and '
+    'gives a usable gradient, while JS (ln 2), KL (+inf) and TV (1) jump at theta = 0, so only EM'
+    ' lets gradient descent learn theta.'
+)
+#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
+POOLED = False
+#: relative running time, to start the longest single-core toys first
+COST = 1.2
 QUICK = "theta grid 0.1 instead of 0.05, 300 instead of 600 samples per line, 150 instead of 300 steps"
 LN2 = math.log(2.0)
 #: what the figure's panels show (the write-up's caption)

@@ -35,14 +35,25 @@ import torch
 from scipy import stats
 
 import divergences as D
-from gan.algorithm import critic_step, iteration, make_players
-from gan.lipschitz import OptimizerSpec
+from claims import claim, progress, seed_all, single_threaded, toy_main
+from gan.algorithm import iteration, make_players, train_critic
+from gan.defaults import OptimizerSpec
 from gan.losses import accuracy, discriminator_loss, log_d, log_one_minus_d
 from gan.models import critic_mlp, mlp
 
-from .common import claim, progress, seed_all, single_threaded, toy_main
-
 NAME = "perfect_discriminator"
+TITLE = "The perfect discriminator"
+SOURCE = "Towards Principled Methods, Theorems 2.1-2.6 and Figures 1-3"
+#: the paper's claim, in one sentence (the write-up's)
+CLAIM = (
+    'Against a generator on a low-dimensional manifold the discriminator becomes perfect; through'
+    " it the original cost's gradient vanishes and the -log D gradient grows and gets noisy, and "
+    '-log D descends KL(Pg||Pr) - 2 JSD (Theorem 2.5).'
+)
+#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
+POOLED = False
+#: relative running time, to start the longest single-core toys first
+COST = 2.0
 QUICK = ("generator stages at 50, 200, 600 steps instead of 100, 1000, 3000; 600 discriminator steps instead "
          "of 4000; 32 minibatches per gradient sample instead of 64")
 DIM, LATENT, BATCH = 16, 2, 128
@@ -129,12 +140,15 @@ def probe_discriminator(G: torch.nn.Module, data: Manifold, steps: int, seed: in
     directions = torch.randn(4, sum(p.numel() for p in G.parameters()),
                              generator=torch.Generator().manual_seed(seed))
     directions /= directions.norm(dim=1, keepdim=True)
-    for step in range(1, steps + 1):
-        with torch.no_grad():
-            fake = G(torch.randn(BATCH, LATENT))
-        critic_step(players, data.sample(BATCH), fake)
-        if step not in checkpoints:
-            continue
+
+    def batches():  # this toy draws each step's fake batch before its real one
+        fake = G(torch.randn(BATCH, LATENT))
+        return data.sample(BATCH), fake
+
+    done = 0
+    for step in sorted(checkpoints):  # the last checkpoint is ``steps``
+        train_critic(players, batches, step - done)
+        done = step
         with torch.no_grad():
             lr_, lf = Dn(data.sample(2000)), Dn(G(torch.randn(2000, LATENT)))
         g_orig = _grad_norm(G, log_one_minus_d(Dn(G(torch.randn(1024, LATENT)))).mean())

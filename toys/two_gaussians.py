@@ -32,14 +32,24 @@ import torch
 from scipy import stats
 
 import divergences as D
-from gan.algorithm import critic_step, make_players
-from gan.lipschitz import OptimizerSpec
+from claims import claim, progress, seed_all, single_threaded, toy_main
+from gan.algorithm import make_players, train_critic
+from gan.defaults import OptimizerSpec
 from gan.losses import accuracy, log_one_minus_d
 from gan.models import critic_mlp
 
-from .common import claim, progress, seed_all, single_threaded, toy_main
-
 NAME = "two_gaussians"
+TITLE = "Optimal discriminator and critic"
+SOURCE = "WGAN, Figure 2"
+#: the paper's claim, in one sentence (the write-up's)
+CLAIM = (
+    'Trained to optimality on two far-apart Gaussians, a GAN discriminator saturates and its '
+    'gradient vanishes, while the WGAN critic stays linear and gives clean gradients everywhere.'
+)
+#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
+POOLED = False
+#: relative running time, to start the longest single-core toys first
+COST = 1.5
 QUICK = "600 / 500 discriminator / critic steps instead of 3000 / 2000, and 3 distances instead of 6"
 REAL, FAKE = (-0.5, 0.06), (0.5, 0.1)
 #: what the figure's panels show (the write-up's caption)
@@ -97,26 +107,26 @@ def train_discriminator(steps: int, seed: int, real=REAL, fake=FAKE) -> dict:
     checkpoints = sorted(set(np.unique(np.geomspace(1, steps, 25).astype(int)).tolist()))
     log = {"step": [], "accuracy": [], "grad": []}
     xr, xf = _sample(*real, 4000), _sample(*fake, 4000)
-    for step in progress(range(1, steps + 1), "discriminator"):
-        critic_step(players, _sample(*real), _sample(*fake))
-        if step in checkpoints:
-            x = xf.clone().requires_grad_(True)
-            (g,) = torch.autograd.grad(log_one_minus_d(disc(x)).sum(), x)
-            with torch.no_grad():
-                acc = float(accuracy(disc(xr), disc(xf)))
-            log["step"].append(step)
-            log["accuracy"].append(acc)
-            log["grad"].append(float(g.abs().mean()))
+    done = 0
+    for step in progress(checkpoints, "discriminator"):  # the last checkpoint is ``steps``
+        train_critic(players, lambda: (_sample(*real), _sample(*fake)), step - done)
+        done = step
+        x = xf.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(log_one_minus_d(disc(x)).sum(), x)
+        with torch.no_grad():
+            acc = float(accuracy(disc(xr), disc(xf)))
+        log["step"].append(step)
+        log["accuracy"].append(acc)
+        log["grad"].append(float(g.abs().mean()))
     return {"net": disc, **{k: np.array(v) for k, v in log.items()}}
 
 
-def train_critic(steps: int, seed: int, real=REAL, fake=FAKE) -> torch.nn.Module:
+def clipped_critic(steps: int, seed: int, real=REAL, fake=FAKE) -> torch.nn.Module:
     """Train a WGAN critic with weight clipping (c = 0.01) to optimality."""
     torch.manual_seed(seed)
     players = make_players(None, critic_mlp(1, 64, 3), "wgan", lipschitz="clip",
                            constraint_kwargs={"c": 0.01}, optimizer=OptimizerSpec("rmsprop", 1e-3))
-    for _ in range(steps):
-        critic_step(players, _sample(*real), _sample(*fake))
+    train_critic(players, lambda: (_sample(*real), _sample(*fake)), steps)
     return players.critic
 
 
@@ -137,7 +147,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     d_steps, c_steps = (600, 500) if quick else (3000, 2000)
 
     disc = train_discriminator(d_steps, seed)
-    critic = train_critic(c_steps, seed)
+    critic = clipped_critic(c_steps, seed)
     x = _region(REAL, FAKE)
     f = _values(critic, x)
     r2, slope = linear_r2(x, f)
@@ -152,14 +162,14 @@ def run(quick: bool = False, seed: int = 0) -> dict:
         # one critic (same architecture and initialisation) per distance: K is a property
         # of the architecture and of which weights saturate, so it is held fixed
         real, fake = (-d / 2, REAL[1]), (d / 2, FAKE[1])
-        gaps.append(value_gap(train_critic(c_steps, seed, real, fake), real, fake))
+        gaps.append(value_gap(clipped_critic(c_steps, seed, real, fake), real, fake))
         exact.append(D.w1_gaussian_1d(*real, *fake))
     gaps, exact = np.array(gaps), np.array(exact)
     corr = float(np.corrcoef(gaps, exact)[0, 1])
     K = float(gaps @ exact / (exact @ exact))  # least squares through the origin
 
     wide_real, wide_fake = (0.0, 0.5), (5.0, 0.5)
-    wide = train_critic(c_steps // 2, seed, wide_real, wide_fake)
+    wide = clipped_critic(c_steps // 2, seed, wide_real, wide_fake)
     xw = _region(wide_real, wide_fake)
     fw = _values(wide, xw)
     wide_r2, _ = linear_r2(xw, fw)

@@ -13,10 +13,10 @@ from figures.__main__ import main
 def test_every_figure_and_its_numbers_are_written(quick_figures):
     out, results = quick_figures
     for f in FIGURES:
-        png, js = out / f"{f.name}.png", out / f"{f.name}.json"
-        assert png.stat().st_size > 20_000, f.name
+        png, js = out / f"{f.NAME}.png", out / f"{f.NAME}.json"
+        assert png.stat().st_size > 20_000, f.NAME
         data = json.loads(js.read_text())
-        assert data["claims"] and all(c["holds"] for c in data["claims"] if c["kind"] == "sanity"), f.name
+        assert data["claims"] and all(c["holds"] for c in data["claims"] if c["kind"] == "sanity"), f.NAME
         assert data["settings"]["quick"] is True
 
 
@@ -34,10 +34,11 @@ def test_write_up_counts_findings_and_lists_disagreements(quick_figures):
     pending = sum(len(r.get("needs_full_run", [])) for r in results.values())
     assert f"{pending} claims need the full settings" in text
     for f in FIGURES:
-        assert f"![{f.title}]({f.name}.png)" in text and f.claim in text
-        module = __import__(f"toys.{f.name}", fromlist=["CAPTION"])
-        assert module.CAPTION in text and module.DEPARTURES in text
-        for c in results[f.name]["claims"]:
+        assert f"![{f.TITLE}]({f.NAME}.png)" in text and f.CLAIM in text
+        assert f.CAPTION in text and f.DEPARTURES in text and f"`python -m {f.__name__} --quick`" in text
+        if hasattr(f, "tables"):
+            assert "\n".join(f.tables(results[f.NAME])) in text
+        for c in results[f.NAME]["claims"]:
             assert c["statement"].replace("|", "\\|") in text
     rows = re.findall(r"^\| (finding|sanity) \| .* \| (yes|\*\*no\*\*) \|$", text, flags=re.M)
     assert len(rows) == len(claims)

@@ -1,5 +1,6 @@
 """The shared iteration (gan.algorithm): Algorithm 1's schedule and clipping, the GAN step,
-the step-cosine monitor, and that every toy trains through it."""
+the step-cosine monitor, the fresh-critic probe, and that every toy and experiment trains through
+them."""
 
 import ast
 from pathlib import Path
@@ -7,13 +8,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan.algorithm import StepCosine, critic_step, generator_step, iteration, make_players
+from gan.algorithm import StepCosine, critic_step, generator_step, iteration, make_players, train_critic
 from gan.config import Config
-from gan.lipschitz import OptimizerSpec
+from gan.defaults import OptimizerSpec
 from gan.models import build_critic, build_generator, critic_mlp, mlp
 from gan.train import critic_iterations
 
-TOYS = Path(__file__).resolve().parents[2] / "toys"
+ROOT = Path(__file__).resolve().parents[2]
+MODULES = sorted([*(ROOT / "toys").glob("*.py"), *(ROOT / "experiments").glob("*.py")])
 
 
 def test_reference_critic_schedule():
@@ -121,10 +123,47 @@ def _optimizer_steps(tree: ast.AST) -> list[str]:
             and not n.args and not n.keywords]
 
 
-@pytest.mark.parametrize("path", sorted(TOYS.glob("*.py")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: f"{p.parent.name}.{p.stem}")
 def test_toys_have_no_training_step_of_their_own(path):
-    """Every toy trains its critics and generators through gan.algorithm: no toy calls an
-    optimiser's step(), except the descent on the exact EM in parallel_lines (not a GAN)."""
-    steps = _optimizer_steps(ast.parse(path.read_text()))
+    """Every toy and experiment trains its critics and generators through gan.algorithm: none calls
+    an optimiser's step(), except the descent on the exact EM in parallel_lines (not a GAN), and
+    none loops over critic_step itself (a critic against fixed distributions is train_critic)."""
+    tree = ast.parse(path.read_text())
+    steps = _optimizer_steps(tree)
     allowed = {"parallel_lines": ["opt"]}  # theta descending D.wasserstein itself
     assert steps == allowed.get(path.stem, []), steps
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert "critic_step" not in called
+
+
+def test_train_critic_is_k_critic_steps_on_the_pairs_it_is_given():
+    """Sanity check (by construction): the same weights as k critic_step calls on the same batches."""
+    def players():
+        torch.manual_seed(0)
+        return make_players(None, critic_mlp(2, 16, 2), "wgan", optimizer=OptimizerSpec("rmsprop", 1e-3))
+
+    gen = torch.Generator().manual_seed(1)
+    pairs = [(torch.randn(32, 2, generator=gen), torch.randn(32, 2, generator=gen) + 2) for _ in range(7)]
+    a, b = players(), players()
+    it = iter(pairs)
+    stat, acc = train_critic(a, lambda: next(it), 7)
+    for real, fake in pairs:
+        last = critic_step(b, real, fake)
+    assert acc is None and torch.equal(stat, last[0]) and stat.requires_grad is False
+    for pa, pb in zip(a.critic.parameters(), b.critic.parameters()):
+        assert torch.equal(pa, pb)
+    with pytest.raises(ValueError, match="steps"):
+        train_critic(a, lambda: pairs[0], 0)
+
+
+def test_train_critic_draws_without_gradient_and_estimates_the_gap():
+    """A fresh clipped critic against a frozen generator: the generator gets no gradient, and the
+    estimate E f(real) - E f(fake) is positive for two distributions 2 apart (a GAN discriminator's
+    accuracy goes above chance)."""
+    torch.manual_seed(0)
+    G = mlp(2, 2, hidden=16, depth=1)
+    for algo in ("wgan", "gan"):
+        p = make_players(None, critic_mlp(2, 16, 2), algo, optimizer=OptimizerSpec("adam", 1e-3))
+        stat, acc = train_critic(p, lambda: (torch.randn(64, 2) + 2, G(torch.randn(64, 2))), 200)
+        assert all(q.grad is None for q in G.parameters())
+        assert float(stat) > 0 if algo == "wgan" else float(acc) > 0.8

@@ -10,7 +10,8 @@ import torch
 
 from gan import checkpoint, rundir
 from gan.models import build_critic, build_generator
-from gan.train import generate, train
+from gan.models import generate
+from gan.train import train
 from tests.gan.helpers import run_tiny, tiny
 
 

@@ -6,10 +6,10 @@ generator without batch norm and with a constant number of filters (Figure 6: "t
 failed to learn while the WGAN still was able to produce samples"), and a 4-layer ReLU MLP of
 512 units (Figure 7: WGAN's samples are of "higher quality than the MLP of the standard GAN",
 which shows "a significant degree of mode collapse"). Here the runs are the trainer's on real
-digits (:mod:`toys.mnist_runs`), judged over seeds (paired by seed: log FD ratios and class-KL
+digits (:mod:`experiments.mnist_runs`), judged over seeds (paired by seed: log FD ratios and class-KL
 differences with their 95% Student-t intervals) by the validated FD and the classifier's coverage
 (class KL to uniform: mode dropping). "Learns" means recognisable digits
-(:func:`toys.mnist_runs.recognisable`, anchored on real digits).
+(:func:`experiments.mnist_runs.recognisable`, anchored on real digits).
 
 Figure 6 is read with a control of its own: the constant-width generator *with* batch norm
 restored (``gan_const``). If the GAN learns with it, the grey samples of the no-batch-norm GAN
@@ -26,7 +26,7 @@ rate. The cosine between the critic optimiser's step and the negative gradient i
 critic step (``--log-step-cosine``); for RMSProp it is positive by construction (a positive
 diagonal rescaling of the gradient): a sanity check.
 
-Run: ``python -m toys.architectures [--quick] [--seed S] [--out DIR]``.
+Run: ``python -m experiments.architectures [--quick] [--seed S] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -35,11 +35,24 @@ from pathlib import Path
 
 import numpy as np
 
-from . import long_budget, mnist_runs
-from . import stats as S
-from .common import check_result, claim, toy_main
+from claims import check_result, claim, long_budget, toy_main
+from claims import stats as S
+
+from . import mnist_runs
 
 NAME = "architectures"
+TITLE = "Robustness across generators"
+SOURCE = "WGAN, Figures 5-7 and Section 4.2"
+#: the paper's claim, in one sentence (the write-up's)
+CLAIM = (
+    "WGAN learns with generators the GAN cannot train (no batch norm, an MLP), the GAN shows mode "
+    "collapse with the MLP, and Adam on the critic makes WGAN unstable at times, its step turning against "
+    "the gradient there."
+)
+#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
+POOLED = True
+#: relative running time, to start the longest single-core toys first
+COST = 1.0
 QUICK = "only the two DCGAN runs, a few dozen steps: no verdict; the other claims need the full run"
 #: what the figure's panels show (the write-up's caption)
 CAPTION = (
@@ -352,7 +365,7 @@ def run_long(out: Path = long_budget.LONG_DIR) -> None:
 
 def tables(result: dict) -> list[str]:
     """The write-up's extra lines: the controls, the final scores, the optimiser sweep."""
-    from .common import fmt
+    from claims import fmt
 
     lines = mnist_runs.control_table(result.get("controls", []), fmt)
     table = (result.get("long") or result)["table"]
@@ -379,7 +392,7 @@ def tables(result: dict) -> list[str]:
 
 def run_paper_scale(out: Path = long_budget.LONG_DIR, device: str = "cuda", steps: int = 100_000,
                     seeds: tuple[int, ...] = (0, 1, 2), every: int = 500) -> Path:
-    """For a GPU: this experiment's runs at the paper's scale (:func:`toys.mnist_runs.paper_scale_tasks`:
+    """For a GPU: this experiment's runs at the paper's scale (:func:`experiments.mnist_runs.paper_scale_tasks`:
     32 x 32, width 64, WGAN exactly as Algorithm 1, FD and KID every ``every`` steps), written to
     ``out/architectures_paper.json``; ``run()`` then judges on them first."""
     return mnist_runs.run_paper_scale(NAME, list(mnist_runs.PAPER_SCALE), Path(out), device, steps, seeds, every)

@@ -35,11 +35,11 @@ the exact W1 in pixel space (:func:`divergences.wasserstein`). FD, KID and W1 ar
 everything; precision and the confident share measure fidelity only (they cannot see mode
 dropping, nor a generator of 10 perfect digits); recall and the class KL measure coverage. The
 table says which metric passes which check, whatever the outcome; the claims check that FD, KID
-and W1 pass everything (a metric enters the training claims, ``toys.loss_quality``, only if it
+and W1 pass everything (a metric enters the training claims, ``experiments.loss_quality``, only if it
 does), that pixel W1 does not, and that the fidelity and coverage measures detect what they are
 for. Precision (k = 3) is reported only: it is not monotone under the disturbances at this size.
 
-Run: ``python -m toys.quality_validation [--quick] [--seed S] [--out DIR]``.
+Run: ``python -m experiments.quality_validation [--quick] [--seed S] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -49,14 +49,26 @@ import torch
 from scipy import ndimage
 
 import divergences as D
+from claims import claim, fmt, single_threaded, toy_main
 from gan.data import synthetic_scene
 from gan.features import load_feature_net
+from gan.images import to_float
 from gan.mnist import MNISTImages
 from gan.quality import LOWER_IS_BETTER, Evaluator
 
-from .common import claim, single_threaded, toy_main
-
 NAME = "quality_validation"
+TITLE = "Which quality metric can be believed?"
+SOURCE = "Heusel et al. 2017, Figure 1, on MNIST"
+#: the paper's claim, in one sentence (the write-up's)
+CLAIM = (
+    'A quality metric must rank known degradations of real digits (noise, blur, salt and pepper, '
+    'occlusion, elastic warp, foreign images), dropped classes and degenerate generators '
+    'monotonically above the real-versus-real floor before any training claim may rest on it.'
+)
+#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
+POOLED = False
+#: relative running time, to start the longest single-core toys first
+COST = 3.0
 QUICK = ("500 probe digits instead of 1,000 (250 per mode-dropping set instead of 500), and three of the six "
          "disturbances (noise, blur, rectangles): the other three need the full run")
 QUICK_KINDS = ("noise", "blur", "rectangles")
@@ -186,7 +198,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     torch.manual_seed(seed)
     n = 500 if quick else 1000
     evaluator = Evaluator(load_feature_net(None, SIZE), MNISTImages(None, SIZE, "heldout").array)
-    ref_pixels = MNISTImages(None, SIZE, "heldout").array[..., 0].reshape(1000, -1) / 127.5 - 1.0
+    ref_pixels = to_float(MNISTImages(None, SIZE, "heldout").array, dtype=torch.float64).reshape(1000, -1).numpy()
     probe = MNISTImages(None, SIZE, "probe")
     keep = np.sort(rng.choice(len(probe), n, replace=False)) if quick else np.arange(len(probe))
     images, labels = probe.array[keep, ..., 0] / 255.0, probe.labels[keep]
@@ -304,6 +316,17 @@ def plot(result: dict):
                  f"floor: {result['n']} unseen real digits vs 1,000 held-out)")
     fig.tight_layout()
     return fig
+
+
+def tables(result: dict) -> list[str]:
+    """The write-up's Markdown after the table of claims: which metric passes which check."""
+    checks = list(result["strengths"]) + ["mode_dropping", "mean_image", "ten_digits"]
+    lines = ["", f"Which metric passes which check (floor: {result['n']} probe digits; FD floor "
+             f"{fmt(result['floor']['fd'])}, KID floor {fmt(result['floor']['kid'])}):", "",
+             "| metric | " + " | ".join(c.replace("_", " ") for c in checks) + " |", "|---|" + "---|" * len(checks)]
+    for m, p in result["passes"].items():
+        lines.append(f"| {m} | " + " | ".join("pass" if p[c] else "**fail**" for c in checks) + " |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> dict:

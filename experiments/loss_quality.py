@@ -4,19 +4,19 @@ The paper: the WGAN critic's EM estimate "correlates well" with sample quality (
 while the GAN's JS estimate L/2 + ln 2 (Figure 4) and its generator cost (Figure 8) do not: they
 "increase or stay constant" while the samples get better, the JS estimate "often remains very
 close to log 2" ("the JS distance saturates, the discriminator has zero loss"). Here the
-trainer itself runs the paper's settings on real MNIST digits (:mod:`toys.mnist_runs`): WGAN
+trainer itself runs the paper's settings on real MNIST digits (:mod:`experiments.mnist_runs`): WGAN
 and the GAN with the DCGAN, no-batch-norm and MLP generators and the DCGAN critic /
 discriminator, and the failing MLP pair at a high learning rate; sample quality is the
 validated FD to held-out digits at 32 checkpoints of each run.
 
 Two curves that both trend with the training step correlate whatever their relation, so the
-tracking claims rest on a statistic time alone cannot produce (:func:`toys.stats.run_permutation`):
+tracking claims rest on a statistic time alone cannot produce (:func:`claims.stats.run_permutation`):
 at each checkpoint the runs' mean is removed from the training statistic and from log FD (a
 comparison at equal time), and the pooled Spearman correlation of what remains is set against
 every pairing of one run's statistic with another run's FD (each keeps its time course). The
 paper predicts a positive correlation for WGAN and none for the GAN.
 
-Positive controls first (:func:`toys.mnist_runs.control_records`): the DCGAN baseline and
+Positive controls first (:func:`experiments.mnist_runs.control_records`): the DCGAN baseline and
 WGAN-GP with the settings of ``gan_mnist.py`` must make recognisable digits (FD below a
 ten-real-digit generator's, all ten classes, the classifier confident on at least half as many
 samples as on real digits) before a GAN or a WGAN claim gets a verdict.
@@ -25,7 +25,7 @@ The GAN's "no tracking" claims are judged only when the same test detected the W
 tracking (the test has shown it can see tracking; else its silence means nothing).
 
 A fresh discriminator is trained against the GAN's last (and, in the main job, first) generator
-for a budget swept up to its plateau (:func:`toys.mnist_runs.probe_sweep`), read on the training
+for a budget swept up to its plateau (:func:`experiments.mnist_runs.probe_sweep`), read on the training
 digits it learns from and on held-out digits, beside two references: samples that are trivially
 separable (the no-batch-norm GAN's grey images) and real digits against real digits. This is
 Towards Principled Methods' Figure 1 on digits (a discriminator trained from scratch against a
@@ -39,7 +39,7 @@ writes ``figures/long/loss_quality.json``. The claims are judged on the long res
 are there (each says so), else on the main job's runs, where a claim that needs seeds has no
 verdict.
 
-Run: ``python -m toys.loss_quality [--quick] [--seed S] [--out DIR]``.
+Run: ``python -m experiments.loss_quality [--quick] [--seed S] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -50,11 +50,24 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import median_filter
 
-from . import long_budget, mnist_runs
-from . import stats as S
-from .common import check_result, claim, toy_main
+from claims import check_result, claim, long_budget, toy_main
+from claims import stats as S
+
+from . import mnist_runs
 
 NAME = "loss_quality"
+TITLE = "Does the loss track sample quality?"
+SOURCE = "WGAN, Section 4.2, Figures 3, 4 and 8"
+#: the paper's claim, in one sentence (the write-up's)
+CLAIM = (
+    "The WGAN critic's EM estimate correlates with sample quality, while the GAN's JS estimate and "
+    "generator cost stay constant or go up whatever the quality: judged on real digits with the validated "
+    "FD over seeds, by a test that removes the time trend both curves share, after positive controls."
+)
+#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
+POOLED = True
+#: relative running time, to start the longest single-core toys first
+COST = 1.0
 QUICK = ("the WGAN and GAN runs with the DCGAN generator only, 20 / 60 generator steps, 500 samples per "
          "evaluation, a 20-step probe: too short to learn, so only the sanity checks run")
 #: what the figure's panels show (the write-up's caption)
@@ -361,7 +374,7 @@ def run_long(out: Path = long_budget.LONG_DIR) -> None:
 
 def tables(result: dict) -> list[str]:
     """The write-up's extra lines: the controls, the tracking tests, the fresh discriminator."""
-    from .common import fmt
+    from claims import fmt
 
     lines = mnist_runs.control_table(result.get("controls", []), fmt)
     tests = result.get("tests") or {}
@@ -392,7 +405,7 @@ def tables(result: dict) -> list[str]:
 
 def run_paper_scale(out: Path = long_budget.LONG_DIR, device: str = "cuda", steps: int = 100_000,
                     seeds: tuple[int, ...] = (0, 1, 2), every: int = 500) -> Path:
-    """For a GPU: this experiment's runs at the paper's scale (:func:`toys.mnist_runs.paper_scale_tasks`:
+    """For a GPU: this experiment's runs at the paper's scale (:func:`experiments.mnist_runs.paper_scale_tasks`:
     32 x 32, width 64, WGAN exactly as Algorithm 1, FD and KID every ``every`` steps), written to
     ``out/loss_quality_paper.json``; ``run()`` then judges on them first."""
     names = [n for n in NAMES if n in mnist_runs.PAPER_SCALE] + ["wgangp_mnist"]

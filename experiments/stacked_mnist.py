@@ -30,7 +30,7 @@ DCGAN rows (its modes within the published means +- 2 standard errors of either 
 we see evidence of mode collapse for the WGAN algorithm" judged, where the GAN collapses: WGAN
 (clipping) against the GAN with the same 1/4-size critic, over seeds.
 
-Run: ``python -m toys.stacked_mnist [--quick] [--seed S] [--out DIR]``.
+Run: ``python -m experiments.stacked_mnist [--quick] [--seed S] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -42,17 +42,31 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gan import rundir
+from gan.config import Config
 from gan.features import embed, load_feature_net
+from gan.images import to_uint8
 from gan.mnist import StackedMNIST
-from gan.train import Config, generate, train
+from gan.models import generate
+from gan.train import train
 
-from . import long_budget, mnist_runs
-from . import stats as S
-from .common import check_result, claim, control, parallel_map, toy_main
-from .long_budget import Task
+from claims import check_result, claim, control, long_budget, parallel_map, toy_main
+from claims import stats as S
+from claims.long_budget import Task
+
+from . import mnist_runs
 
 NAME = "stacked_mnist"
+TITLE = "Mode collapse on Stacked MNIST"
+SOURCE = "VEEGAN / PacGAN / Unrolled GAN benchmark (WGAN, Section 4.3)"
+#: the paper's claim, in one sentence (the write-up's)
+CLAIM = (
+    "On 1,000 modes (three digits stacked in the channels), with the small discriminators of the published "
+    "protocol under which the GAN collapses, WGAN shows no mode collapse; counted beside the published table."
+)
+#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
+POOLED = True
+#: relative running time, to start the longest single-core toys first
+COST = 1.0
 QUICK = "5,000 samples instead of 26,000, a few dozen generator steps: no verdict on the methods"
 #: what the figure's panels show (the write-up's caption)
 CAPTION = (
@@ -146,7 +160,7 @@ def _task(task: tuple) -> dict:
                      lr=mnist_runs.WGAN_LR if algo == "wgan" else None)
         run = train(cfg, progress=False)
         z = torch.randn(samples, NZ, generator=torch.Generator().manual_seed(seed + 5))
-        images = rundir.to_uint8(generate(run.G, z.to(next(run.G.parameters()).device)).cpu())
+        images = to_uint8(generate(run.G, z.to(next(run.G.parameters()).device)))
     return {"name": name, "label": label, "seed": seed, "steps": steps, "critic_width": cfg.critic_width,
             **modes(images, image_size), "samples": images[:36]}
 
@@ -166,7 +180,7 @@ def paper_scale_tasks(device: str = "cuda", steps: int = 50_000, seeds: tuple[in
     """Stacked MNIST at the published scale for a GPU: 32 x 32 (the digits padded), the DCGAN
     generator at width 16 (64, 32, 16 filters) and the critics of width 2 and 4 (2, 4, 8 and 4, 8,
     16 filters: Metz et al.'s), batch 128, 25,600 samples counted; records keyed
-    ``stacked_NAME-sSEED-paperSTEPS`` for :func:`toys.long_budget.run_tasks`."""
+    ``stacked_NAME-sSEED-paperSTEPS`` for :func:`claims.long_budget.run_tasks`."""
     return [Task(f"stacked_{k}-s{s}-paper{steps}", _task, ((k, s, steps, 25_600, device, 32, 16, 128),),
                  steps * (6 if SETTINGS[k][0] == "wgan" else 2)) for k in SETTINGS for s in seeds]
 
@@ -297,7 +311,7 @@ def run_long(out: Path = long_budget.LONG_DIR) -> None:
 
 def tables(result: dict) -> list[str]:
     """The write-up's extra lines: the controls, and this run's counts beside the published table."""
-    from .common import fmt
+    from claims import fmt
 
     lines = mnist_runs.control_table(result.get("controls", []), fmt)
     lines += ["", f"Modes covered of 1,000 and KL to uniform ({result['samples_counted']:,} samples; argmax as "

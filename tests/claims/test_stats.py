@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from toys import stats
+from claims import stats
 
 
 def test_mean_interval_is_the_t_interval():

@@ -5,7 +5,7 @@ run records' reading of the trainer's logs, and the Stacked MNIST mode count."""
 import numpy as np
 import pytest
 
-from toys import architectures, loss_quality, mnist_runs, stacked_mnist
+from experiments import architectures, loss_quality, mnist_runs, stacked_mnist
 
 
 def test_quick_loss_quality_runs_the_two_dcgan_runs(toy_result):

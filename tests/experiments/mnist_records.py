@@ -1,9 +1,9 @@
-"""Synthetic run records in the layout of :func:`toys.mnist_runs.train_record`: the experiments'
+"""Synthetic run records in the layout of :func:`experiments.mnist_runs.train_record`: the experiments'
 verdict logic asserted on known numbers, without training."""
 
 import numpy as np
 
-from toys import mnist_runs
+from experiments import mnist_runs
 
 T = 32  # checkpoints
 

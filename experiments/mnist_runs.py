@@ -41,17 +41,20 @@ import torch
 
 import divergences as D
 from gan import rundir
-from gan.algorithm import critic_step, make_players
+from gan.algorithm import make_players, train_critic
+from gan.config import Config, run_config
+from gan.defaults import OptimizerSpec
+from gan.evaluate import snapshot_generators
 from gan.features import embed, load_feature_net
-from gan.lipschitz import OptimizerSpec
+from gan.images import to_float, to_uint8
 from gan.losses import js_lower_bound
 from gan.mnist import MNISTImages
-from gan.models import build_critic, build_generator
+from gan.models import build_critic, frozen_batchnorm_stats, generate
 from gan.quality import class_view, kid
-from gan.train import Config, frozen_batchnorm_stats, generate, train
+from gan.train import train
 
-from .common import parallel_map
-from .long_budget import Task
+from claims import parallel_map
+from claims.long_budget import Task
 
 SIZE, WIDTH, BATCH = 16, 32, 64
 WGAN_LR = 2e-4
@@ -293,31 +296,29 @@ def train_record(name: str, seed: int, steps: int, *, checkpoints: int = CHECKPO
         cfg = config(name, steps, seed, out, checkpoints=checkpoints, device=device, image_size=image_size,
                      width=width, **overrides)
         train(cfg, progress=False)
-        cfg = Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in rundir.read_config(out).items()})
+        cfg = run_config(out)
         rows = rundir.read_metrics(out)
-        G = build_generator(cfg.generator, image_size, cfg.nz, cfg.width, cfg.mlp_hidden, nc=1)
         z = torch.randn(samples, cfg.nz, generator=torch.Generator().manual_seed(seed + 12345))
-        snaps = sorted((out / rundir.SNAPSHOTS).glob("step_*.pt"))
+        snaps = list(snapshot_generators(out, cfg))  # (step, {"": generator}), oldest first, on the CPU
         series: dict[str, list] = {"steps": [], "fd": [], "confident": [], "classes": [], "class_kl": []}
         sheet, probes = {}, {}
         stage_idx = {0, len(snaps) // 2, len(snaps) - 1}
         final = {}
-        for i, snap in enumerate(snaps):
-            state = torch.load(snap, weights_only=True, map_location="cpu")
-            G.load_state_dict(state["generator"])
-            images = generate(G.to("cpu"), z)
+        for i, (step, generators) in enumerate(snaps):
+            G = generators[""]
+            images = generate(G, z)
             sc = score(images, image_size, full=kid_series or i == len(snaps) - 1)
-            series["steps"].append(int(state["step"]))
+            series["steps"].append(step)
             for k in ("fd", "confident", "classes", "class_kl") + (("kid", "w1") if kid_series else ()):
                 series.setdefault(k, []).append(sc[k])
             if i == len(snaps) - 1:
                 final = sc
             if sheets and i in stage_idx:
-                sheet[int(state["step"])] = rundir.to_uint8(images[:16])[..., 0]
+                sheet[step] = to_uint8(images[:16])[..., 0]
             at = {0: "first", len(snaps) - 1: "last"}.get(i)
             if probe_reads and at in probe_at:
                 fake = generate(G, torch.randn(2000, cfg.nz, generator=torch.Generator().manual_seed(seed + 7)))
-                probes[at] = {"step": int(state["step"]), **probe_sweep(fake, probe_reads, seed)}
+                probes[at] = {"step": step, **probe_sweep(fake, probe_reads, seed)}
     key = "em_estimate" if cfg.algo == "wgan" else "js_lower_bound"
     log_steps = np.array([r["step"] for r in rows if key in r])
     log_stat = np.array([r[key] for r in rows if key in r], dtype=float)
@@ -410,7 +411,7 @@ def prefetch(quick: bool, seed: int) -> None:
 
 def long_tasks(names: list[str] | None = None, budget: str = "long") -> list[Task]:
     """The runs ``names`` (default :data:`LONG_RUNS` and the real-versus-real probes) x the
-    budget's seeds as long-budget tasks (:mod:`toys.long_budget`), setting by setting (every
+    budget's seeds as long-budget tasks (:mod:`claims.long_budget`), setting by setting (every
     seed of one before the next: an interrupted budget has whole settings)."""
     b = BUDGETS[budget]
     names = LONG_RUNS if names is None else names
@@ -465,10 +466,6 @@ def paper_scale_tasks(device: str = "cuda", steps: int = 100_000, seeds: tuple[i
 # ------------------------------------------------------------------------------------ probes
 
 
-def _to_float(a: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(a).permute(0, 3, 1, 2).float().div(127.5).sub(1)
-
-
 def probe_sweep(fake: torch.Tensor | None, reads: tuple[int, ...], seed: int, lr: float = 2e-4) -> dict:
     """A fresh GAN discriminator (the DCGAN critic architecture, Adam 2e-4, beta1 0.5, batch 64)
     trained from scratch against fixed generated images ``fake`` (N, 1, S, S) -- or, when
@@ -477,10 +474,10 @@ def probe_sweep(fake: torch.Tensor | None, reads: tuple[int, ...], seed: int, lr
     training digits it learns from and on the 1,000 held-out digits (each against 1,000 generated
     images it never saw)."""
     torch.set_num_threads(1)
-    train = _to_float(MNISTImages(None, SIZE, "features").array)  # 3,000 digits the probe learns from
-    held = _to_float(MNISTImages(None, SIZE, "heldout").array)
+    train = to_float(MNISTImages(None, SIZE, "features").array)  # 3,000 digits the probe learns from
+    held = to_float(MNISTImages(None, SIZE, "heldout").array)
     if fake is None:
-        fake = _to_float(MNISTImages(None, SIZE, "probe").array)
+        fake = to_float(MNISTImages(None, SIZE, "probe").array)
     g = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(fake), generator=g)
     n_read = min(1000, len(fake) // 2)
@@ -491,12 +488,14 @@ def probe_sweep(fake: torch.Tensor | None, reads: tuple[int, ...], seed: int, lr
                      optimizer=OptimizerSpec("adam", lr, (0.5, 0.999)))
     out = {"steps": [], "js_train": [], "js_heldout": [], "acc_train": [], "acc_heldout": []}
     done = 0
+
+    def batches():
+        return (train[torch.randint(0, len(train), (BATCH,), generator=g)],
+                fake_train[torch.randint(0, len(fake_train), (BATCH,), generator=g)])
+
     for target in reads:
-        while done < target:
-            real = train[torch.randint(0, len(train), (BATCH,), generator=g)]
-            f = fake_train[torch.randint(0, len(fake_train), (BATCH,), generator=g)]
-            critic_step(p, real, f)
-            done += 1
+        train_critic(p, batches, target - done)
+        done = target
         with torch.no_grad(), frozen_batchnorm_stats(p.critic):
             lf = p.critic(fake_read)
             for part, real in (("train", train_read), ("heldout", held[:n_read])):
@@ -555,7 +554,7 @@ def control_records(groups: dict[str, list[dict]]) -> tuple[list[dict], dict]:
     """The positive controls found in ``groups`` (every seed must pass) and their status by name:
     ``dcgan`` (the DCGAN baseline on MNIST makes recognisable digits) and ``wgangp`` (WGAN-GP with
     the settings of gan_mnist.py does too). A control not run is absent from the status."""
-    from .common import control
+    from claims import control
 
     specs = {
         "dcgan": ("gan_dcgan", "the DCGAN baseline (Radford et al. 2016: Adam 2e-4, beta1 0.5, the -log D "
@@ -618,7 +617,7 @@ def committed(name: str) -> tuple[dict | None, str]:
     """The committed results a module's verdicts rest on, the strongest first: a GPU's paper-scale
     runs (``figures/long/NAME_paper.json``), else the CPU's long budget (``NAME.json``); and the
     label its claims carry."""
-    from .long_budget import read
+    from claims.long_budget import read
 
     paper = read(f"{name}_paper")
     if paper is not None:
@@ -633,10 +632,10 @@ def run_paper_scale(module: str, names: list[str], out: Path, device: str = "cud
                     seeds: tuple[int, ...] = (0, 1, 2), every: int = 500) -> Path:
     """Train ``names`` at the paper's scale (:func:`paper_scale_tasks`) and write
     ``out/MODULE_paper.json``, which the module's ``run()`` then judges on (before the long budget)."""
-    from .long_budget import run_tasks, write
+    from claims.long_budget import run_tasks, write
 
     records = run_tasks(paper_scale_tasks(device, steps, seeds, names, every), out, desc=f"{module}, paper scale")
     result = {"budget": "paper", "device": device, "seeds": list(seeds), "steps": {"all": steps},
               "runs": [compact(r, r.get("seed") == seeds[0]) for r in records.values()]}
     return write(out, f"{module}_paper", result, records,
-                 command=f"toys.{module}.run_paper_scale(device={device!r}, steps={steps}, seeds={tuple(seeds)})")
+                 command=f"experiments.{module}.run_paper_scale(device={device!r}, steps={steps}, seeds={tuple(seeds)})")

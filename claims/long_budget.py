@@ -14,7 +14,7 @@ The work is a list of :class:`Task` (one training run each). :func:`run_tasks`:
   the tasks in flight. Two modules that share a run (same key) train it once;
 * **progress with an ETA** on stderr: tasks done, CPU seconds, and the time left estimated from
   the tasks' relative costs and the rate so far;
-* on up to two worker processes (:func:`toys.common.parallel_map`'s pool).
+* on up to two worker processes (:func:`claims.runtime.parallel_map`'s pool).
 
 :func:`write` adds the provenance every committed long result carries: ``command``, ``commit``
 (``-dirty`` when the work tree had changes), ``machine`` (CPU model, cores), ``date`` and
@@ -36,7 +36,8 @@ from typing import Callable
 
 from gan.rundir import atomic_write_bytes
 
-from .common import FIGURES_DIR, jsonable
+from .cli import FIGURES_DIR
+from .output import jsonable
 
 LONG_DIR = FIGURES_DIR / "long"  # the committed long results
 RUNS = ".runs"  # per-task records, beside them (git-ignored)
@@ -85,7 +86,7 @@ def run_tasks(tasks: list[Task], out: Path, desc: str = "long budget") -> dict[s
     an ETA goes to stderr. Each record gains ``cpu_seconds``."""
     from concurrent.futures import as_completed
 
-    from . import common
+    from . import runtime as common
 
     keys = [t.key for t in tasks]
     if len(set(keys)) != len(keys):

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from toys import loss_quality as LQ
-from toys import mnist_runs
-from toys.common import check_result
+from claims import check_result
+from experiments import loss_quality as LQ
+from experiments import mnist_runs
 
 from .mnist_records import T, falling, record, sweep
 
@@ -143,7 +143,7 @@ def need_fd(ref):
 
 # --- architectures (Figures 5-7, the Adam remark)
 
-from toys import architectures as AR  # noqa: E402
+from experiments import architectures as AR  # noqa: E402
 
 
 def _sweep_runs(rng, spike: bool, neg_where_spike: bool = True):

@@ -4,7 +4,7 @@ you can trust), asserted on the numbers of the quick figures run."""
 import numpy as np
 import pytest
 
-from toys.quality_validation import METRICS, STRENGTHS, disturb, monotone
+from experiments.quality_validation import METRICS, STRENGTHS, disturb, monotone
 
 
 def test_fd_kid_and_feature_w1_rank_every_degradation(toy_result):

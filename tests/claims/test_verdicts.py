@@ -2,7 +2,7 @@
 
 import pytest
 
-from toys.common import check_result, claim, control, decide, paper_of
+from claims import check_result, claim, control, decide, paper_of
 
 TEST = {"statistic": "Spearman rho vs permutation null", "p_value": 0.001}
 

@@ -14,7 +14,7 @@ r"""Statistics the training experiments judge claims with: over seeds, over runs
   run.
 
 Each returns the statistic, its p-value and the test's name, as ``test`` records of
-:func:`toys.common.claim` want them.
+:func:`claims.record.claim` want them.
 """
 
 from __future__ import annotations

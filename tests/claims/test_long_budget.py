@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from toys import long_budget, mnist_runs, stacked_mnist
-from toys.long_budget import Task
+from claims import long_budget
+from claims.long_budget import Task
+from experiments import mnist_runs, stacked_mnist
 
 
 
@@ -22,7 +23,7 @@ def _boom(x: int) -> dict:
 
 
 def test_tasks_run_once_and_resume(tmp_path, monkeypatch):
-    monkeypatch.setattr("toys.common.WORKERS", 1)  # in this process: the calls can be counted
+    monkeypatch.setattr("claims.runtime.WORKERS", 1)  # in this process: the calls can be counted
     log = str(tmp_path / "calls")
     tasks = [Task(f"t{i}", _square, (i, log), cost=i + 1) for i in range(3)]
     recs = long_budget.run_tasks(tasks, tmp_path)
@@ -92,16 +93,15 @@ def test_paper_scale_runs_are_valid_trainer_configs(tmp_path, tasks):
 def test_figures_budget_long_calls_each_run_long(tmp_path, monkeypatch, capsys):
     """``python -m figures --budget long`` calls every module's run_long with the output folder,
     in the catalogue's order, and nothing else (stubs stand in for the hours of training)."""
-    import importlib
-
     from figures import FIGURES
     from figures.__main__ import main
 
     called = []
-    have = [f.name for f in FIGURES if hasattr(importlib.import_module(f"toys.{f.name}"), "run_long")]
-    assert {"loss_quality", "architectures", "stacked_mnist"} <= set(have)
-    for name in have:
-        monkeypatch.setattr(f"toys.{name}.run_long", lambda out, name=name: called.append((name, Path(out))))
+    have = [m for m in FIGURES if hasattr(m, "run_long")]
+    assert {"loss_quality", "architectures", "stacked_mnist"} <= {m.NAME for m in have}
+    for m in have:
+        monkeypatch.setattr(m, "run_long", lambda out, name=m.NAME: called.append((name, Path(out))))
+    have = [m.NAME for m in have]
     assert main(["--budget", "long", "--out", str(tmp_path)]) == 0
     assert called == [(n, tmp_path) for n in have]
     assert "long budget" in capsys.readouterr().out

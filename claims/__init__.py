@@ -1,0 +1,27 @@
+"""What the paper toys (``toys/``) and the trainer experiments (``experiments/``) share.
+
+Both check claims of the papers on numbers, and neither depends on the other: this package is
+below both (divergences <- gan <- claims <- toys, experiments <- figures).
+
+* :mod:`claims.record` — the claim record and the verdict of a finding: :func:`claim`,
+  :func:`decide`, :func:`control`, :func:`check_result`, :data:`VERDICTS`, :data:`PAPERS`;
+* :mod:`claims.contract` — what a toy or experiment module declares (run, plot, main, and the
+  write-up's texts), and the checker of that contract;
+* :mod:`claims.cli` — the command line ``python -m toys.NAME`` / ``python -m experiments.NAME``
+  (:func:`toy_main`);
+* :mod:`claims.output` — JSON-safe numbers, the table of claims, the atomic JSON/PNG writes;
+* :mod:`claims.runtime` — seeding, progress, one torch thread, two worker processes.
+
+The names below are re-exported here: ``from claims import claim, toy_main, progress``.
+"""
+
+from .cli import DEFAULT_OUT, FIGURES_DIR, toy_main
+from .output import claims_table, fmt, jsonable, style, write_figure
+from .record import KINDS, PAPERS, VERDICTS, check_result, claim, control, decide, paper_of
+from .runtime import parallel_map, progress, seed_all, single_threaded
+
+__all__ = [
+    "DEFAULT_OUT", "FIGURES_DIR", "KINDS", "PAPERS", "VERDICTS", "check_result", "claim", "claims_table",
+    "control", "decide", "fmt", "jsonable", "paper_of", "parallel_map", "progress", "seed_all",
+    "single_threaded", "style", "toy_main", "write_figure",
+]
