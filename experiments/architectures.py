@@ -390,12 +390,9 @@ def tables(result: dict) -> list[str]:
     return lines
 
 
-def run_paper_scale(out: Path = long_budget.LONG_DIR, device: str = "cuda", steps: int = 100_000,
-                    seeds: tuple[int, ...] = (0, 1, 2), every: int = 500) -> Path:
-    """For a GPU: this experiment's runs at the paper's scale (:func:`experiments.mnist_runs.paper_scale_tasks`:
-    32 x 32, width 64, WGAN exactly as Algorithm 1, FD and KID every ``every`` steps), written to
-    ``out/architectures_paper.json``; ``run()`` then judges on them first."""
-    return mnist_runs.run_paper_scale(NAME, list(mnist_runs.PAPER_SCALE), Path(out), device, steps, seeds, every)
+#: for a GPU: this experiment's runs at the paper's scale, into ``out/architectures_paper.json``
+run_paper_scale = mnist_runs.paper_scale_runner(NAME, list(mnist_runs.PAPER_SCALE))
+
 
 def plot(result: dict):
     """See CAPTION."""

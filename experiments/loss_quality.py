@@ -403,13 +403,10 @@ def tables(result: dict) -> list[str]:
     return lines
 
 
-def run_paper_scale(out: Path = long_budget.LONG_DIR, device: str = "cuda", steps: int = 100_000,
-                    seeds: tuple[int, ...] = (0, 1, 2), every: int = 500) -> Path:
-    """For a GPU: this experiment's runs at the paper's scale (:func:`experiments.mnist_runs.paper_scale_tasks`:
-    32 x 32, width 64, WGAN exactly as Algorithm 1, FD and KID every ``every`` steps), written to
-    ``out/loss_quality_paper.json``; ``run()`` then judges on them first."""
-    names = [n for n in NAMES if n in mnist_runs.PAPER_SCALE] + ["wgangp_mnist"]
-    return mnist_runs.run_paper_scale(NAME, names, Path(out), device, steps, seeds, every)
+#: for a GPU: this experiment's runs at the paper's scale, into ``out/loss_quality_paper.json``
+run_paper_scale = mnist_runs.paper_scale_runner(
+    NAME, [n for n in NAMES if n in mnist_runs.PAPER_SCALE] + ["wgangp_mnist"])
+
 
 # ------------------------------------------------------------------------------------ figure
 

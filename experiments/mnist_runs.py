@@ -639,3 +639,18 @@ def run_paper_scale(module: str, names: list[str], out: Path, device: str = "cud
               "runs": [compact(r, r.get("seed") == seeds[0]) for r in records.values()]}
     return write(out, f"{module}_paper", result, records,
                  command=f"experiments.{module}.run_paper_scale(device={device!r}, steps={steps}, seeds={tuple(seeds)})")
+
+
+def paper_scale_runner(module: str, names: list[str]):
+    """A module's ``run_paper_scale(out, device="cuda", steps=100_000, seeds=(0, 1, 2), every=500)``:
+    its runs at the paper's scale (:func:`paper_scale_tasks`: 32 x 32, width 64, WGAN exactly as
+    Algorithm 1, FD and KID every ``every`` steps) into ``out/MODULE_paper.json``, which its
+    ``run()`` then judges on first."""
+    from claims.long_budget import LONG_DIR
+
+    def run_paper_scale(out: Path = LONG_DIR, device: str = "cuda", steps: int = 100_000,
+                        seeds: tuple[int, ...] = (0, 1, 2), every: int = 500) -> Path:
+        return globals()["run_paper_scale"](module, names, Path(out), device, steps, seeds, every)
+
+    run_paper_scale.__doc__ = paper_scale_runner.__doc__.replace("MODULE", module)
+    return run_paper_scale
