@@ -317,6 +317,16 @@ def judge(groups: dict[str, list[dict]], where: str) -> tuple[list[dict], list[d
     return controls, claims, tests
 
 
+def _series(rec: dict) -> dict:
+    """What the test panels and the faint curves draw of a run: its per-checkpoint series."""
+    return {k: rec[k] for k in ("name", "seed", "steps", "fd", "stat", "loss_g")}
+
+
+def _last_sheet(rec: dict):
+    st = sorted(rec.get("samples") or {}, key=int)
+    return rec["samples"][st[-1]] if st else None
+
+
 def _strip(rec: dict) -> dict:
     return {k: rec[k] for k in ("name", "seed", "label", "steps", "fd", "stat", "loss_g", "stat_key", "curve_steps",
                                 "curve", "samples", "final", "recognisable", "generator_steps") if k in rec}
@@ -352,11 +362,9 @@ def run(quick: bool = False, seed: int = 0) -> dict:
         long_groups = mnist_runs.by_name(long["runs"])
         controls, found, tests = judge(long_groups, where)
         result["long"] = {"provenance": long["provenance"], "seeds": long["seeds"], "steps": long["steps"],
-                          "runs": [_strip(r) for r in long["runs"] if r.get("seed") == long["seeds"][0]
-                                   and "fd" in r],
-                          "curves": {f"{r['name']} s{r['seed']}": {"steps": r["steps"], "fd": r["fd"],
-                                                                   "stat": r["stat"]}
-                                     for r in long["runs"] if "fd" in r and r["name"] in NAMES}}
+                          "label": where.strip(" []"), "series": [_series(r) for r in long["runs"] if "fd" in r],
+                          "samples": {c["settings"]["run"]: _last_sheet(long_groups[c["settings"]["run"]][0])
+                                      for c in controls if c["settings"]["run"] not in own_groups}}
     else:
         controls, found, tests = judge(own_groups, where)
     result.update(controls=controls, claims=claims + found, needs_full_run=needs_full,
@@ -453,9 +461,9 @@ def plot(result: dict):
     from gan.rundir import image_grid
 
     long = result.get("long")
-    src = "long" if long else result["budget"]
-    drawn = mnist_runs.by_name(long["runs"] if long else result["runs"])
-    faint = long["curves"] if long else {}
+    drawn = mnist_runs.by_name(result["runs"])  # the main job's own runs (seed 0)
+    series = mnist_runs.by_name(long["series"] if long else result["runs"])  # what the tests read
+    faint = {f"{r['name']} s{r['seed']}": r for r in (long["series"] if long else [])}
     if result["budget"] == "quick":
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
         for a, r in zip(axes, result["runs"]):
@@ -477,10 +485,13 @@ def plot(result: dict):
             r = recs[0]
             raw = np.asarray(r["curve"], float)
             a.plot(r["curve_steps"], raw, color="C0", alpha=0.2, lw=0.6)
-            a.plot(r["curve_steps"], _median(raw), color="C0", lw=1.8, label=f"{label}, seed {r['seed']}")
+            a.plot(r["curve_steps"], _median(raw), color="C0", lw=1.8, label=f"{label} (this run)")
+            first = True
             for k, c in faint.items():
-                if k.startswith(n + " s") and not k.endswith(f"s{r['seed']}"):
-                    a.plot(c["steps"], c["stat"], color="C0", alpha=0.35, lw=0.8)
+                if k.startswith(n + " s"):
+                    a.plot(c["steps"], c["stat"], color="C0", alpha=0.35, lw=0.8,
+                           label="long budget, each seed (checkpoint means)" if first else None)
+                    first = False
             if key == "js_lower_bound":
                 a.axhline(LN2, color="gray", ls=":", lw=1)
             a.set(xlabel="generator steps", ylabel=label)
@@ -488,7 +499,7 @@ def plot(result: dict):
             b = a.twinx()
             b.plot(r["steps"], r["fd"], "s--", ms=2.5, color="C3", label="FD to held-out digits")
             for k, c in faint.items():
-                if k.startswith(n + " s") and not k.endswith(f"s{r['seed']}"):
+                if k.startswith(n + " s"):
                     b.plot(c["steps"], c["fd"], "--", color="C3", alpha=0.3, lw=0.8)
             b.set_yscale("log")
             b.set_ylabel("FD (lower: better samples)")
@@ -501,15 +512,13 @@ def plot(result: dict):
                 ins.imshow(sheet)
                 ins.set_axis_off()
                 ins.set_title(f"step {st[-1]}", fontsize=6, pad=1)
-        grp = mnist_runs.by_name(long["runs"]) if long else drawn
         _test_panel(axes[row, 3], tests.get("wgan_em" if row == 0 else "gan_js"),
                     "Fig. 3 test: does the EM estimate track FD?" if row == 0 else
                     "Fig. 4 test: does the JS estimate track FD?",
                     "estimate minus the runs' mean" if row == 0 else "JS estimate minus the runs' mean",
-                    grp, names, "stat")
-    grp = drawn
+                    series, names, "stat")
     _test_panel(axes[2, 0], tests.get("gan_cost"), "Fig. 8 test: does the generator cost track FD?",
-                "generator cost minus the runs' mean", grp, GAN_RUNS, "loss_g")
+                "generator cost minus the runs' mean", series, GAN_RUNS, "loss_g")
     a = axes[2, 1]
     recs = drawn.get("wgan_mlp_mlp_high_lr")
     if recs:
@@ -524,6 +533,7 @@ def plot(result: dict):
         _legend(a, b)
     a = axes[2, 2]
     probes = tests.get("probes") or result.get("probes_main")
+    whose = "long budget" if tests.get("probes") else "this run"
     if probes:
         styles = {"last": ("C2", "GAN's last generator"), "first": ("C1", "GAN's first generator"),
                   "grey": ("C7", "grey samples (no-batch-norm GAN)"), "real": ("C4", "real digits vs real digits")}
@@ -540,8 +550,8 @@ def plot(result: dict):
         a.axhline(LN2, color="gray", ls=":", lw=1)
         a.set_xscale("log")
         a.set(xlabel="fresh discriminator's training steps", ylabel="JS estimate L/2 + ln 2",
-              title="Fresh discriminator trained to its plateau\n(solid: held-out digits; dashed: its training "
-                    "digits; band: seeds)")
+              title=f"Fresh discriminator trained to its plateau ({whose})\n(solid: held-out digits; dashed: its "
+                    "training digits; band: seeds)")
         a.set_ylim(bottom=max(-0.2, a.get_ylim()[0]))
         a.legend(fontsize=7)
     a = axes[2, 3]
@@ -549,10 +559,9 @@ def plot(result: dict):
     sheets, titles = [], []
     for c in result["controls"]:
         n = c["settings"]["run"]
-        recs = drawn.get(n) or mnist_runs.by_name(result["runs"]).get(n)
-        if recs and recs[0].get("samples"):
-            st = sorted(recs[0]["samples"], key=int)
-            sheets.append(image_grid(np.asarray(recs[0]["samples"][st[-1]], dtype=np.uint8)[:16, ..., None], nrow=4))
+        sheet = _last_sheet(drawn[n][0]) if n in drawn else (long or {}).get("samples", {}).get(n)
+        if sheet is not None:
+            sheets.append(image_grid(np.asarray(sheet, dtype=np.uint8)[:16, ..., None], nrow=4))
             m = c["measured"]["per_seed"][0]
             titles.append(f"{'WGAN-GP' if n == 'wgangp_mnist' else 'DCGAN'}: FD {m['fd']:.0f}, "
                           f"confident {m['confident']:.2f} ({'passes' if c['holds'] else 'FAILS'})")
@@ -560,9 +569,10 @@ def plot(result: dict):
         gap = np.full((sheets[0].shape[0], 6, 3), 255, np.uint8)
         a.imshow(np.concatenate(sum(([s, gap] for s in sheets), [])[:-1], axis=1))
         a.set_title("Positive controls (recognisable digits):\n" + "\n".join(titles), fontsize=8.5)
-    fig.suptitle("Does the loss track sample quality? WGAN Section 4.2 on MNIST 16x16 "
-                 f"({'long budget: ' + str(len(long['seeds'])) + ' seeds' if long else 'main budget: one seed'}; "
-                 f"drawn: {src})", fontsize=12)
+    fig.suptitle("Does the loss track sample quality? WGAN Section 4.2 on MNIST 16x16 (solid: this run, one "
+                 "seed; " + (f"faint, the tests and the probe: {long['label']}, seeds "
+                             f"{', '.join(map(str, long['seeds']))})" if long else "no long-budget results)"),
+                 fontsize=12)
     fig.tight_layout()
     return fig
 

@@ -31,6 +31,7 @@ double runs this short). The GAN keeps the DCGAN baseline's settings.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import tempfile
 from functools import lru_cache
@@ -194,6 +195,17 @@ def _reference(image_size: int):
     return net, feats
 
 
+def feature_net_id(image_size: int = SIZE) -> str:
+    """A fingerprint of the feature network's weights. FD's scale depends on the network, and the
+    network is retrained whenever gan/features.py changes (its cache key hashes that file), so
+    runs are compared only when one network scored them all."""
+    net, _ = _reference(image_size)
+    h = hashlib.sha256()
+    for t in net.state_dict().values():
+        h.update(t.detach().cpu().numpy().tobytes())
+    return f"{image_size}:{h.hexdigest()[:12]}"
+
+
 def score(images, image_size: int = SIZE, full: bool = False) -> dict:
     """FD to the held-out digits and the classifier's view (confident share, classes covered,
     class KL) of generated images; with ``full`` also KID and feature W1 (the other validated
@@ -331,7 +343,8 @@ def train_record(name: str, seed: int, steps: int, *, checkpoints: int = CHECKPO
                                "betas", "batch_size", "n_critic", "image_size", "width", "nz", "device")},
            **series, "stat_key": key, "stat": _window_means(log_steps, log_stat, bounds),
            "loss_g": _window_means(log_steps, loss_g, bounds), "curve_steps": ds_steps, "curve": ds_stat,
-           "final": final, "recognisable": recognisable(final, image_size)[0]}
+           "final": final, "recognisable": recognisable(final, image_size)[0],
+           "feature_net": feature_net_id(image_size)}
     cos = _cosine_windows(rows, bounds)
     if cos is not None:
         c_steps = np.array([r["step"] for r in rows if "critic_step_cosine" in r])
@@ -621,12 +634,25 @@ def committed(name: str) -> tuple[dict | None, str]:
     from claims.long_budget import read
 
     paper = read(f"{name}_paper")
-    if paper is not None:
+    if paper is not None and scored_alike(paper["runs"]):
         return paper, f" [paper scale ({paper.get('device', 'GPU')}): figures/long/{name}_paper.json]"
     long = read(name)
-    if long is not None:
+    if long is not None and scored_alike(long["runs"]):
         return long, f" [long budget: figures/long/{name}.json]"
+    if long is not None or paper is not None:
+        return None, (" [main budget, one seed: the committed long results were scored by another feature "
+                      "network (gan/features.py changed since); rerun python -m figures --budget long]")
     return None, " [main budget, one seed]"
+
+
+def scored_alike(records) -> bool:
+    """Were all these runs scored by the feature network this process scores with? (Results
+    scored by another network -- gan/features.py changed since -- are not compared with these:
+    their FD has another scale.)"""
+    ids = {r["feature_net"] for r in records if "fd" in r or "modes" in r}
+    sizes = {i.split(":")[0] for i in ids}
+    return len(ids) == len(sizes) and all(i == feature_net_id(int(i.split(":")[0])) for i in ids) and \
+        all("feature_net" in r for r in records if "fd" in r or "modes" in r)
 
 
 def run_paper_scale(module: str, names: list[str], out: Path, device: str = "cuda", steps: int = 100_000,
