@@ -345,9 +345,12 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     if long is not None:
         lg = mnist_runs.by_name(long["runs"])
         controls, found, tests = judge(lg, where)
+        first = long["seeds"][0]  # the sweep's FD curves of its first seed (what the figure draws)
+        sweep = [r for r in long["runs"] if r["seed"] == first and (mnist_runs.is_sweep(r["name"])
+                                                                    or r["name"] == "wgan_dcgan")]
         result["long"] = {"provenance": long["provenance"], "seeds": long["seeds"], "steps": long["steps"],
-                          "table": _final_table(lg),
-                          "runs": [_strip(r) for r in long["runs"] if r["seed"] == long["seeds"][0]]}
+                          "label": where.strip(" []"), "table": _final_table(lg),
+                          "runs": [{k: r[k] for k in ("name", "seed", "label", "steps", "fd", "config")} for r in sweep]}
     else:
         controls, found, tests = judge(groups, where)
     result.update(controls=controls, claims=claims + found, tests=tests, needs_full_run=[])
@@ -401,7 +404,8 @@ def plot(result: dict):
     from gan.rundir import image_grid
 
     long = result.get("long")
-    drawn = mnist_runs.by_name(long["runs"] if long else result["runs"])
+    drawn = mnist_runs.by_name(result["runs"])  # the main job's own runs (seed 0)
+    sweep = mnist_runs.by_name(long["runs"]) if long else drawn  # the optimiser sweep: the long budget's
     table = (long or result)["table"]
     full = result["budget"] != "quick"
     fig, axes = plt.subplots(3 if full else 1, 4, figsize=(20, 15 if full else 5), squeeze=False)
@@ -433,15 +437,15 @@ def plot(result: dict):
     if full:
         a = axes[2, 0]
         for k, (lr, b1) in enumerate([(lr, None) for lr in mnist_runs.ADAM_LRS]):
-            rm = mnist_runs.rmsprop_runs(drawn, lr)
+            rm = mnist_runs.rmsprop_runs(sweep, lr)
             if rm:
                 a.plot(rm[0]["steps"], rm[0]["fd"], "-", color=f"C{k}", lw=1.2, label=f"RMSProp {lr:g}")
             for b1, ls in zip(mnist_runs.ADAM_BETA1, (":", "--")):
-                ad = drawn.get(mnist_runs.adam_name(lr, b1))
+                ad = sweep.get(mnist_runs.adam_name(lr, b1))
                 if ad:
                     a.plot(ad[0]["steps"], ad[0]["fd"], ls, color=f"C{k}", lw=1.2, label=f"Adam {lr:g}, beta1 {b1:g}")
         a.set(xlabel="generator steps", ylabel="FD (log)", yscale="log", title="WGAN critic optimiser: FD along "
-              "training (seed 0)")
+              f"training (seed 0{', long budget' if long else ''})")
         a.legend(fontsize=6.5, ncol=2)
         inst = (result.get("tests") or {}).get("instability")
         a = axes[2, 1]
@@ -498,10 +502,11 @@ def plot(result: dict):
                 a.plot(rec["cosine"]["curve_steps"], rec["cosine"]["curve"], lw=0.7, color=c, label=lab)
         a.axhline(0, color="k", lw=0.8)
         a.set(xlabel="generator steps", ylabel="cos(step, -gradient), mean per generator step",
-              title="The optimiser's step against the gradient (seed 0)")
+              title="The optimiser's step against the gradient (this run)")
         a.legend(fontsize=7)
-    fig.suptitle("Robustness across generators (WGAN Figs. 5-7) and Adam on the critic (Sec. 4.2), MNIST 16x16 "
-                 f"({'long budget: ' + str(len(long['seeds'])) + ' seeds' if long else result['budget'] + ' budget'})")
+    fig.suptitle("Robustness across generators (WGAN Figs. 5-7) and Adam on the critic (Sec. 4.2), MNIST 16x16: "
+                 "samples of this run (one seed)" + (f"; means, the sweep and its tests: {long['label']}, seeds "
+                                                     f"{', '.join(map(str, long['seeds']))}" if long else ""))
     fig.tight_layout()
     return fig
 
