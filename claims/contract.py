@@ -28,6 +28,11 @@ carries, in one file, all that the command line, ``python -m figures`` and the w
                 :func:`claims.cli.toy_main`
 ``tables``      optional, ``tables(result) -> list[str]``: extra Markdown lines the write-up
                 prints after the table of claims
+``run_long``    optional, ``run_long(out: Path) -> None``: what the main job cannot afford
+                (more seeds, longer runs), run by ``python -m figures --budget long``:
+                resumable, with progress and an ETA, writing ``out/NAME.json`` with its
+                provenance (:mod:`claims.long_budget`); ``run`` reads it back with
+                :func:`claims.long_budget.read` when it is there
 ==============  ==========================================================================
 
 :class:`ClaimModule` states this as a typing Protocol; :func:`check` lists what a module lacks,
@@ -93,9 +98,9 @@ def check(module: ModuleType) -> list[str]:
     cost = getattr(module, "COST", None)
     if not isinstance(cost, numbers.Real) or isinstance(cost, bool) or not cost > 0:
         problems.append(f"COST must be a positive number, got {cost!r}")
-    for name in FUNCTIONS + ("tables",):
+    for name in FUNCTIONS + ("tables", "run_long"):
         fn = getattr(module, name, None)
-        if fn is None and name == "tables":
+        if fn is None and name in ("tables", "run_long"):
             continue
         if not callable(fn):
             problems.append(f"{name} must be a function")

@@ -11,6 +11,12 @@ in the folder (after one module was rerun alone: ``python -m toys.NAME --out fig
 The toys that run on one core go to two worker processes; those that spread their own runs over
 both cores run after them. A line per toy started and finished goes to stderr.
 
+``--budget long`` runs, instead, what the main job cannot afford: each module's optional
+``run_long(out)`` (more seeds, longer runs; resumable, with progress and an ETA; see
+:mod:`claims.long_budget`), writing ``NAME.json`` with its provenance to ``figures/long/`` (or
+``--out``). The main job reads those files when they are there and says which verdicts rest on
+them.
+
 Exit status 1 if a sanity check fails (the code is wrong); the findings' verdicts (counted per
 paper) are reported in the write-up's headline and on the last line, not errors.
 """
@@ -82,6 +88,22 @@ def load(out: Path) -> dict[str, dict]:
     return results
 
 
+def build_long(out: Path, names: list[str] | None = None) -> list[str]:
+    """``--budget long``: every module's ``run_long(out)``, in the catalogue's order; returns the
+    names of the modules that have one."""
+    done = []
+    for module in FIGURES:
+        if (names is not None and module.NAME not in names) or not hasattr(module, "run_long"):
+            continue
+        t0 = time.perf_counter()
+        print(f"  {module.NAME}: long budget started", file=sys.stderr, flush=True)
+        module.run_long(Path(out))
+        print(f"  {module.NAME}: long budget done in {(time.perf_counter() - t0) / 60:.1f} min", file=sys.stderr,
+              flush=True)
+        done.append(module.NAME)
+    return done
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m figures", description=__doc__.split("\n\n")[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -96,7 +118,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--render", action="store_true",
                     help="run nothing: render the write-up README.md from the NAME.json files already in --out "
                          "(after some modules were rerun alone, e.g. python -m toys.NAME --out figures)")
+    ap.add_argument("--budget", choices=("main", "long"), default="main",
+                    help="main: the figures and the write-up (default); long: each module's run_long, the runs "
+                         "the main job cannot afford (hours; resumable), into figures/long/ (or --out)")
+    ap.add_argument("--only", nargs="+", metavar="NAME", default=None,
+                    help="with --budget long: only these modules")
     args = ap.parse_args(argv)
+    if args.budget == "long":
+        from claims.long_budget import LONG_DIR
+
+        out = args.out or LONG_DIR
+        t0 = time.perf_counter()
+        print(f"python -m figures --budget long into {out}", file=sys.stderr, flush=True)
+        done = build_long(out, args.only)
+        print(f"long budget: {', '.join(done) or 'no module has one'} in {(time.perf_counter() - t0) / 60:.1f} min; "
+              f"results in {out}")
+        return 0
     out = args.out or (Path("figures-quick") if args.quick else FIGURES_DIR)
     t0 = time.perf_counter()
     if args.render:

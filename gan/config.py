@@ -68,6 +68,8 @@ class Config:
     batch_size: int = option(64, "batch size per process")
     nz: int = option(100, "latent dimension")
     width: int = option(64, "DCGAN base width (ngf = ndf)")
+    critic_width: int | None = option(None, "the critic's (discriminator's) own DCGAN base width, when it "
+                                      "differs from the generator's (default: --width)", type=int)
     mlp_hidden: int = option(512, "MLP hidden units")
     n_critic: int | None = option(None, "critic steps per generator step (default: the algorithm's: 5 for "
                                   "WGAN, 1 for the GAN)", type=int)
@@ -95,7 +97,8 @@ class Config:
                              "(needs a feature network: --data mnist; 0: never)", resume=True)
     eval_samples: int = option(2000, "generated images per evaluation", resume=True)
     log_step_cosine: bool = option(False, "log the cosine between the critic optimiser's step and the "
-                                   "negative gradient (WGAN paper, Section 4.2)", resume=True,
+                                   "negative gradient at every critic step (critic_step_cosines; their "
+                                   "mean: critic_step_cosine) (WGAN paper, Section 4.2)", resume=True,
                                    action="store_true")
     tensorboard: bool = option(False, "also write the metrics and the sample sheets as TensorBoard events in "
                                "RUN_DIR/tensorboard (needs the optional tensorboard package)", resume=True,
@@ -145,6 +148,8 @@ class Config:
         need(self.n_critic is None or self.n_critic > 0, f"--n-critic must be positive, got {self.n_critic}")
         for name in ("batch_size", "nz", "width", "mlp_hidden", "generator_steps", "log_every", "sample_every", "checkpoint_every", "eval_samples"):
             need(getattr(self, name) > 0, f"{flag(name)} must be positive, got {getattr(self, name)}")
+        need(self.critic_width is None or self.critic_width > 0,
+             f"--critic-width must be positive, got {self.critic_width}")
         for name in ("workers", "eval_every", "extra_layers"):
             need(getattr(self, name) >= 0, f"{flag(name)} must be >= 0, got {getattr(self, name)}")
         for name in ("clip", "log_seconds", "checkpoint_minutes"):

@@ -14,6 +14,9 @@ discriminator's output is a logit.
   resolution of both, as the reference code's ``n_extra_layers``.
 * ``DCGANGenerator(batch_norm=False, constant_width=True)``: the WGAN paper's Figure 6
   generator, "without batch normalization and constant number of filters at every layer".
+* ``dcgan-const``: the same constant-width generator with batch norm kept: the Figure 6
+  generator with only batch norm restored (what tells the GAN's failure without batch norm
+  from its narrow layers or their initialisation).
 * ``MLPGenerator`` / ``MLPCritic``: 4-layer ReLU MLPs with 512 hidden units (Figures 3 and 7),
   the generator with a linear output as in the reference code.
 * ``mlp`` / ``critic_mlp``: plain ReLU MLPs for the low-dimensional toys (``batch_norm=True``:
@@ -223,16 +226,19 @@ def dcgan_init_(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-GENERATORS = ("dcgan", "dcgan-nobn", "mlp")
+GENERATORS = ("dcgan", "dcgan-nobn", "dcgan-const", "mlp")
 CRITICS = ("dcgan", "mlp")
 NORMS = ("batch", "layer", "none")
 
 
 def build_generator(name: str, image_size: int, nz: int = 100, width: int = 64,
                     mlp_hidden: int = 512, nc: int = 3, extra_layers: int = 0) -> nn.Module:
-    """One of the WGAN paper's generators by name: ``dcgan``, ``dcgan-nobn`` or ``mlp``."""
+    """One of the WGAN paper's generators by name: ``dcgan``, ``dcgan-nobn`` or ``mlp`` (or
+    ``dcgan-const``, the ``dcgan-nobn`` generator with batch norm)."""
     if name == "dcgan":
         net = DCGANGenerator(image_size, nz, width, nc, extra_layers=extra_layers)
+    elif name == "dcgan-const":
+        net = DCGANGenerator(image_size, nz, width, nc, constant_width=True, extra_layers=extra_layers)
     elif name == "dcgan-nobn":
         net = DCGANGenerator(image_size, nz, width, nc, batch_norm=False, constant_width=True,
                              extra_layers=extra_layers)

@@ -166,7 +166,8 @@ def _build(cfg: Config, d: distributed.Dist, state: dict | None) -> Run:
     torch.manual_seed(cfg.seed)  # the same initialisation on every rank
     nc = source.channels
     G = build_generator(cfg.generator, cfg.image_size, cfg.nz, cfg.width, cfg.mlp_hidden, nc, cfg.extra_layers)
-    C = build_critic(cfg.critic, cfg.image_size, cfg.width, cfg.mlp_hidden, nc, cfg.critic_norm, cfg.extra_layers)
+    C = build_critic(cfg.critic, cfg.image_size, cfg.critic_width or cfg.width, cfg.mlp_hidden, nc, cfg.critic_norm,
+                     cfg.extra_layers)
     # channels-last: cuDNN's and oneDNN's fast convolution layout (6% faster on a CPU for DCGAN)
     G = G.to(d.device, memory_format=torch.channels_last)
     C = C.to(d.device, memory_format=torch.channels_last)

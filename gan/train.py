@@ -144,6 +144,7 @@ class Pending:
     n_critic: int
     values: torch.Tensor  # (critic statistic, accuracy, loss_g[, step cosine])
     scores: dict = field(default_factory=dict)  # quality metrics of an evaluated step
+    cosines: list | None = None  # the step cosine of each of its critic steps (host floats)
 
 
 def pending(run: Run, stats: IterationStats, n: int, cosine: StepCosine | None) -> Pending:
@@ -152,7 +153,8 @@ def pending(run: Run, stats: IterationStats, n: int, cosine: StepCosine | None) 
     values = [stats.critic, acc, stats.loss_g]
     if cosine is not None:
         values.append(torch.tensor(sum(cosine.values[-n:]) / n, device=stats.critic.device))
-    return Pending(run.step, run.critic_steps, n, torch.stack(values))
+    return Pending(run.step, run.critic_steps, n, torch.stack(values),
+                   cosines=cosine.values[-n:] if cosine is not None else None)
 
 
 def flush(run: Run, seconds: float) -> list[dict]:
@@ -177,6 +179,7 @@ def flush(run: Run, seconds: float) -> list[dict]:
             row["d_accuracy"] = acc
         if run.cfg.log_step_cosine:
             row["critic_step_cosine"] = vals[3]
+            row["critic_step_cosines"] = [round(c, 6) for c in p.cosines]
         rows.append({**row, **p.scores})
     run.pending = []
     if run.d.is_main:

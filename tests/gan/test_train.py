@@ -112,10 +112,27 @@ def test_adam_on_the_critic_and_extra_layers(tmp_path):
     assert run.players.opt_c.param_groups[0]["betas"] == (0.5, 0.9)
     rows = rundir.read_metrics(tmp_path)
     assert all(-1 <= r["critic_step_cosine"] <= 1 for r in rows)
+    # one cosine per critic step (n_critic of them per generator step), their mean beside them
+    assert all(len(r["critic_step_cosines"]) == r["critic_steps"] - p["critic_steps"]
+               for p, r in zip([{"critic_steps": 0}] + rows, rows))
+    assert all(abs(sum(r["critic_step_cosines"]) / len(r["critic_step_cosines"]) - r["critic_step_cosine"]) < 1e-4
+               for r in rows)
     plain, extra = build_critic("dcgan", 16, 8), build_critic("dcgan", 16, 8, extra_layers=2)
     assert len(list(extra.modules())) == len(list(plain.modules())) + 6
     g = build_generator("dcgan", 32, 8, 8, extra_layers=1)
     assert g(torch.randn(2, 8)).shape == (2, 3, 32, 32)
+
+
+def test_critic_width_apart_from_the_generator(tmp_path):
+    """--critic-width sets the critic's base width alone (Stacked MNIST's discriminators of 1/4
+    and 1/2 of the generator's size); by default it is --width."""
+    small = train(tiny(tmp_path / "a", critic_width=2), progress=False)
+    same = train(tiny(tmp_path / "b"), progress=False)
+    assert small.C.main[0].out_channels == 2 and same.C.main[0].out_channels == 8
+    assert small.G.state_dict().keys() == same.G.state_dict().keys()
+    assert all(small.G.state_dict()[k].shape == v.shape for k, v in same.G.state_dict().items())
+    with pytest.raises(ValueError, match="critic-width"):
+        tiny(tmp_path / "c", critic_width=0).validate()
 
 
 def test_plot_draws_median_filtered_curves_and_samples(tmp_path):

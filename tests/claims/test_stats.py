@@ -1,0 +1,82 @@
+"""The statistics the training experiments judge with: each can fail, and its null is not degenerate."""
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from claims import stats
+
+
+def test_mean_interval_is_the_t_interval():
+    r = stats.mean_interval([1.0, 2.0, 3.0])
+    half = st.t.ppf(0.975, 2) * 1.0 / np.sqrt(3)
+    assert r["mean"] == 2.0 and r["lo"] == pytest.approx(2 - half) and r["hi"] == pytest.approx(2 + half)
+    assert r["n"] == 3
+    one = stats.mean_interval([5.0, float("nan")])
+    assert one["n"] == 1 and np.isnan(one["lo"])
+
+
+def _trend_runs(rng, runs=6, t=32, track=0.0):
+    """Two series per run that share a falling trend; with ``track`` > 0 the second also follows
+    the first's run-specific deviations."""
+    time = np.exp(-np.arange(t) / 8)
+    level = rng.normal(size=(runs, 1))  # a run-specific quality level
+    y = time * (1 + 0.3 * level) + 0.05 * rng.normal(size=(runs, t))
+    x = time + 0.05 * rng.normal(size=(runs, t)) + track * (y - time)
+    return x, y
+
+
+def test_permutation_over_runs_detects_tracking_beyond_the_trend(rng):
+    x, y = _trend_runs(rng, track=1.0)
+    r = stats.run_permutation(x, y)
+    assert r["exact"] and r["permutations"] == 720 and r["points"] == 6 * 32
+    assert r["statistic"] > 0.3 and r["p_value"] < 0.01
+
+
+def test_a_shared_trend_alone_is_not_tracking():
+    """Both curves fall together in every run (their levels correlate within each run), yet the
+    test rejects at about its nominal rate: the null removes the trend."""
+    rng = np.random.default_rng(7)
+    rejections, within = 0, []
+    for _ in range(40):
+        x, y = _trend_runs(rng, track=0.0)
+        within.append(np.mean([st.spearmanr(a, b)[0] for a, b in zip(x, y)]))
+        r = stats.run_permutation(x, y)
+        assert r["null_q95"] > 0.02  # the null has spread: the statistic can fail
+        rejections += r["p_value"] < 0.05
+    assert np.mean(within) > 0.8  # what a correlation of levels would call "tracking"
+    assert rejections <= 6  # about 5% of 40 (binomial 95th percentile: 4-5)
+
+
+def test_permutation_statistic_matches_brute_force(rng):
+    x, y = rng.normal(size=(4, 10)), rng.normal(size=(4, 10))
+    r = stats.run_permutation(x, y)
+    dx, dy = x - x.mean(0), y - y.mean(0)
+    assert r["statistic"] == pytest.approx(st.spearmanr(dx.ravel(), dy.ravel())[0])
+    null = [st.spearmanr(dx.ravel(), dy[list(p)].ravel())[0] for p in itertools.permutations(range(4))]
+    assert r["p_value"] == pytest.approx(np.mean(np.array(null) >= r["statistic"] - 1e-9))
+    assert r["p_lower"] == pytest.approx(np.mean(np.array(null) <= r["statistic"] + 1e-9))
+
+
+def test_permutation_refuses_what_it_cannot_test():
+    with pytest.raises(ValueError):
+        stats.run_permutation([[1.0, 2.0]], [[1.0, 2.0]])  # one run
+    with pytest.raises(ValueError):
+        stats.run_permutation([[1.0, 2.0], [1.0, 2.0]], [[0.0, 1.0], [2.0, 3.0]])  # x constant after demeaning
+
+
+def test_mann_whitney_one_sided():
+    assert stats.mann_whitney([5, 6, 7, 8], [1, 2, 3])["p_value"] < 0.05
+    assert stats.mann_whitney([1, 2, 3], [5, 6, 7, 8])["p_value"] > 0.9
+
+
+def test_window_permutation(rng):
+    flags = [np.arange(20) % 5 == 0 for _ in range(3)]
+    high = [np.where(f, 0.8, 0.1) + 0.05 * rng.random(20) for f in flags]
+    assert stats.window_permutation(high, flags)["p_value"] < 0.01
+    same = [0.1 + 0.05 * rng.random(20) for _ in flags]
+    r = stats.window_permutation(same, flags)
+    assert r["p_value"] > 0.05 and r["null_q95"] > 0
+    assert np.isnan(stats.window_permutation(same, [np.zeros(20, bool)] * 3)["p_value"])
