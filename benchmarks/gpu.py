@@ -568,8 +568,6 @@ def throughput(device_name: str, tiny: bool, state: Path, stop_at: float, peak: 
         reference = reference_step(runs["fp32"].data.next, device, batch, size)
         t0 = time.perf_counter()
         eager = group("eager", {"reference fp32": reference, **loops})
-        # seconds per generator step of every loop of a group, for the fit checks below
-        per_step = sum(1 / r for r in eager["steps_per_sec"].values()) / len(eager["steps_per_sec"])
         group_seconds = time.perf_counter() - t0
 
         res["flops_per_step"] = {"trainer": count_flops(loops["trainer fp32"]), "reference": count_flops(reference)}

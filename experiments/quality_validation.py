@@ -62,7 +62,6 @@ import divergences as D
 from claims import claim, control, fmt, progress, single_threaded, toy_main
 from gan.data import synthetic_scene
 from gan.features import load_feature_net
-from gan.images import to_float
 from gan.mnist import MNISTImages
 from gan.quality import LOWER_IS_BETTER, Evaluator
 from gan.quality import PURPOSE as QUALITY_PURPOSE

@@ -4,7 +4,6 @@ value, whose gradient reaches the input."""
 
 import os
 
-import numpy as np
 import pytest
 import torch
 
