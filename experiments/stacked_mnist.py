@@ -57,7 +57,7 @@ from . import mnist_runs
 
 NAME = "stacked_mnist"
 TITLE = "Mode collapse on Stacked MNIST"
-SOURCE = "VEEGAN / PacGAN / Unrolled GAN benchmark (WGAN, Section 4.3)"
+SOURCE = "WGAN, Section 4.3 (on the VEEGAN / PacGAN / Unrolled GAN benchmark)"
 #: the paper's claim, in one sentence (the write-up's)
 CLAIM = (
     "On 1,000 modes (three digits stacked in the channels), with the small discriminators of the published "
