@@ -1,6 +1,6 @@
 """The claim record: one checked statement of a paper, and the verdict of a finding.
 
-Every toy and experiment reports its results as a list of :func:`claim` records (DESIGN.md,
+Every toy and experiment reports its results as a list of :func:`claim` records (docs/design.md,
 "Toys"): the paper's statement, the expected and measured values, whether it ``holds``
 (computed from the numbers, never written by hand), its ``kind`` (a *finding* could have come out
 otherwise; a *sanity* check holds by construction or checks the code), its ``source`` (one of
@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 KINDS = ("finding", "sanity")
-#: the verdict of a finding against the paper that makes the claim (DESIGN.md, "Toys")
+#: the verdict of a finding against the paper that makes the claim (docs/design.md, "Toys")
 VERDICTS = ("agrees", "disagrees", "no verdict", "not applicable")
 #: where a claim comes from: ``source`` starts with one of these (then the section, theorem or figure)
 PAPERS = ("WGAN", "Towards Principled Methods", "beyond the papers")

@@ -29,6 +29,9 @@ The naming rule: ``QUANTITY[_INPUT]``, the number returned, then what it is give
 function by quantity and input kind is ``python -m divergences --table`` (the README's).
 """
 
+#: the toolkit's version (``pyproject.toml`` reads it from here); ``gan.__version__`` is the same
+__version__ = "0.1.0"
+
 from ._closed_form import (
     frechet_distance,
     kl_gaussian,
