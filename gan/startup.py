@@ -21,6 +21,7 @@ Under ``torchrun`` only rank 0 touches the directory; every rank reads the check
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -29,6 +30,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, ContextManager
 
 from . import checkpoint, rundir
 from .config import Config, changed, flag, load_run_config, resume_config
@@ -92,6 +94,8 @@ class Start:
     set_aside: bool = False  # the replaced run is in .replaced
     began: bool = False  # the new run may have written files
     messages: list[str] = field(default_factory=list)
+    #: a context in which a stop signal waits for its end (:meth:`gan.train.StopSignals.held`)
+    hold: Callable[[], ContextManager] = field(default=contextlib.nullcontext, repr=False)
 
     @property
     def out(self) -> Path:
@@ -116,12 +120,13 @@ class Start:
             self._new(overwrite)  # refused before anything is touched (checked again once owned)
         if out.exists() and not out.is_dir():
             raise rundir.RunDirError(f"--out {out} is a file, not a directory")
-        self.created = not out.exists()
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise rundir.RunDirError(f"--out {out} cannot be written: {rundir.describe(err)}") from None
-        self.lock = rundir.lock(out, "python -m gan.train" + (" --resume" if resume else ""))
+        with self.hold():  # a signal here waits until the directory is owned: finish() can remove it
+            self.created = not out.exists()
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise rundir.RunDirError(f"--out {out} cannot be written: {rundir.describe(err)}") from None
+            self.lock = rundir.lock(out, "python -m gan.train" + (" --resume" if resume else ""))
         rundir.check_writable(out)
         stale = rundir.remove_stale_temporaries(out)  # safe: no other process writes here now
         if stale:

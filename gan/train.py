@@ -40,6 +40,7 @@ prepared dataset is moved to the GPU once when it fits. Multi-GPU through torchr
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import signal
@@ -125,6 +126,20 @@ class StopSignals:
     def arm(self) -> None:
         """From now on a signal only sets the flag."""
         self.at_once = False
+
+    @contextlib.contextmanager
+    def held(self):
+        """A start-up step that a signal must not cut in two (making the run directory and
+        taking its lock: cut between the two, the directory exists but nothing owns it, so
+        nothing removes it). A signal that arrives inside is acted on at its end."""
+        was, self.at_once = self.at_once, False
+        try:
+            yield
+        finally:
+            self.at_once = was
+            if was and self.signum is not None:
+                self.at_once = False  # one raise, as in _handle
+                raise Interrupted(self.signum)
 
     def restore(self) -> None:
         for s, h in self._old.items():
@@ -291,7 +306,7 @@ def train(cfg: Config, *, resume: bool = False, overwrite: bool = False, progres
     on its first line (default: installed here, for the loop only).
     """
     cfg = cfg.validate().resolved()  # the only place defaults are filled in
-    start = Start(cfg)
+    start = Start(cfg, hold=signals.held if signals is not None else contextlib.nullcontext)
     try:
         start.prepare(resume, overwrite)  # this process owns the run directory from here
         run = loop(cfg, start, signals, progress)
