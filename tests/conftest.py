@@ -33,6 +33,21 @@ if os.environ.get("WGAN_TEST_DEVICE", "cpu").startswith("cuda"):
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+@pytest.fixture(autouse=True)
+def _torch_threads_as_the_test_found_them():
+    """Every test leaves torch's thread count as it found it. The toys' and experiments' runs
+    set one thread for the whole process (they are meant for worker processes), and a test
+    that calls one here (``toys.mixtures.train``, ``toys.mode_collapse.run_controls``) or sets
+    it itself changed it for every test after it: their numbers then depended on the order
+    the tests ran in (issue 24, item 13)."""
+    import torch
+
+    before = torch.get_num_threads()
+    yield
+    if torch.get_num_threads() != before:
+        torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def quick_figures(tmp_path_factory):
     """Every toy at its quick settings, run once per session through ``python -m figures
