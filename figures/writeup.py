@@ -71,7 +71,8 @@ def _reason(c: dict, module: ModuleType | None) -> str:
     out = c.get("reason") or ""
     if c.get("test"):
         out += f" (test: {describe_test(c['test'])})"
-    why = getattr(module, "WHY", {}).get(c["id"]) if module is not None else None
+    # WHY explains a finding that came out against its statement; not one that could not be judged
+    why = getattr(module, "WHY", {}).get(c["id"]) if module is not None and c.get("holds") is False else None
     if why and why not in out:
         out += f" Why: {why}"
     out = out.strip()
@@ -134,7 +135,8 @@ def headline(results: dict[str, dict]) -> list[str]:
     """The write-up's opening: the verdict counts per paper, then every finding that does not
     agree (disagrees first), with a link to its section and its reason."""
     modules = {f.NAME: f for f in FIGURES}
-    claims = [(n, c) for n, r in results.items() for c in r["claims"]]
+    # in the catalogue's order, whatever order the results were made in (worker processes finish in any)
+    claims = [(f.NAME, c) for f in FIGURES if f.NAME in results for c in results[f.NAME]["claims"]]
     out = ["**Verdicts.** " + verdict_line(tally([c for _, c in claims])) + "."]
     for v in VERDICTS[1:]:
         these = [(n, c) for n, c in claims if c["kind"] == "finding" and c["verdict"] == v]

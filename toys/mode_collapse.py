@@ -660,6 +660,7 @@ def _seed_panel(ax, result, budgets, stat, t, colors):
         ax.set(ylabel="high-quality samples (%)", ylim=(-2, 102))
     ax.set_xticks(xt)
     ax.set_xticklabels(xl, fontsize=7, rotation=35, ha="right")
+    ax.set_xlabel("method (this toolkit's runs, then the published rows)", fontsize=7)
     ax.set_title(f"{t}: {'modes captured' if stat == 'modes' else 'high-quality samples'}\n(points: seeds, "
                  "filled = learned; black: mean, 95 % interval)", fontsize=10)
     ax.legend(fontsize=6.5, loc="lower left" if stat == "modes" else "upper left")
@@ -757,7 +758,7 @@ def _sample_panels(fig, row, result, long_runs):
             f = final(r)
             ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal",
                    title=f"{t}, {LABELS[m]}, seed {r['seed']}\nstep {step}: {f['modes']} modes, "
-                   f"{f['hq_share']:.0%} high quality", xticks=[], yticks=[])
+                   f"{f['hq_share']:.0%} high quality", xticks=[], yticks=[], xlabel="$x_1$", ylabel="$x_2$")
             ax.title.set_fontsize(8)
 
 

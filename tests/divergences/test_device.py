@@ -13,8 +13,8 @@ DEVICE = torch.device(os.environ.get("WGAN_TEST_DEVICE", "cpu"))
 
 SAMPLE_FUNCTIONS = {
     "wasserstein": lambda x, y: D.wasserstein(x, y),
-    "wasserstein_p2": lambda x, y: D.wasserstein(x, y, p=2),
-    "wasserstein_1d": lambda x, y: D.wasserstein_1d(x[:, 0], y[:, 0]),
+    "wasserstein_p2": lambda x, y: D.wasserstein(x, y, order=2),
+    "wasserstein_1d": lambda x, y: D.wasserstein(x[:, 0], y[:, 0]),  # the sorted 1-D path
     "sinkhorn_divergence": lambda x, y: D.sinkhorn_divergence(x, y, epsilon=0.05),
     "mmd2_gaussian": lambda x, y: D.mmd2(x, y, bandwidth=1.0),
     "mmd2_energy": lambda x, y: D.mmd2(x, y, kernel="energy"),

@@ -96,6 +96,8 @@ def _changed(name: str, value):
         return next(c for c in f.metadata["choices"] if c != value)
     if isinstance(value, bool):
         return not value
+    if value is None:  # an optional size left to its default (--critic-width): any valid value
+        return 8
     if isinstance(value, tuple):
         return (0.25, 0.5)
     if isinstance(value, float):
