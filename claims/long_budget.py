@@ -14,12 +14,19 @@ The work is a list of :class:`Task` (one training run each). :func:`run_tasks`:
   the tasks in flight. Two modules that share a run (same key) train it once;
 * **progress with an ETA** on stderr: tasks done, CPU seconds, and the time left estimated from
   the tasks' relative costs and the rate so far;
-* on up to two worker processes (:func:`claims.runtime.parallel_map`'s pool).
+* on up to two worker processes (:func:`claims.runtime.parallel_map`'s pool), or on ``workers``
+  of them, or one at a time in this process (``workers=1``: an accelerator's runs);
+* or, with ``into=NAME``, **collected in the committed file** ``out/NAME.json`` itself
+  (``{"provenance": ..., "runs": {key: record}}``, rewritten atomically as each task completes):
+  a partial result is then a committed result, and another machine resumes it from the same
+  command (:mod:`toys.mode_collapse`).
 
-:func:`write` adds the provenance every committed long result carries: ``command``, ``commit``
-(``-dirty`` when the work tree had changes), ``machine`` (CPU model, cores), ``date`` and
-``cpu_seconds`` (the CPU time of every task that went into it, including those of earlier,
-interrupted invocations).
+:func:`write` (and ``into``) add the provenance every committed long result carries (:func:`provenance`):
+``command``, ``commit`` (``-dirty`` when the work tree had changes; ``A then B`` when a collected
+result was resumed by other code), ``machine`` (CPU model, cores), ``date`` (UTC), ``cpu_seconds``
+(the CPU time of every task that went into it, including those of earlier, interrupted
+invocations) and, for a collected result, ``wall_seconds`` over its invocations.
+:func:`describe` is its one-line label.
 """
 
 from __future__ import annotations
@@ -73,17 +80,65 @@ def load_record(out: Path, key: str) -> dict | None:
 
 
 def _timed(task: tuple) -> dict:
-    """Run one task in a worker; its record with the CPU seconds it took."""
+    """Run one task in a worker; its record with the CPU seconds it took (a record that reports its
+    own ``cpu_seconds``, e.g. counting an interrupted earlier invocation it resumed, keeps them)."""
     fn, args = task
     t0 = time.process_time()
     rec = fn(*args)
-    return {"record": jsonable(rec), "cpu_seconds": time.process_time() - t0}
+    return {"record": jsonable(rec), "cpu_seconds": rec.get("cpu_seconds", time.process_time() - t0)}
 
 
-def run_tasks(tasks: list[Task], out: Path, desc: str = "long budget") -> dict[str, dict]:
-    """Every task's record, keyed by ``key``: those already in ``out/.runs`` are read, the others
-    run (up to two at a time, in the order given), each written as it completes. Progress with
-    an ETA goes to stderr. Each record gains ``cpu_seconds``."""
+class _Records:
+    """Finished tasks as one file each, ``out/.runs/KEY.json`` (git-ignored)."""
+
+    def __init__(self, out: Path):
+        self.out = out
+
+    def done(self, keys: list[str]) -> dict[str, dict]:
+        return {k: r for k in keys if (r := load_record(self.out, k)) is not None}
+
+    def add(self, key: str, rec: dict, cpu_seconds: float, wall_seconds: float) -> None:
+        atomic_write_bytes(_record_path(self.out, key), json.dumps(rec).encode())
+
+
+class _Collected:
+    """Finished tasks collected in one committed result, ``{"provenance": ..., "runs": {key: record}}``,
+    rewritten after each; its provenance counts the CPU and wall seconds of every invocation."""
+
+    def __init__(self, path: Path, command: str | None):
+        self.path, self.command = path, command
+        self.data = json.loads(path.read_text()) if path.is_file() else {"runs": {}}
+        self.data.setdefault("runs", {})
+        before = self.data.get("provenance") or {}
+        self.cpu_before, self.wall_before = before.get("cpu_seconds", 0.0), before.get("wall_seconds", 0.0)
+        self.commit = commit()  # the code the workers import now
+        if before.get("commit", self.commit) != self.commit:  # resumed by other code
+            self.commit = f"{before['commit']} then {self.commit}"
+
+    def done(self, keys: list[str]) -> dict[str, dict]:
+        self.keys = list(keys)
+        return {k: self.data["runs"][k] for k in keys if k in self.data["runs"]}
+
+    def add(self, key: str, rec: dict, cpu_seconds: float, wall_seconds: float) -> None:
+        self.data["runs"][key] = rec
+        self.data["provenance"] = provenance([], self.command, cpu_seconds=self.cpu_before + cpu_seconds,
+                                             wall_seconds=self.wall_before + wall_seconds, commit_id=self.commit)
+        runs = self.data["runs"]
+        order = [k for k in self.keys if k in runs] + [k for k in runs if k not in self.keys]  # the tasks' order
+        self.data = {"provenance": self.data["provenance"], "runs": {k: runs[k] for k in order}}
+        atomic_write_bytes(self.path, json.dumps(jsonable(self.data)).encode())
+
+
+def run_tasks(tasks: list[Task], out: Path, desc: str = "long budget", *, workers: int | None = None,
+              into: str | None = None, command: str | None = None) -> dict[str, dict]:
+    """Every task's record, keyed by ``key``: those already finished are read, the others run (in
+    the order given: the most needed first), each written as it completes. Progress with an ETA
+    (from the tasks' ``cost``) goes to stderr. Each record gains ``cpu_seconds``.
+
+    Records go to ``out/.runs/KEY.json``, or with ``into`` into the committed result
+    ``out/INTO.json`` (keys may then contain "/"), whose provenance names ``command``.
+    ``workers``: processes (default :data:`claims.runtime.WORKERS`; 1 runs in this process).
+    """
     from concurrent.futures import as_completed
 
     from . import runtime as common
@@ -92,11 +147,13 @@ def run_tasks(tasks: list[Task], out: Path, desc: str = "long budget") -> dict[s
     if len(set(keys)) != len(keys):
         raise ValueError("task keys must be unique")
     out = Path(out)
-    done = {t.key: r for t in tasks if (r := load_record(out, t.key)) is not None}
+    store = _Collected(out / f"{into}.json", command) if into else _Records(out)
+    done = store.done(keys)
     todo = [t for t in tasks if t.key not in done]  # in the given order: the most needed first
     total = sum(t.cost for t in todo)
-    print(f"{desc}: {len(done)} of {len(tasks)} tasks already done; {len(todo)} to run", file=sys.stderr,
-          flush=True)
+    workers = common.WORKERS if workers is None else workers
+    print(f"{desc}: {len(done)} of {len(tasks)} tasks already done; {len(todo)} to run (cost {total:,.0f}) on "
+          f"{max(1, min(workers, len(todo)))} worker(s)", file=sys.stderr, flush=True)
     if not todo:
         return {k: done[k] for k in keys}
     t0 = time.perf_counter()
@@ -105,28 +162,38 @@ def run_tasks(tasks: list[Task], out: Path, desc: str = "long budget") -> dict[s
     def report(task: Task, res: dict) -> None:
         nonlocal finished_cost, cpu
         rec = {**res["record"], "cpu_seconds": res["cpu_seconds"]}
-        atomic_write_bytes(_record_path(out, task.key), json.dumps(rec).encode())
-        done[task.key] = rec
         finished_cost += task.cost
         cpu += res["cpu_seconds"]
         elapsed = time.perf_counter() - t0
+        store.add(task.key, rec, cpu, elapsed)
+        done[task.key] = rec
         eta = elapsed * (total - finished_cost) / finished_cost if finished_cost else float("nan")
         n = len(todo) - sum(t.key not in done for t in todo)
         print(f"{desc}: {n}/{len(todo)} done ({task.key}: {res['cpu_seconds']:.0f} CPU s); "
               f"{elapsed / 60:.1f} min elapsed, about {eta / 60:.0f} min left", file=sys.stderr, flush=True)
 
-    if min(common.WORKERS, len(todo)) <= 1:
+    if min(workers, len(todo)) <= 1:
         for task in todo:
             report(task, _timed((task.fn, task.args)))
+        return {k: done[k] for k in keys}
+    if workers == common.WORKERS:
+        pool, own = common._pool(), None
     else:
-        pool = common._pool()
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = own = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=common._one_thread)
+    try:
         futures = {pool.submit(_timed, (t.fn, t.args)): t for t in todo}
         for fut in as_completed(futures):
             report(futures[fut], fut.result())
+    finally:
+        if own is not None:
+            own.shutdown(cancel_futures=True)
     return {k: done[k] for k in keys}
 
 
-def machine() -> str:
+def machine() -> dict:
     """The CPU model and core count (from /proc/cpuinfo where there is one)."""
     model = platform.processor() or platform.machine()
     try:
@@ -135,7 +202,7 @@ def machine() -> str:
         model = f"{info['model name']} (family {info.get('cpu family', '?')} model {info.get('model', '?')})"
     except (OSError, KeyError, ValueError):
         pass
-    return f"{model}, {os.cpu_count()} cores"
+    return {"cpu": model, "cores": os.cpu_count()}
 
 
 def commit() -> str:
@@ -143,20 +210,43 @@ def commit() -> str:
     root = Path(__file__).resolve().parents[1]
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True).stdout.strip()
+                              check=True, timeout=30).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+                               capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
         return "unknown"
     return head + ("-dirty" if dirty else "")
 
 
-def provenance(records: dict[str, dict] | list[dict], command: str | None = None) -> dict:
-    """What a committed long result says about how it was made."""
+def provenance(records: dict[str, dict] | list[dict], command: str | None = None, *,
+               cpu_seconds: float | None = None, wall_seconds: float | None = None,
+               commit_id: str | None = None) -> dict:
+    """What a committed long result says about how it was made: the ``command``, the ``commit``
+    (``commit_id`` when given, e.g. as read when the runs started, else :func:`commit`), the ``machine``, the
+    ``date`` (UTC), the ``cpu_seconds`` (given, else the sum over ``records``) and, when given,
+    the ``wall_seconds``."""
+    import datetime
+
     recs = records.values() if isinstance(records, dict) else records
-    return {"command": command or "python -m figures --budget long", "commit": commit(), "machine": machine(),
-            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-            "cpu_seconds": round(sum(float(r.get("cpu_seconds", 0.0)) for r in recs), 1)}
+    if cpu_seconds is None:
+        cpu_seconds = sum(float(r.get("cpu_seconds", 0.0)) for r in recs)
+    out = {"command": command or "python -m figures --budget long", "commit": commit_id or commit(),
+           "machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "cpu_seconds": round(cpu_seconds, 1)}
+    if wall_seconds is not None:
+        out["wall_seconds"] = round(wall_seconds, 1)
+    return out
+
+
+def describe(prov: dict | None) -> str:
+    """One line of a provenance: command, commit, machine, date, CPU hours ("" without one)."""
+    if not prov:
+        return ""
+    m = prov.get("machine", "?")
+    m = f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores" if isinstance(m, dict) else str(m)
+    cpu = prov.get("cpu_seconds")
+    return (f"`{prov.get('command', '?')}` at commit `{str(prov.get('commit', '?'))[:12]}` on {m}, {prov.get('date', '?')}"
+            + (f", {cpu / 3600:.2f} CPU-hours" if isinstance(cpu, (int, float)) else ""))
 
 
 def write(out: Path, name: str, result: dict, records: dict[str, dict] | list[dict],
@@ -178,4 +268,3 @@ def read(name: str, folder: Path | None = None) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and "provenance" in data else None
-

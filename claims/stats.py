@@ -2,16 +2,20 @@ r"""Statistics the training experiments judge claims with: over seeds, over runs
 
 * :func:`mean_interval` -- the mean over seeds and its 95% Student-t interval;
 * :func:`run_permutation` -- do two series *track* each other beyond what time alone produces?
-  Two curves that both trend with the training step correlate whatever their relation. At each
-  checkpoint the cross-run mean is removed from both (what remains compares runs at equal time),
-  the pooled Spearman correlation of what remains is the statistic, and the null pairs run i's
-  first series with run pi(i)'s second for every permutation pi of the runs (each series keeps
-  its own time course and autocorrelation; exact when the runs are few, else 20,000 random
-  permutations). One-sided: the p-value is the share of pairings at least as correlated;
+  Two curves that both trend with the training step correlate whatever their relation. By
+  default at each checkpoint the cross-run mean is removed from both (what remains compares runs
+  at equal time) and the pooled Spearman correlation of what remains is the statistic; or
+  (``statistic="within"``) the mean over runs of each run's own Pearson correlation. The null
+  pairs run i's first series with run pi(i)'s second for every permutation pi of the runs,
+  optionally only within groups of runs (each series keeps its own time course and
+  autocorrelation; exact when the runs are few, else random permutations). One-sided: the
+  p-value is the share of pairings at least as correlated;
 * :func:`mann_whitney` -- one-sided rank test of per-run summaries of two groups of runs;
 * :func:`window_permutation` -- is an event (a negative cosine) more frequent in the flagged
   windows (unstable stretches) than elsewhere? The flags are permuted among the windows of each
-  run.
+  run;
+* :func:`agrees_with_published` -- is a mean over seeds consistent with a published mean and
+  standard error (Welch's z, Bonferroni over several statistics)?
 
 Each returns the statistic, its p-value and the test's name, as ``test`` records of
 :func:`claims.record.claim` want them.
@@ -43,62 +47,144 @@ def mean_interval(values, level: float = 0.95) -> dict:
     return {"mean": m, "lo": m - half, "hi": m + half, "n": n}
 
 
-def _demeaned(series: list) -> np.ndarray:
+def _aligned(series: list) -> np.ndarray:
     a = np.asarray(series, dtype=float)
     if a.ndim != 2 or a.shape[0] < 2:
-        raise ValueError(f"need at least two runs of equal length, got shape {a.shape}")
+        raise ValueError(f"need at least 2 runs of equal length, got shape {a.shape}")
     if not np.isfinite(a).all():
         raise ValueError("series must be finite")
-    return a - a.mean(axis=0, keepdims=True)
+    return a
 
 
-def run_permutation(x: list, y: list, max_permutations: int = 400_000, seed: int = 0) -> dict:
+#: the statistics :func:`run_permutation` computes: name -> the test's name
+RUN_STATISTICS = {
+    "pooled": "Spearman of cross-run-demeaned series, permutation over runs (one-sided)",
+    "within": "mean within-run Pearson r, permutation over runs (one-sided)",
+}
+
+
+def _pair_scores(x: np.ndarray, y: np.ndarray, statistic: str):
+    """(M, affine): ``M[i, j]`` scores run i's x against run j's y, and a pairing pi's statistic
+    is ``affine(sum_i M[i, pi(i)])``."""
+    r, t = x.shape
+    if statistic == "pooled":
+        dx, dy = x - x.mean(axis=0, keepdims=True), y - y.mean(axis=0, keepdims=True)
+        rx = stats.rankdata(dx.ravel()).reshape(r, t)
+        ry = stats.rankdata(dy.ravel()).reshape(r, t)
+        n = r * t
+        sx, sy = rx.std(), ry.std()
+        if sx == 0 or sy == 0:
+            raise ValueError("a series is constant after the cross-run mean is removed: nothing to correlate")
+        mx, my = rx.mean(), ry.mean()
+        return rx @ ry.T, lambda total: (total / n - mx * my) / (sx * sy)
+    if statistic == "within":
+        sx, sy = x.std(1, keepdims=True), y.std(1, keepdims=True)
+        if not (sx > 0).all() or not (sy > 0).all():
+            raise ValueError("a run's series is constant: nothing to correlate")
+        xz, yz = (x - x.mean(1, keepdims=True)) / sx, (y - y.mean(1, keepdims=True)) / sy
+        return xz @ yz.T / t, lambda total: total / r
+    raise ValueError(f"statistic must be one of {sorted(RUN_STATISTICS)}, got {statistic!r}")
+
+
+def run_permutation(x: list, y: list, groups: list | None = None, statistic: str = "pooled",
+                    max_permutations: int = 400_000, seed: int = 0, keep_null: bool = False) -> dict:
     """Does ``x`` track ``y`` across runs at equal time? (see the module docstring)
 
-    ``x`` and ``y``: one series per run (R runs, T checkpoints each, aligned in time). Returns
-    ``statistic`` (pooled Spearman of the cross-run-demeaned series), ``p_value`` (one-sided,
-    the share of run pairings, the identity included, with a statistic at least as large),
-    ``p_lower`` (the other tail: at most as large), ``null_q95`` (the null's 95th percentile),
-    ``permutations``, ``exact``, ``runs``, ``points`` and ``test`` (the test's name).
+    ``x`` and ``y``: one series per run (R runs, T checkpoints each, aligned in time). The
+    ``statistic``:
+
+    * ``"pooled"``: the pooled Spearman correlation of the cross-run-demeaned series;
+    * ``"within"``: the mean over runs of the within-run Pearson correlation corr(x[i], y[i]) over
+      the checkpoints (a trend every run shares correlates across runs as much as within, so only
+      a run's own ups and downs lift it above the null).
+
+    The null re-pairs run i's x with run pi(i)'s y for every permutation pi of the runs; with
+    ``groups`` (one label per run, e.g. the target) runs are permuted only within their group, so
+    a trend a group's runs share is discounted too. Every permutation is enumerated when there are
+    at most ``max_permutations``, else that many are drawn (the identity first).
+
+    Returns ``statistic``, ``p_value`` (one-sided, the share of run pairings, the identity
+    included, with a statistic at least as large), ``p_lower`` (the other tail: at most as
+    large), ``null_q95`` (the null's 95th percentile), ``permutations``, ``exact``, ``runs``,
+    ``checkpoints``, ``points``, ``within`` (each run's own score, whose mean is the statistic),
+    ``across_mean`` (the mean score of a run against another run of its group), ``test`` (the
+    test's name) and, with ``keep_null``, ``null`` (the null's values, rounded).
 
     A run permutation keeps the pooled set of each series, hence every value's rank in it: the
-    statistic of a pairing pi is an affine function of sum_i M[i, pi(i)], where M[i, j] is the
-    dot product of run i's x-ranks with run j's y-ranks. That makes the exact null of 9 runs
-    (362,880 pairings) a second's work.
+    pooled statistic of a pairing pi is an affine function of sum_i M[i, pi(i)], where M[i, j] is
+    the dot product of run i's x-ranks with run j's y-ranks (for ``"within"``, M is the matrix of
+    within-run correlations). That makes the exact null of 9 runs (362,880 pairings) a second's
+    work.
     """
-    dx, dy = _demeaned(x), _demeaned(y)
-    if dx.shape != dy.shape:
-        raise ValueError(f"x and y must have the same shape, got {dx.shape} and {dy.shape}")
-    r, t = dx.shape
-    rx = stats.rankdata(dx.ravel()).reshape(r, t)
-    ry = stats.rankdata(dy.ravel()).reshape(r, t)
-    n = r * t
-    sx, sy = rx.std(), ry.std()
-    if sx == 0 or sy == 0:
-        raise ValueError("a series is constant after the cross-run mean is removed: nothing to correlate")
-    m = rx @ ry.T  # (R, R)
-
-    def corr(total):
-        return (total / n - rx.mean() * ry.mean()) / (sx * sy)
-
-    obs = float(corr(np.trace(m)))
-    exact = math.factorial(r) <= max_permutations
+    x, y = _aligned(x), _aligned(y)
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same shape, got {x.shape} and {y.shape}")
+    r, t = x.shape
+    m, affine = _pair_scores(x, y, statistic)
+    labels = list(groups) if groups is not None else [0] * r
+    if len(labels) != r:
+        raise ValueError(f"need one group label per run, got {len(labels)} for {r} runs")
+    members = [np.flatnonzero(np.asarray(labels) == g) for g in dict.fromkeys(labels)]
+    obs = float(affine(np.trace(m)))
+    total = math.prod(math.factorial(len(g)) for g in members)
+    exact = total <= max_permutations
     if exact:
-        perms = _all_permutations(r)
+        perms = _all_permutations(r) if len(members) == 1 else _group_permutations(tuple(map(tuple, members)), r)
     else:
         rng = np.random.default_rng(seed)
-        perms = np.vstack([np.arange(r)] + [rng.permutation(r) for _ in range(max_permutations - 1)])
-    null = corr(m[np.arange(r)[None, :], perms].sum(axis=1))
+        perms = np.tile(np.arange(r), (max_permutations, 1))
+        for row in perms[1:]:
+            for g in members:
+                row[g] = rng.permutation(g)
+    null = affine(m[np.arange(r)[None, :], perms].sum(axis=1))
+    # a pair's score on the statistic's scale (the statistic is the mean of a pairing's scores)
+    scores = m if statistic == "within" else affine(r * m)
+    across = [scores[i, j] for g in members for i in g for j in g if i != j]
     tol = 1e-9
-    return {"test": "Spearman of cross-run-demeaned series, permutation over runs (one-sided)",
-            "statistic": obs, "p_value": float(np.mean(null >= obs - tol)),
-            "p_lower": float(np.mean(null <= obs + tol)), "null_q95": float(np.quantile(null, 0.95)),
-            "permutations": int(len(null)), "exact": bool(exact), "runs": int(r), "points": int(n)}
+    test = RUN_STATISTICS[statistic] + (", within groups" if len(members) > 1 else "")
+    out = {"test": test, "statistic": obs, "p_value": float(np.mean(null >= obs - tol)),
+           "p_lower": float(np.mean(null <= obs + tol)), "null_q95": float(np.quantile(null, 0.95)),
+           "permutations": int(len(null)), "exact": bool(exact), "runs": int(r), "checkpoints": int(t),
+           "points": int(r * t), "groups": len(members), "within": np.diag(scores).tolist(),
+           "across_mean": float(np.mean(across)) if across else float("nan")}
+    if keep_null:
+        out["null"] = np.round(null, 5).tolist()
+    return out
 
 
 @lru_cache(maxsize=4)
 def _all_permutations(r: int) -> np.ndarray:
     return np.array(list(itertools.permutations(range(r))), dtype=np.int8)
+
+
+@lru_cache(maxsize=4)
+def _group_permutations(members: tuple, r: int) -> np.ndarray:
+    """Every permutation of ``range(r)`` that maps each group (a tuple of run indices) onto itself."""
+    perms = []
+    for combo in itertools.product(*(itertools.permutations(g) for g in members)):
+        pi = np.arange(r)
+        for g, img in zip(members, combo):
+            pi[list(g)] = img
+        perms.append(pi)
+    return np.array(perms)
+
+
+def agrees_with_published(values, published: tuple[float, float], comparisons: int = 1,
+                          confidence: float = 0.95) -> dict:
+    """Is the mean of ``values`` over seeds consistent with a published (mean, standard error)?
+
+    Welch's z for the difference of two means, each with its standard error (ours: the standard
+    deviation over seeds / sqrt(n)); the tolerance is the two-sided critical value at the
+    family-wise ``confidence`` over ``comparisons`` statistics (Bonferroni). Returns our mean and
+    standard error, the difference, the tolerance on it and whether it holds.
+    """
+    v = np.asarray(values, dtype=float)
+    mean = float(v.mean())
+    se = float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else float("nan")
+    crit = float(stats.norm.ppf(1 - (1 - confidence) / (2 * comparisons)))
+    tol = crit * math.hypot(se, published[1])
+    return {"mean": mean, "se": se, "published": list(published), "difference": mean - published[0],
+            "tolerance": tol, "holds": bool(np.isfinite(tol) and abs(mean - published[0]) <= tol)}
 
 
 def mann_whitney(a, b) -> dict:

@@ -622,9 +622,10 @@ def provenance_line(long: dict | None) -> list[str]:
     if not long:
         return ["", "No long-budget results are committed: claims that need seeds have no verdict "
                 "(`python -m figures --budget long` runs them)."]
-    p = long["provenance"]
-    return ["", f"Long-budget results (figures/long/, seeds {', '.join(map(str, long['seeds']))}): `{p['command']}` "
-            f"at commit {p['commit'][:12]} on {p['machine']}, {p['date']}, {p['cpu_seconds'] / 3600:.2f} CPU-hours."]
+    from claims.long_budget import describe
+
+    return ["", f"Long-budget results (figures/long/, seeds {', '.join(map(str, long['seeds']))}): "
+            f"{describe(long['provenance'])}."]
 
 
 def committed(name: str) -> tuple[dict | None, str]:

@@ -99,11 +99,10 @@ def provenance_line(long: dict | None) -> list[str]:
     prov = (long or {}).get("provenance")
     if not prov:
         return []
-    cpu = prov.get("cpu_seconds")
+    from claims.long_budget import describe
+
     return ["", "*Long budget.* Some numbers here come from the committed long-budget results, not from this "
-            f"run: made by `{prov.get('command', '?')}` at commit `{str(prov.get('commit', '?'))[:12]}` on "
-            f"{prov.get('machine', '?')}, {prov.get('date', '?')}"
-            + (f", {cpu / 3600:.1f} CPU hours" if isinstance(cpu, (int, float)) else "") + "."]
+            f"run: made by {describe(prov)}."]
 
 
 def verdict(result: dict, module: ModuleType) -> list[str]:

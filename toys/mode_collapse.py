@@ -58,7 +58,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from claims import FIGURES_DIR, check_result, claim, control, decide, fmt, parallel_map, toy_main
+from claims import FIGURES_DIR, check_result, claim, control, decide, fmt, long_budget, parallel_map, toy_main
+from claims.long_budget import Task
+from claims.stats import agrees_with_published, mean_interval, run_permutation
 from .mixtures import (
     GAN_TOY,
     LEARNED,
@@ -69,11 +71,7 @@ from .mixtures import (
     TOY,
     VEEGAN_TABLE,
     Target,
-    agrees_with_published,
     protocol,
-    run_permutation_test,
-    run_resumable,
-    t_interval,
     train,
 )
 
@@ -216,10 +214,11 @@ def run_controls(out: Path, device: str = "cuda", kinds: tuple[str, ...] = ("gan
              for k in kinds for t in targets for s in seeds]
     command = (f"toys.mode_collapse.run_controls({str(out)!r}, device={device!r}, kinds={kinds}, "
                f"targets={targets}, seeds={seeds}, iterations={iterations})")
-    data = run_resumable(tasks, _long_task, out / f"{NAME}_controls.json", command, workers=1)
-    if all(t["key"] in data["runs"] for t in tasks):
+    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{NAME}_controls", workers=1, into=f"{NAME}_controls",
+                                    command=command)
+    if len(records) == len(tasks):
         shutil.rmtree(state, ignore_errors=True)
-    return data
+    return long_budget.read(f"{NAME}_controls", out)
 
 
 def long_tasks(out: Path) -> list[dict]:
@@ -241,6 +240,13 @@ def long_tasks(out: Path) -> list[dict]:
     return tasks
 
 
+def _as_tasks(tasks: list[dict]) -> list[Task]:
+    """The runs as long-budget tasks, in the order they start: by ``priority`` (the toy's own runs
+    before the controls), then the longest first."""
+    order = sorted(tasks, key=lambda t: (t.get("priority", 0), -t["cost"]))
+    return [Task(t["key"], _long_task, (t,), t["cost"]) for t in order]
+
+
 def run_long(out: Path = FIGURES_DIR / "long") -> None:
     """The long budget (about 1.5 CPU-hours on 2 cores): writes ``out/mode_collapse.json`` with every run's
     numbers and the provenance (command, commit, machine, date, CPU seconds). Resumable: each finished run
@@ -251,8 +257,8 @@ def run_long(out: Path = FIGURES_DIR / "long") -> None:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tasks = long_tasks(out)
-    data = run_resumable(tasks, _long_task, out / f"{NAME}.json", LONG_COMMAND)
-    if len(data["runs"]) == len(tasks):
+    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{NAME}, long budget", into=NAME, command=LONG_COMMAND)
+    if len(records) == len(tasks):
         shutil.rmtree(out / f"{NAME}.state", ignore_errors=True)
 
 
@@ -306,8 +312,8 @@ def coverage(runs: list[dict]) -> dict:
         out[t] = {"modes_total": k, "runs": len(rs), "learned": len(learned), "steps": rs[0]["steps"],
                   "projection": projected_steps([r for r in runs if r["target"] == t], LEARNED[t]),
                   "hq_share": [f["hq_share"] for f in rs], "modes": [f["modes"] for f in rs],
-                  "learned_modes": [f["modes"] for f in learned], "modes_interval": t_interval([f["modes"] for f in learned]),
-                  "hq_interval": t_interval([f["hq_share"] for f in rs]),
+                  "learned_modes": [f["modes"] for f in learned], "modes_interval": mean_interval([f["modes"] for f in learned]),
+                  "hq_interval": mean_interval([f["hq_share"] for f in rs]),
                   "all_captured": all(f["modes"] == k for f in learned),
                   "collapse_p": min(min(ps) * len(learned), 1.0) if learned else 1.0, "decided": len(learned) >= MIN_LEARNED}
     return out
@@ -388,8 +394,8 @@ def judge_tracking(clip_runs: list[dict], controls_ok: bool) -> dict:
     use = [r for r in clip_runs if r["target"] in targets and all(e is not None for e in r["em"])]
     res = {"runs": len(clip_runs), "learned": learned_on, "targets": targets, "test": None}
     if len(use) >= 2:
-        res["test"] = run_permutation_test([r["estimate"] for r in use], [r["em"] for r in use],
-                                           groups=[r["target"] for r in use])
+        res["test"] = run_permutation([r["estimate"] for r in use], [r["em"] for r in use],
+                                      groups=[r["target"] for r in use], statistic="within", keep_null=True)
     holds = None if res["test"] is None else res["test"]["p_value"] < 0.05
     res["holds"] = holds
     res["verdict"] = decide(holds, control_passed=controls_ok, decided=res["test"] is not None)
@@ -636,7 +642,7 @@ def _seed_panel(ax, result, budgets, stat, t, colors):
             for v, f, dx in zip(vals, fs, np.linspace(-0.18, 0.18, len(vals))):
                 ax.scatter(x + dx, v, marker=marker, s=34, edgecolors=colors[m], linewidths=1.2,
                            facecolors=colors[m] if f["learned"] else "none", zorder=3)
-            iv = t_interval(vals)
+            iv = mean_interval(vals)
             if iv["n"] > 1:
                 ax.errorbar(x + 0.32, iv["mean"], yerr=[[iv["mean"] - iv["lo"]], [iv["hi"] - iv["mean"]]],
                             fmt="D", ms=4, color="k", capsize=3, zorder=4)
@@ -778,7 +784,7 @@ def tables(result: dict) -> list[str]:
                 if not rs:
                     continue
                 fs = [final(r) for r in rs]
-                iv = t_interval([f["modes"] for f in fs])
+                iv = mean_interval([f["modes"] for f in fs])
                 lines.append(f"| {label} ({fs[0]['steps']:,} steps) | {t} | {LABELS[m]} | {sum(f['learned'] for f in fs)}"
                              f"/{len(fs)} | {', '.join(str(f['modes']) + ('*' if f['learned'] else '') for f in fs)} | "
                              f"{', '.join('%.2f' % f['hq_share'] for f in fs)} | {iv['mean']:.2f} "
@@ -796,8 +802,7 @@ def tables(result: dict) -> list[str]:
                      f"{json.dumps(c['measured'], default=str)[:600]}")
     prov = (result.get("long") or {}).get("provenance")
     if prov:
-        lines += ["", f"Long budget: `{prov['command']}` at commit {prov['commit'][:12]} on {prov['machine']['cpu']} "
-                  f"({prov['machine']['cores']} cores), {prov['date']}, {prov['cpu_seconds'] / 3600:.2f} CPU-hours."]
+        lines += ["", f"Long budget: {long_budget.describe(prov)}."]
     return lines
 
 

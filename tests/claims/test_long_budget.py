@@ -43,12 +43,50 @@ def test_tasks_run_once_and_resume(tmp_path, monkeypatch):
         long_budget.run_tasks([Task("a", _square, (1, log)), Task("a", _square, (2, log))], tmp_path)
 
 
+def _costly(x: int, log: str, cpu: float) -> dict:
+    _square(x, log)
+    return {"x": x, "cpu_seconds": cpu}  # a task that accounts for its own CPU time (e.g. resumed)
+
+
+def test_tasks_collected_in_a_committed_result(tmp_path, monkeypatch):
+    """``into``: the records live in out/NAME.json with a provenance that adds up every invocation;
+    keys may name folders; a rerun skips what is there; code that changed between invocations
+    shows in the commit."""
+    log = str(tmp_path / "calls")
+    tasks = [Task(f"toy/{i}", _costly, (i, log, 10.0 * (i + 1)), cost=i + 1) for i in range(3)]
+    with pytest.raises(RuntimeError):
+        long_budget.run_tasks(tasks[:2] + [Task("toy/x", _boom, (9,))], tmp_path, workers=1, into="demo",
+                              command="demo --long")
+    first = long_budget.read("demo", tmp_path)
+    assert list(first["runs"]) == ["toy/0", "toy/1"] and first["provenance"]["cpu_seconds"] == 30.0
+    assert first["provenance"]["command"] == "demo --long" and first["provenance"]["wall_seconds"] >= 0
+    assert not (tmp_path / long_budget.RUNS).exists()
+    monkeypatch.setattr(long_budget, "commit", lambda: "feedbeef")  # resumed by other code
+    recs = long_budget.run_tasks(list(reversed(tasks)), tmp_path, workers=1, into="demo", command="demo --long")
+    assert open(log).read().split() == ["0", "1", "2"] and recs["toy/2"]["cpu_seconds"] == 30.0
+    data = long_budget.read("demo", tmp_path)
+    p = data["provenance"]
+    assert p["cpu_seconds"] == 60.0 and p["commit"].endswith(" then feedbeef") and p["machine"]["cores"]
+    assert list(data["runs"]) == ["toy/2", "toy/1", "toy/0"]  # the tasks' order
+    assert long_budget.run_tasks(tasks, tmp_path, workers=1, into="demo") == recs  # nothing left: nothing runs
+    assert long_budget.read("demo", tmp_path)["provenance"] == p
+
+
+def test_provenance_label_reads_both_machine_forms():
+    prov = {"command": "c", "commit": "0123456789abcdef", "machine": {"cpu": "AMD EPYC", "cores": 2},
+            "date": "2026-11-30", "cpu_seconds": 7200}
+    assert long_budget.describe(prov) == "`c` at commit `0123456789ab` on AMD EPYC, 2 cores, 2026-11-30, 2.00 CPU-hours"
+    assert "on 2 cores, today" in long_budget.describe(dict(prov, machine="2 cores", date="today"))
+    assert long_budget.describe(None) == ""
+    assert long_budget.commit().split("-")[0] != "" and set(long_budget.machine()) == {"cpu", "cores"}
+
+
 def test_written_results_carry_their_provenance(tmp_path):
     path = long_budget.write(tmp_path, "demo", {"runs": [1, 2]}, {"a": {"cpu_seconds": 1.5}, "b": {"cpu_seconds": 2}})
     data = json.loads(path.read_text())
     p = data["provenance"]
     assert set(p) == {"command", "commit", "machine", "date", "cpu_seconds"} and p["cpu_seconds"] == 3.5
-    assert "cores" in p["machine"] and p["command"].startswith("python -m figures --budget long")
+    assert p["machine"]["cores"] and p["command"].startswith("python -m figures --budget long")
     assert long_budget.read("demo", tmp_path)["runs"] == [1, 2]
     assert long_budget.read("missing", tmp_path) is None
     (tmp_path / "bad.json").write_text(json.dumps({"runs": []}))  # no provenance: not a long result

@@ -1,4 +1,4 @@
-"""The statistics the training experiments judge with: each can fail, and its null is not degenerate."""
+"""The statistics the experiments and toys judge with: each can fail, and its null is not degenerate."""
 
 import itertools
 
@@ -67,6 +67,58 @@ def test_permutation_refuses_what_it_cannot_test():
         stats.run_permutation([[1.0, 2.0]], [[1.0, 2.0]])  # one run
     with pytest.raises(ValueError):
         stats.run_permutation([[1.0, 2.0], [1.0, 2.0]], [[0.0, 1.0], [2.0, 3.0]])  # x constant after demeaning
+
+
+def test_within_run_statistic_and_permutation_within_groups():
+    """The mean within-run Pearson correlation (:mod:`toys.mode_collapse`'s tracking test): a shared trend
+    scores high but no higher than its null; permuting within groups discounts a trend per group."""
+    rng = np.random.default_rng(0)
+    t = np.arange(40)
+    trend = np.exp(-t / 8)
+    # a shared trend and independent noise: the statistic is high (0.9+) but the null matches it
+    xs = [trend + 0.05 * rng.normal(size=40) for _ in range(6)]
+    ys = [trend + 0.05 * rng.normal(size=40) for _ in range(6)]
+    shared = stats.run_permutation(xs, ys, statistic="within", keep_null=True)
+    assert shared["statistic"] > 0.9 and shared["p_value"] > 0.05
+    # each run's own ups and downs, followed by its estimate: the statistic exceeds the null
+    wiggle = [np.cumsum(rng.normal(size=40)) * 0.05 for _ in range(6)]
+    xs = [trend + w + 0.02 * rng.normal(size=40) for w in wiggle]
+    ys = [2 * (trend + w) + 0.02 * rng.normal(size=40) for w in wiggle]
+    own = stats.run_permutation(xs, ys, statistic="within", keep_null=True)
+    assert own["p_value"] < 0.01 and own["runs"] == 6 and own["checkpoints"] == 40 and len(own["null"]) == 720
+    # two groups with their own trends and no tracking: permuting within groups keeps the null honest
+    xs = [trend + 0.05 * rng.normal(size=40) for _ in range(4)] + [trend[::-1] + 0.05 * rng.normal(size=40) for _ in range(4)]
+    ys = [trend + 0.05 * rng.normal(size=40) for _ in range(4)] + [trend[::-1] + 0.05 * rng.normal(size=40) for _ in range(4)]
+    pooled = stats.run_permutation(xs, ys, statistic="within", keep_null=True)
+    grouped = stats.run_permutation(xs, ys, statistic="within", groups=["a"] * 4 + ["b"] * 4)
+    assert pooled["p_value"] < 0.05 < grouped["p_value"] and grouped["permutations"] == 24 * 24
+    assert grouped["groups"] == 2 and "within groups" in grouped["test"] and "null" not in grouped
+    with pytest.raises(ValueError, match="2 runs"):
+        stats.run_permutation([trend], [trend], statistic="within")
+
+
+    with pytest.raises(ValueError, match="constant"):
+        stats.run_permutation([trend, trend], [trend, np.ones(40)], statistic="within")
+    with pytest.raises(ValueError, match="one group label per run"):
+        stats.run_permutation(xs, ys, groups=["a"])
+
+
+def test_sampled_null_keeps_the_identity_and_respects_groups(rng):
+    x, y = rng.normal(size=(9, 12)), rng.normal(size=(9, 12))
+    r = stats.run_permutation(x, y, groups=[0] * 4 + [1] * 5, statistic="within", max_permutations=500, keep_null=True)
+    assert not r["exact"] and r["permutations"] == 500 and r["null"][0] == pytest.approx(r["statistic"], abs=1e-5)
+    assert stats.run_permutation(x, y, groups=[0] * 4 + [1] * 5, statistic="within")["permutations"] == 24 * 120
+    with pytest.raises(ValueError, match="statistic"):
+        stats.run_permutation(x, y, statistic="kendall")
+
+
+def test_published_comparison():
+    ok = stats.agrees_with_published([6, 7, 6, 5, 8, 7, 6], (6.3, 0.5), comparisons=4)
+    assert ok["holds"] and ok["tolerance"] > 0
+    assert not stats.agrees_with_published([1, 1, 2, 1, 1], (6.3, 0.5), comparisons=4)["holds"]
+    assert not stats.agrees_with_published([6], (6.3, 0.5))["holds"]  # one seed: no standard error
+    assert stats.mean_interval([8, 8, 8])["lo"] == 8 and np.isnan(stats.mean_interval([3])["lo"])
+    assert stats.mean_interval([1.0, None, 3.0])["n"] == 2  # a missing value is dropped
 
 
 def test_mann_whitney_one_sided():

@@ -121,7 +121,7 @@ def test_write_up_opens_with_verdicts_per_paper_and_lists_what_does_not_agree(mo
     assert "| sanity | sanity | WGAN, Figure 2 | 1 | 1 | yes | pass |" in text
     assert "| DCGAN digits at FD < 50 (Radford et al.) | steps: 6000 | 47 | yes |" in text
     assert "*Long budget.*" in text and "`python -m figures --budget long` at commit `abcdef123456`" in text
-    assert "2.0 CPU hours" in text
+    assert "2.00 CPU-hours" in text and "on 2 cores" in text
 
 
 def test_terminal_table_shows_the_verdict():
