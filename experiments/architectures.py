@@ -309,7 +309,7 @@ def _final_table(groups) -> dict:
 
 
 def _strip(rec: dict) -> dict:
-    keep = ("name", "seed", "label", "steps", "fd", "final", "recognisable", "samples", "generator_steps")
+    keep = ("name", "seed", "label", "steps", "fd", "final", "recognisable", "samples", "generator_steps", "config")
     out = {k: rec[k] for k in keep if k in rec}
     if "cosine" in rec:
         out["cosine"] = rec["cosine"]

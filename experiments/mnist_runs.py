@@ -121,7 +121,7 @@ def rmsprop_runs(groups: dict, lr: float) -> list[dict]:
     own = groups.get(f"wgan_rmsprop_{lr:g}")
     if own:
         return own
-    return [r for r in groups.get("wgan_dcgan", []) if abs(r["config"].get("lr", WGAN_LR) - lr) < 1e-12]
+    return [r for r in groups.get("wgan_dcgan", []) if abs(r.get("config", {}).get("lr", WGAN_LR) - lr) < 1e-12]
 
 
 def adam_name(lr: float, beta1: float) -> str:
