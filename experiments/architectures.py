@@ -483,8 +483,12 @@ def plot(result: dict):
                                      neg[~flag].mean()))
             if rows:
                 labels = sorted({r[0] for r in rows})
-                un = [np.nanmean([r[1] for r in rows if r[0] == lab] or [np.nan]) for lab in labels]
-                st = [np.nanmean([r[2] for r in rows if r[0] == lab]) for lab in labels]
+                def mean(values):  # nan when no window of that kind exists (no warning)
+                    values = [v for v in values if not np.isnan(v)]
+                    return float(np.mean(values)) if values else np.nan
+
+                un = [mean([r[1] for r in rows if r[0] == lab]) for lab in labels]
+                st = [mean([r[2] for r in rows if r[0] == lab]) for lab in labels]
                 x = np.arange(len(labels))
                 a.bar(x - 0.2, np.nan_to_num(un), 0.4, color="C3", label="windows with an instability event")
                 a.bar(x + 0.2, st, 0.4, color="C7", label="other windows")
