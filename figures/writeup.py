@@ -21,13 +21,21 @@ import os
 import platform
 from types import ModuleType
 
-from claims import VERDICTS, fmt, tally, verdict_cell, verdict_line
+from claims import VERDICTS, fmt, tally, verdict_cell
 
 from .catalogue import FIGURES
 
 
 def _cell(v) -> str:
-    return fmt(v).replace("|", "\\|")
+    """A measured or expected value for Markdown: a dict as ``key value; ...``, nothing measured said
+    so (a claim that its budget did not reach)."""
+    if v is None or (isinstance(v, (str, list, dict)) and not v):
+        text = "not measured at this budget"
+    elif isinstance(v, dict):
+        text = "; ".join(f"{k} {fmt(x) if not isinstance(x, dict) else _cell(x)}" for k, x in v.items())
+    else:
+        text = fmt(v)
+    return text.replace("|", "\\|")
 
 
 def claims_table(claims: list[dict]) -> list[str]:
@@ -71,8 +79,11 @@ def _reason(c: dict, module: ModuleType | None) -> str:
     out = c.get("reason") or ""
     if c.get("test"):
         out += f" (test: {describe_test(c['test'])})"
-    # WHY explains a finding that came out against its statement; not one that could not be judged
-    why = getattr(module, "WHY", {}).get(c["id"]) if module is not None and c.get("holds") is False else None
+    # WHY explains a finding that came out against its statement (disagrees, or not applicable where
+    # the hypothesis is unmet); a finding the budget could not decide gets its reason only, since a
+    # fixed explanation of an outcome that was not reached would be a guess
+    decided = c.get("holds") is False and c.get("verdict") in ("disagrees", "not applicable")
+    why = getattr(module, "WHY", {}).get(c["id"]) if module is not None and decided else None
     if why and why not in out:
         out += f" Why: {why}"
     out = out.strip()
@@ -119,7 +130,7 @@ def verdict(result: dict, module: ModuleType) -> list[str]:
         counts = {v: sum(c["verdict"] == v for c in findings) for v in VERDICTS}
         out.append("**Verdicts**: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n) + ".")
         for c in other:
-            out.append(f"- **{c['verdict']}**: *{c['statement']}* (measured {fmt(c['measured'])}). {_reason(c, module)}")
+            out.append(f"- **{c['verdict']}**: *{c['statement']}* (measured {_cell(c['measured'])}). {_reason(c, module)}")
     elif not pending:
         out.append("No finding to judge: only sanity checks.")
     if pending:
@@ -136,7 +147,14 @@ def headline(results: dict[str, dict]) -> list[str]:
     modules = {f.NAME: f for f in FIGURES}
     # in the catalogue's order, whatever order the results were made in (worker processes finish in any)
     claims = [(f.NAME, c) for f in FIGURES if f.NAME in results for c in results[f.NAME]["claims"]]
-    out = ["**Verdicts.** " + verdict_line(tally([c for _, c in claims])) + "."]
+    counts = tally([c for _, c in claims])
+    out = ["**Verdicts**, one line per paper (the findings beyond the papers counted apart):", ""]
+    for paper, v in counts.items():
+        if paper != "sanity" and sum(v.values()):
+            out.append(f"- **{paper}**{' (counted apart)' if paper.startswith('beyond') else ''}: "
+                       f"{sum(v.values())} findings: " + ", ".join(f"{n} {k}" for k, n in v.items()))
+    s = counts.get("sanity", {"pass": 0, "fail": 0})
+    out.append(f"- sanity checks (not findings): {s['pass']} of {s['pass'] + s['fail']} pass")
     for v in VERDICTS[1:]:
         these = [(n, c) for n, c in claims if c["kind"] == "finding" and c["verdict"] == v]
         if not these:

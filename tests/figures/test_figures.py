@@ -21,13 +21,16 @@ def test_every_figure_and_its_numbers_are_written(quick_figures):
 
 
 def test_write_up_counts_verdicts_per_paper_and_lists_what_does_not_agree(quick_figures):
-    from claims import tally, verdict_line
+    from claims import tally
 
     out, results = quick_figures
     text = (out / "README.md").read_text()
     claims = [c for r in results.values() for c in r["claims"]]
     head = text.split("| figure | source |")[0]
-    assert "**Verdicts.** " + verdict_line(tally(claims)) + "." in head
+    for paper, v in tally(claims).items():  # one line per paper, with every verdict's count
+        if paper != "sanity" and sum(v.values()):
+            assert f"**{paper}**" in head and f"{sum(v.values())} findings: " + ", ".join(
+                f"{n} {k}" for k, n in v.items()) in head
     for c in claims:  # every finding that does not agree is in the headline, with its reason
         if c["kind"] == "finding" and c["verdict"] != "agrees":
             assert c["statement"] in head and c["source"] in head
@@ -56,7 +59,7 @@ def test_render_rebuilds_the_write_up_from_the_json_files(quick_figures, tmp_pat
     assert main(["--render", "--out", str(tmp_path)]) == 0
     built, rendered = (out / "README.md").read_text(), (tmp_path / "README.md").read_text()
     assert rendered.startswith("# Figures and checked claims\n\nRendered by `python -m figures --render`")
-    assert rendered.split("**Verdicts.**", 1)[1] == built.split("**Verdicts.**", 1)[1]
+    assert rendered.split("**Verdicts**", 1)[1] == built.split("**Verdicts**", 1)[1]
     with pytest.raises(SystemExit):
         main(["--render", "--out", str(tmp_path / "empty")])
 
