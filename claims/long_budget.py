@@ -245,7 +245,9 @@ def describe(prov: dict | None) -> str:
     m = prov.get("machine", "?")
     m = f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores" if isinstance(m, dict) else str(m)
     cpu = prov.get("cpu_seconds")
-    return (f"`{prov.get('command', '?')}` at commit `{str(prov.get('commit', '?'))[:12]}` on {m}, {prov.get('date', '?')}"
+    # a run resumed by other code records "A then B": each commit shortened, none dropped
+    commits = " then ".join(f"`{c[:12]}`" for c in str(prov.get("commit", "?")).split(" then "))
+    return (f"`{prov.get('command', '?')}` at commit {commits} on {m}, {prov.get('date', '?')}"
             + (f", {cpu / 3600:.2f} CPU-hours" if isinstance(cpu, (int, float)) else ""))
 
 

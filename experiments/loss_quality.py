@@ -160,8 +160,11 @@ def _tracking_claim(cid: str, statement: str, res: dict | None, positive: bool, 
         holds, against, p_against = res["p_value"] >= S.ALPHA, res["p_value"] < S.ALPHA, res["p_value"]
     text = statement + where
     if control_ok is not True:
+        floor = ("" if reachable else f"; and with {res['runs']} runs the smallest attainable p-value is "
+                 f"{1 / res['permutations']:.2f}, so the test could not pass (4 runs or more are needed: 1/4! < 0.05)")
         return claim(cid, text, expected, measured, holds, source=source, verdict="no verdict",
-                     reason="the positive control " + ("failed" if control_ok is False else "did not run at this budget"))
+                     reason="the positive control " + ("failed" if control_ok is False else "did not run at this budget")
+                     + floor)
     if not reachable:
         return claim(cid, text, expected, measured, holds, source=source, verdict="no verdict",
                      reason=f"{res['runs']} runs: the smallest attainable p-value is {1 / res['permutations']:.2f}; "
@@ -227,8 +230,8 @@ def _plateaued(series: list[list[float]]) -> bool:
 
 def probe_claim(probes: dict | None, control_ok: bool | None, where: str) -> dict:
     statement = ("Towards Principled Methods, Fig. 1 (the saturation WGAN Sec. 4.2 invokes: 'the JS distance "
-                 "saturates, the discriminator has zero loss'): a discriminator trained from scratch to its plateau "
-                 "against the GAN's last generator separates its samples from held-out digits as it separates "
+                 "saturates, the discriminator has zero loss'): a discriminator trained from scratch (its budget swept "
+                 "until its estimate plateaus, or to the sweep's largest) against the GAN's last generator separates its samples from held-out digits as it separates "
                  "trivially separable grey samples: held-out JS estimate / the grey samples' (0: "
                  "indistinguishable, 1: saturated)")
     src = ("Towards Principled Methods, Section 2.2 and Figure 1 (a discriminator trained from scratch against a "
@@ -247,8 +250,11 @@ def probe_claim(probes: dict | None, control_ok: bool | None, where: str) -> dic
                 "probe_steps": probes["last"]["steps"][-1]}
     plateau = _plateaued(list(last) + list(grey))
     if mi["n"] < 3 or not plateau or not control_ok:
-        why = (NEEDS_LONG if mi["n"] < 3 else "the sweep had not plateaued at its largest budget"
-               if not plateau else "the DCGAN control " + ("failed" if control_ok is False else "did not run"))
+        why = "; ".join(w for w in (
+            NEEDS_LONG if mi["n"] < 3 else "",
+            "" if plateau else f"the probe's estimate had not plateaued at its largest budget "
+                               f"({probes['last']['steps'][-1]} steps): a larger probe budget would decide",
+            "" if control_ok else "the DCGAN control " + ("failed" if control_ok is False else "did not run")) if w)
         return claim("probe_saturates", statement + where, "interval above 1/2", measured,
                      bool(mi["mean"] > 0.5), source=src, verdict="no verdict", reason=why)
     if mi["lo"] > 0.5:

@@ -35,6 +35,11 @@ def _run_toy(task: tuple) -> tuple[str, dict, float]:
     return name, result, seconds
 
 
+#: the modules whose MNIST trainer runs are made first, in one batch that keeps both workers busy;
+#: their own time is what they add after it
+SHARED_RUNS = ("experiments.loss_quality", "experiments.architectures")
+
+
 def run_all(quick: bool, seed: int, out=None, names: list[str] | None = None) -> dict[str, dict]:
     """Every toy's result (or those in ``names``), keyed by name: the single-core toys two at a
     time, then the ones that spread their own runs over both cores. With ``out``, each figure is
@@ -45,7 +50,7 @@ def run_all(quick: bool, seed: int, out=None, names: list[str] | None = None) ->
     single = [(f.__name__, quick, seed, out) for f in sorted(chosen, key=lambda f: -f.COST) if not f.POOLED]
     pooled = [(f.__name__, quick, seed, out) for f in chosen if f.POOLED]
     done = parallel_map(_run_toy, single, desc="toys (2 at a time)") if single else []
-    if {"experiments.loss_quality", "experiments.architectures"} & {t[0] for t in pooled}:
+    if set(SHARED_RUNS) & {t[0] for t in pooled}:
         from experiments import mnist_runs  # their nine MNIST runs in one batch: both workers stay busy
 
         print("  the MNIST runs of loss_quality and architectures: started", file=sys.stderr, flush=True)

@@ -23,6 +23,8 @@ from types import ModuleType
 
 from claims import VERDICTS, fmt, tally, verdict_cell
 
+from .run import SHARED_RUNS
+
 from .catalogue import FIGURES
 
 
@@ -67,8 +69,8 @@ def describe_test(test: dict | None) -> str:
     if not test:
         return ""
     parts = [str(test.get("statistic", "test"))]
-    if "p_value" in test:
-        parts.append(f"p = {fmt(test['p_value'])}")
+    if "p_value" in test:  # a p-value that underflowed to 0 is below double precision, not 0
+        parts.append("p < 1e-300" if test["p_value"] == 0 else f"p = {fmt(test['p_value'])}")
     if "interval" in test:
         parts.append(f"interval [{', '.join(fmt(v) for v in test['interval'])}]")
     return ", ".join(parts)
@@ -125,7 +127,9 @@ def verdict(result: dict, module: ModuleType) -> list[str]:
     pending = result.get("needs_full_run", [])
     out = []
     if findings and not other:
-        out.append(f"**Agrees**: all {len(findings)} findings agree with the paper.")
+        beyond = all(str(c.get("source", "")).startswith("beyond") for c in findings)
+        out.append(f"**Agrees**: all {len(findings)} findings agree with "
+                   + ("the work they test (beyond the two papers)." if beyond else "the paper."))
     elif findings:
         counts = {v: sum(c["verdict"] == v for c in findings) for v in VERDICTS}
         out.append("**Verdicts**: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n) + ".")
@@ -221,7 +225,9 @@ def render(results: dict[str, dict], quick: bool, seconds: float | None,
             out += f.tables(r)
         out += [""] + verdict(r, f)
         out += ["", f"`python -m {f.__name__}" + (" --quick" if quick else "") + "`" +
-                (f" ran in {secs:.0f} s." if secs is not None else ".")]
+                (f" ran in {secs:.0f} s" + (" after its trainer runs, which `python -m figures` makes first for "
+                                            "both MNIST experiments (its log gives their time)" if f.__name__ in
+                                            SHARED_RUNS else "") + "." if secs is not None else ".")]
     if runs_figure:
         out += ["", "## Training runs (WGAN Figures 3 and 4)", "",
                 "The EM estimate (WGAN) or the JS lower bound L/2 + ln 2 (GAN) against generator "

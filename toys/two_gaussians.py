@@ -189,7 +189,8 @@ def run(quick: bool = False, seed: int = 0) -> dict:
               decay >= 100, source=fig2),
         claim("critic_linear", "the clipped critic is close to linear between and around the supports, "
               "which lie inside (-1, 1) where saturated units cannot put a kink (R^2 of a linear fit; "
-              "unsaturated units still could)", ">= 0.99", r2, r2 >= 0.99, source=fig2),
+              "unsaturated units still could)", ">= 0.99", r2, r2 >= 0.99,
+              source="WGAN, Section 3 ('converges to a linear function'), drawn in Figure 2"),
         claim("critic_gradient_clean", "its gradient at every fake sample is nonzero and points to "
               "the real mode (min / median of the component toward it)", "> 0", grad_ratio,
               grad_ratio > 0, source=fig2),
