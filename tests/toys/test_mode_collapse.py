@@ -184,8 +184,7 @@ def test_committed_verdicts_follow_from_the_committed_numbers():
 
     path = FIGURES_DIR / "mode_collapse.json"
     data = json.loads(path.read_text())
-    if "coverage" not in data:
-        pytest.skip("the committed figure predates this toy's protocol")  # pragma: no cover
+    assert "coverage" in data, "the committed figure predates this toy's protocol: regenerate it (python -m figures)"
     long = mc.load_long()
     basis = [r for k, r in long["runs"].items() if k.startswith("toy/")] if long else data["runs"]
     controls = mc.control_records(long)
@@ -200,7 +199,9 @@ def test_committed_verdicts_follow_from_the_committed_numbers():
     if long:
         prov = long["provenance"]
         assert prov["command"] == mc.LONG_COMMAND and prov["cpu_seconds"] > 0 and prov["machine"]["cores"]
-        assert len(long["runs"]) == len(mc.long_tasks(FIGURES_DIR / "long"))
+        # a partial long budget is committed as such: its runs are planned tasks (the rest resume later)
+        planned = {t["key"] for t in mc.long_tasks(FIGURES_DIR / "long")}
+        assert long["runs"] and set(long["runs"]) <= planned, set(long["runs"]) - planned
 
 
 def test_controls_for_an_accelerator_are_resumable_and_merged(tmp_path):
