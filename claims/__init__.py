@@ -19,11 +19,13 @@ The names below are re-exported here: ``from claims import claim, toy_main, prog
 
 from .cli import DEFAULT_OUT, FIGURES_DIR, toy_main
 from .output import claims_table, fmt, jsonable, style, verdict_cell, verdict_line, write_figure
-from .record import KINDS, PAPERS, VERDICTS, check_result, claim, control, decide, paper_of, tally
+from .record import (
+    DECIDED, KINDS, MIN_SEEDS, MIN_SEEDS_TOY, PAPERS, VERDICTS, check_result, claim, control, decide, paper_of, tally,
+)
 from .runtime import parallel_map, progress, seed_all, single_threaded
 
 __all__ = [
-    "DEFAULT_OUT", "FIGURES_DIR", "KINDS", "PAPERS", "VERDICTS", "check_result", "claim", "claims_table",
+    "DECIDED", "DEFAULT_OUT", "FIGURES_DIR", "KINDS", "MIN_SEEDS", "MIN_SEEDS_TOY", "PAPERS", "VERDICTS", "check_result", "claim", "claims_table",
     "control", "decide", "fmt", "jsonable", "paper_of", "parallel_map", "progress", "seed_all",
     "single_threaded", "style", "tally", "toy_main", "verdict_cell", "verdict_line", "write_figure",
 ]

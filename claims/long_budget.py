@@ -91,14 +91,17 @@ def _timed(task: tuple) -> dict:
 class _Records:
     """Finished tasks as one file each, ``out/.runs/KEY.json`` (git-ignored)."""
 
-    def __init__(self, out: Path):
-        self.out = out
+    def __init__(self, out: Path, command: str | None = None):
+        self.out, self.command = out, command
 
     def done(self, keys: list[str]) -> dict[str, dict]:
         return {k: r for k in keys if (r := load_record(self.out, k)) is not None}
 
     def add(self, key: str, rec: dict, cpu_seconds: float, wall_seconds: float) -> None:
-        atomic_write_bytes(_record_path(self.out, key), json.dumps(rec).encode())
+        # each record carries its own provenance (commit, machine, date, its CPU seconds): records are
+        # committed as they land, before the module's NAME.json gathers them
+        rec = {**rec, "provenance": provenance([rec], self.command)}
+        atomic_write_bytes(_record_path(self.out, key), json.dumps(jsonable(rec)).encode())
 
 
 class _Collected:
@@ -147,7 +150,7 @@ def run_tasks(tasks: list[Task], out: Path, desc: str = "long budget", *, worker
     if len(set(keys)) != len(keys):
         raise ValueError("task keys must be unique")
     out = Path(out)
-    store = _Collected(out / f"{into}.json", command) if into else _Records(out)
+    store = _Collected(out / f"{into}.json", command) if into else _Records(out, command)
     done = store.done(keys)
     todo = [t for t in tasks if t.key not in done]  # in the given order: the most needed first
     total = sum(t.cost for t in todo)

@@ -61,6 +61,10 @@ class Config:
     optimizer: str | None = option(None, "optimiser of both players (default: the algorithm's: RMSProp "
                                    "for clipping, Adam for the GAN and the penalties)",
                                    choices=("rmsprop", "adam"))
+    generator_optimizer: str | None = option(
+        None, "the generator's own optimiser, at the same learning rate, when it differs from the critic's "
+        "(the WGAN paper's Section 4.2 puts Adam on the critic: --optimizer adam --generator-optimizer "
+        "rmsprop; default: --optimizer)", choices=("rmsprop", "adam"))
     lr: float | None = option(None, "learning rate of both players (default: the algorithm's)", type=float)
     betas: tuple[float, float] | None = option(None, "Adam's (beta1, beta2) (default: the algorithm's)",
                                                nargs=2, type=float, metavar=("BETA1", "BETA2"))
@@ -129,6 +133,13 @@ class Config:
         if self.optimizer is None or self.lr is None or self.betas is None:
             raise ValueError("optimizer_spec() needs a resolved config: call Config.resolved() first")
         return OptimizerSpec(self.optimizer, self.lr, tuple(self.betas))
+
+    def generator_optimizer_spec(self) -> OptimizerSpec | None:
+        """The generator's own optimiser (of a resolved config), or None when it is the critic's."""
+        spec = self.optimizer_spec()
+        if self.generator_optimizer is None or self.generator_optimizer == spec.name:
+            return None
+        return spec.with_optimizer(self.generator_optimizer)
 
     def validate(self) -> Config:
         """Raise ``ValueError`` naming the option for anything out of range; returns self."""

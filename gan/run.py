@@ -172,7 +172,8 @@ def _build(cfg: Config, d: distributed.Dist, state: dict | None) -> Run:
     G = G.to(d.device, memory_format=torch.channels_last)
     C = C.to(d.device, memory_format=torch.channels_last)
     players = make_players(G, C, cfg.algo, lipschitz=cfg.lipschitz, constraint_kwargs=cfg.constraint_kwargs(),
-                           optimizer=cfg.optimizer_spec(), gan_loss=cfg.gan_loss)
+                           optimizer=cfg.optimizer_spec(),
+                           generator_optimizer=cfg.generator_optimizer_spec(), gan_loss=cfg.gan_loss)
     ema = None
     if cfg.ema is not None:
         from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
