@@ -172,6 +172,15 @@ class Evaluator:
         net = load_feature_net(path or None, image_size)
         return cls(net, MNISTImages(path or None, image_size, "heldout").array, **kw)
 
+    @classmethod
+    def real_floor(cls, data: str, image_size: int) -> float:
+        """FD of the 1,000 real probe digits (which the feature network never saw) against the held-out
+        reference: what real digits score at this size, the floor a run's FD is read against."""
+        kind, _, path = data.partition(":")
+        ev = cls.for_data(data, image_size, purpose="the real-digit floor")
+        return float(D.frechet_distance(embed(ev.net, MNISTImages(path or None, image_size, "probe").array)[0],
+                                        ev.ref_features))
+
     def score(self, images) -> dict:
         """Every metric of the module docstring for uint8 (N, S, S, 1) or float (N, 1, S, S) images."""
         feats, probs = embed(self.net, images)
