@@ -98,7 +98,7 @@ def train_generator(kind: str, seed: int, iterations: int) -> dict:
     lin = p.generator[0]
 
     def theta():
-        return float(lin.bias), float(lin.weight)
+        return float(lin.bias.detach()), float(lin.weight.detach())
 
     thetas = [theta()]
     for _ in range(iterations):
