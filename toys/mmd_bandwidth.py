@@ -267,13 +267,15 @@ def run(quick: bool = False, seed: int = 0) -> dict:
               test={"statistic": "least-squares exponent of n(power 0.5) on d, 95% bootstrap interval",
                     "interval": b_ci, "n": repeats}, **how),
     ]
+    needs_full = [c["id"] for c in claims if c["kind"] == "finding"] if quick else []
+    claims = [c for c in claims if c["id"] not in needs_full]
     return {"claims": claims, "controls": controls, "bandwidths": BANDWIDTHS, "thetas": thetas, "lines": line,
             "gaussians": {**gauss, "ratio": ratio, "ratio_ci": ratio_ci,
                           "population": [population_gradient(h) for h in BANDWIDTHS]},
             "test": {"dims": dims, "ns": ns, "power": power, "exponent": b, "exponent_ci": b_ci,
                      "n_star": [n_at_power(power[i], ns) for i in range(len(dims))], "n_fixed": n_fixed,
                      "null_rate": float(null.mean())},
-            "needs_full_run": [c["id"] for c in claims if c["kind"] == "finding"] if quick else [],
+            "needs_full_run": needs_full,
             "settings": {"line_points": LINE_POINTS, "gauss_points": GAUSS_POINTS, "draws": draws, "repeats": repeats,
                          "permutations": perms, "delta": 1.0, "level": ALPHA, "kernel": "gaussian"}}
 

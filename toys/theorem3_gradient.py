@@ -234,8 +234,10 @@ def run(quick: bool = False, seed: int = 0) -> dict:
                     "interval": [ratio_ci["lo"], ratio_ci["hi"]], "n": len(seeds)},
               seeds=seeds, min_seeds=MIN_SEEDS_TOY, **how),
     ]
+    needs_full = [c["id"] for c in claims if c["kind"] == "finding"] if quick else []
+    claims = [c for c in claims if c["id"] not in needs_full]
     return {"claims": claims, "controls": controls,
-            "needs_full_run": ["clipped_gradient_direction", "clipped_gradient_scale"] if quick else [],
+            "needs_full_run": needs_full,
             "exact": {"thetas": thetas, "finite_difference": lhs, "theorem": rhs, "max_error": exact_err,
                       "x": x, "g": g0, "grid": grid, "potential": f},
             "trained": {"seeds": seeds, "checkpoints": checkpoints, "runs": runs, "cosine": cos_ci,

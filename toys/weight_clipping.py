@@ -114,7 +114,7 @@ def time_to_optimality(c: float, seed: int, checkpoints: list[int]) -> dict:
             est.append(float(em_estimate(p.critic(xr), p.critic(xf))))
             w = torch.cat([q.flatten() for q in p.critic.parameters()])
             at_limit.append(float((w.abs() >= c * (1 - 1e-6)).float().mean()))
-    return {"estimate": est, "at_limit": at_limit, "t90": t90(checkpoints, est)}
+    return {"estimate": est, "at_limit": at_limit, "t90": t90(checkpoints, est), "max_weight": float(w.abs().max())}
 
 
 def t90(checkpoints: list[int], estimate: list[float]) -> int:
@@ -199,7 +199,10 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     def ci_text(ci):
         return f"{fmt(ci['mean'])} [{fmt(ci['lo'])}, {fmt(ci['hi'])}]"
 
+    excess = max(r["max_weight"] / c for c in cs for r in sweep[c])
     claims = [
+        claim("weights_inside_the_box", "after training every critic parameter lies in [-c, c] (largest |p| / c over "
+              "the sweep; by construction)", "<= 1", excess, excess <= 1 + 1e-6, "sanity"),
         claim("large_c_slow", "a large clip takes longer to reach optimality: per-seed slope of log10(steps to 90% of "
               f"the final estimate) against log10 c ({len(cs)} values of c), 95% t-interval over {len(seeds)} seeds "
               "above 0", "> 0", ci_text(c_ci), bool(c_ci["lo"] > 0) if decided else None, seeds=seeds,
@@ -217,11 +220,13 @@ def run(quick: bool = False, seed: int = 0) -> dict:
               test={"statistic": "paired difference of per-seed slopes, 95% Student t interval",
                     "interval": [gap_ci["lo"], gap_ci["hi"]], "n": len(seeds)}, **how),
     ]
+    needs_full = [c["id"] for c in claims if c["kind"] == "finding"] if quick else []
+    claims = [c for c in claims if c["id"] not in needs_full]
     return {"claims": claims, "controls": controls, "cs": cs, "checkpoints": checkpoints, "seeds": seeds,
             "sweep": {str(c): v for c, v in sweep.items()}, "c_slopes": c_slopes, "depths": depths,
             "grads": {("bn" if bn else "plain"): {str(d): v for d, v in g.items()} for bn, g in grads.items()},
             "depth_slopes": {"plain": d_slopes[False], "bn": d_slopes[True]},
-            "needs_full_run": [c["id"] for c in claims] if quick else [],
+            "needs_full_run": needs_full,
             "settings": {"critic": "ReLU MLP 1-64-...-64-1", "optimizer": f"RMSProp {LR}", "batch": 256,
                          "c_sweep_steps": top, "depth_sweep_steps": dsteps, "depth_sweep_c": 0.01, "seeds": seeds}}
 
