@@ -88,10 +88,14 @@ class SeedStack(nn.Module):
             (isinstance(m, nn.Flatten) and i == len(base) - 1) for i, m in enumerate(base))
         self._plain = plain and all(m.bias is not None for m in base if isinstance(m, nn.Linear))
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, sum_grad: bool | None = None) -> Tensor:
+        """Copy s's output on ``x[s]``. ``sum_grad`` (default: the stack's) applies :func:`seed_sum`;
+        pass False to read gradients with respect to ``x`` as each copy's own."""
         from torch.func import functional_call, vmap
 
         s = len(self.seeds)
+        if sum_grad is None:
+            sum_grad = self.sum_grad
         if x.shape[0] != s:
             raise ValueError(f"x must have the seed axis first, {s} long, got shape {tuple(x.shape)}")
         params = dict(zip(self.names, self.stacked))
@@ -106,13 +110,13 @@ class SeedStack(nn.Module):
                                       m.end_dim + 1 if m.end_dim >= 0 else m.end_dim)
                 else:
                     out = m(out)
-            return seed_sum(out, s) if self.sum_grad else out
+            return seed_sum(out, s) if sum_grad else out
 
         def one(p: dict, xi: Tensor) -> Tensor:
             return functional_call(self._base[0], p, (xi,))
 
         out = vmap(one)(params, x)
-        return seed_sum(out, s) if self.sum_grad else out
+        return seed_sum(out, s) if sum_grad else out
 
     def copy(self, i: int) -> dict[str, Tensor]:
         """Copy ``i``'s parameters (detached), by name: a single module's ``state_dict``."""

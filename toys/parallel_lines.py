@@ -427,7 +427,7 @@ def plot(result: dict):
                    f"{float(result['js_hist'][i0]) / math.log(2):.2g}, KL = {kl[i0]:.2g}:\n"
                    f"two {result.get('n_samples', '')}-point samples of one line\ndiffer by chance in the "
                    "10 height bins\n(sampling noise, not a jump)", xy=(th[i0], float(result["tv_hist"][i0])),
-                   xytext=(0.12, 0.3), fontsize=7.5, arrowprops={"arrowstyle": "->", "color": "gray"})
+                   xytext=(-0.95, 0.3), fontsize=7.5, arrowprops={"arrowstyle": "->", "color": "gray"})
     a.set(xlabel=r"$\theta$", ylabel="divergence (binned samples)", ylim=(-0.05, 1.25),
           title="JS, TV and KL jump at $\\theta = 0$")
     a.legend(loc="center left", fontsize=8)
