@@ -183,16 +183,39 @@ def test_write_up_opens_with_verdicts_per_paper_and_lists_what_does_not_agree(mo
     for v, c in (("disagrees", "disagrees with WGAN"), ("no verdict", "undecided"),
                  ("not applicable", "hypothesis unmet")):
         assert f"Findings with the verdict **{v}**:" in head and c in head
-    assert "The interval excludes it (test: mean over seeds, interval [-2, -1])" in head
+    assert "The interval excludes it (test: mean over seeds, interval [-2, -1]; 3 seeds)" in head
     assert "10x longer would decide" in head  # a no-verdict finding gets its reason, not the module's WHY
     assert "Why: the budget was small." not in head
     assert "holds for WGAN" not in head  # only what does not agree is listed
     assert "| [A fake figure](#fake) | WGAN, Figure 2 | 2 | 1 | 1 | 1 | 2 / 2 |" in text
-    assert "| finding | disagrees with WGAN | WGAN, Figure 2 | 1 | 0 | **no** | **disagrees** |" in text
-    assert "| sanity | sanity | WGAN, Figure 2 | 1 | 1 | yes | pass |" in text
+    assert ("| finding | disagrees with WGAN | WGAN, Figure 2 | 1 | 0 | **no** | **disagrees** | mean over seeds, "
+            "interval [-2, -1]; 3 seeds |") in text
+    assert ("| finding | holds for WGAN | WGAN, Figure 2 | 1 | 1 | yes | agrees | Spearman rho vs permutation null, "
+            "p = 0.001; 3 seeds |") in text  # every decided finding shows its test and its seeds
+    assert "| sanity | sanity | WGAN, Figure 2 | 1 | 1 | yes | pass | - |" in text
+    assert "| finding | undecided | Towards Principled Methods, Theorem 2.6 | 1 | 0 | **no** | **no verdict** | - |" in text
     assert "| DCGAN digits at FD < 50 (Radford et al.) | steps: 6000 | 47 | yes |" in text
     assert "*Long budget.*" in text and "`python -m figures --budget long` at commit `abcdef123456`" in text
     assert "2.00 CPU-hours" in text and "on 2 cores" in text
+
+
+def test_write_up_renders_results_without_seeds(monkeypatch):
+    """A result written before findings recorded their seeds (an old committed JSON) still renders
+    (python -m figures --render): its decided findings say the seeds were not recorded."""
+    import types
+
+    from figures import writeup
+
+    module = types.SimpleNamespace(NAME="old", TITLE="An old figure", SOURCE="WGAN, Figure 2", CLAIM="It holds.",
+                                   CAPTION="Panels.", DEPARTURES="None.", WHY={}, __name__="toys.old")
+    monkeypatch.setattr(writeup, "FIGURES", (module,))
+    old = {"id": "a", "kind": "finding", "statement": "old agrees", "expected": 1, "measured": 1, "holds": True,
+           "source": "WGAN, Figure 2", "verdict": "agrees", "reason": None}
+    old_no = dict(old, id="b", statement="old disagrees", holds=False, verdict="disagrees", reason="r",
+                  test={"statistic": "t", "p_value": 0.01})
+    text = writeup.render({"old": {"claims": [old, old_no], "settings": {}}}, quick=False, seconds=None)
+    assert "| agrees | no test recorded; seeds not recorded |" in text
+    assert "| **disagrees** | t, p = 0.01; seeds not recorded |" in text
 
 
 def test_terminal_table_shows_the_verdict():
