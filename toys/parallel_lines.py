@@ -430,7 +430,7 @@ def plot(result: dict):
                    xytext=(-0.95, 0.3), fontsize=7.5, arrowprops={"arrowstyle": "->", "color": "gray"})
     a.set(xlabel=r"$\theta$", ylabel="divergence (binned samples)", ylim=(-0.05, 1.25),
           title="JS, TV and KL jump at $\\theta = 0$")
-    a.legend(loc="center left", fontsize=8)
+    a.legend(loc="lower right", fontsize=8)
     labels = {"em": "exact EM", "wgan": "WGAN critic (clipping)", "gan": "trained GAN discriminator (minimax)"}
     for j, (k, lab) in enumerate(labels.items()):
         c = result["learning"][k]
