@@ -48,7 +48,8 @@ def test_precision_is_not_a_fidelity_measure_here(toy_result):
     r = toy_result("quality_validation")
     c = {c["id"]: c for c in r["claims"]}["precision_validated"]
     assert r["degenerate"]["mean_image"]["precision"] > r["floor"]["precision"]
-    assert c["verdict"] == "disagrees" and c["test"]["p_value"] < 0.01
+    # beyond its noise in every seed: the interval over seeds of the wrong-way move lies above 2 standard errors
+    assert c["verdict"] == "disagrees" and c["test"]["interval"][0] > 2 and len(c["seeds"]) >= 3
     assert "precision" not in r["validated"]
 
 
