@@ -49,6 +49,12 @@ itself). FD's and W1's validation is the positive control (Heusel et al.'s Figur
 a metric that fails a check of its purpose, by more than its noise, after the control passed,
 *disagrees* with its authors' claim that it measures what it is for.
 
+**Seeds.** The validation is repeated for 3 seeds (new disturbance draws, mode-dropping draws and,
+at --quick, probe digits); a metric *agrees* when it passes every check of its purpose in every
+seed (the 95% interval over seeds of the share of checks passed sits at 1), and *disagrees* when the
+95% interval over seeds of its largest wrong-way move lies beyond 2 standard errors
+(:func:`judge_metric`).
+
 Run: ``python -m experiments.quality_validation [--quick] [--seed S] [--out DIR]``.
 """
 

@@ -13,8 +13,15 @@ scratch, logging against discriminator steps:
 * the norm of the generator's gradient under the original cost
   :math:`\nabla_\theta E\log(1 - D(G(z)))` (Figure 2): it vanishes (Theorem 2.4);
 * the norm of the gradient under :math:`-\log D` and its spread over minibatches (Figure 3):
-  it grows and gets noisier, each judged by a rank test of the minibatch norms at the last step
-  against those at the first (Mann-Whitney U; Brown-Forsythe for the spread).
+  it grows and gets noisier (final over initial mean norm, and standard deviation of the norms).
+
+Each of these findings is decided over 3 seeds (the GAN and its probing discriminators trained
+anew from each; the data manifold fixed): each seed's worst stage gives one number, and the
+finding holds when the 95% interval of those numbers over the seeds lies on the claim's side of
+its threshold (:func:`judge`). The relative spread (std / mean, final over initial), which cuts
+against reading the absolute spread's growth as noise beyond the gradient's growth, is reported at
+every stage of every seed. Controls: the GAN learns (the generator's EM to the data falls), and the
+growth and spread statistics detect a doubling planted in the run's own norms.
 
 Theorem 2.6 says that each coordinate of :math:`E_z[-\nabla_\theta \log D(g_\theta(z))]` is a
 centred Cauchy variable *when* :math:`D^* - D = \epsilon` and :math:`\nabla_x D^* - \nabla_x D = r`
