@@ -75,7 +75,8 @@ POOLED = True
 #: relative running time, to start the longest single-core toys first
 COST = 1.0
 QUICK = ("shifts 1 and 3 only, 500 instead of 1500 critic steps (too few for the penalties' bias: those claims "
-         "need the full run), 2 instead of 8 initialisations of 200 instead of 800 steps, 3 seeds instead of 5 (too few to decide a finding)")
+         "need the full run), 2 instead of 8 initialisations of 200 instead of 800 steps, 3 seeds instead of 5 "
+         "(too few to decide a finding)")
 #: what the figure's panels show (the write-up's caption)
 CAPTION = (
     "Left: the critic's estimate E_r f - E_g f divided by the exact W for each pair, for the "
