@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy import ndimage, stats
+from scipy import ndimage
 
 import divergences as D
 from claims import MIN_SEEDS, claim, control, fmt, progress, single_threaded, toy_main
