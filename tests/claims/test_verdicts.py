@@ -218,6 +218,30 @@ def test_write_up_renders_results_without_seeds(monkeypatch):
     assert "| **disagrees** | t, p = 0.01; seeds not recorded |" in text
 
 
+def test_load_renders_a_result_written_before_the_evidence_rule(tmp_path):
+    """python -m figures --render on a committed JSON from before issue 28's rule (an 'agrees' with
+    no test, seeds or controls) renders it as the rule decides now: no verdict, saying why."""
+    import json
+
+    from figures.__main__ import load
+
+    old = {"claims": [{"id": "a", "kind": "finding", "statement": "s", "expected": 1, "measured": 1, "holds": True,
+                       "source": "WGAN, Figure 2", "verdict": "agrees", "reason": None},
+                      {"id": "b", "kind": "finding", "statement": "t", "expected": 1, "measured": 0, "holds": False,
+                       "source": "WGAN, Figure 2", "verdict": "disagrees", "reason": "r", "test": TEST,
+                       "seeds": SEEDS},
+                      {"id": "c", "kind": "sanity", "statement": "u", "expected": 1, "measured": 1, "holds": True}],
+           "settings": {}}
+    (tmp_path / "parallel_lines.json").write_text(json.dumps(old))
+    got = {c["id"]: c for c in load(tmp_path)["parallel_lines"]["claims"]}
+    assert got["a"]["verdict"] == "no verdict" and "recorded as 'agrees' before the evidence rule" in got["a"]["reason"]
+    assert got["b"]["verdict"] == "no verdict" and "controls" in got["b"]["reason"]  # no controls recorded
+    assert got["c"]["kind"] == "sanity" and got["c"]["holds"]
+    old["controls"] = [control("x", True, {}, 0, kind="power")]
+    (tmp_path / "parallel_lines.json").write_text(json.dumps(old))
+    assert {c["id"]: c for c in load(tmp_path)["parallel_lines"]["claims"]}["b"]["verdict"] == "disagrees"
+
+
 def test_terminal_table_shows_the_verdict():
     from claims import claims_table
 

@@ -71,8 +71,8 @@ def test_findings_hold_and_are_beyond_the_papers(toy_result):
     check_result(r)
     for c in tested.values():  # decided on 5 seeds (the full run), else no verdict for want of them
         assert c["test"] and c["seeds"]
-        if len(c["seeds"]) < MIN_SEEDS_TOY:
-            assert c["verdict"] == "no verdict" and "seed" in c["reason"]
+        if len(c["seeds"]) < MIN_SEEDS_TOY:  # quick: 3 seeds, 2 initialisations, 500 steps
+            assert c["verdict"] == "no verdict" and ("seed" in c["reason"] or "control" in c["reason"]), c
         else:
             assert c["verdict"] == "agrees"
 
@@ -85,7 +85,10 @@ def test_judge_can_fail():
     seeds, inits = [0, 1, 2, 3, 4], list(range(8))
     drifting = [np.log(1e-3 * (1 + 0.5 * i) * (1 + 0.01 * rng.standard_normal(5))) for i in range(6)]
     sn_1d, sn_2d = list(0.99 + 0.005 * rng.standard_normal(10)), list(0.8 + 0.01 * rng.standard_normal(5))
-    lp_far = {3.0: list(1.15 + 0.01 * rng.standard_normal(5)), 4.0: list(1.2 + 0.01 * rng.standard_normal(5))}
+    from toys.critic_estimate import make_pair
+
+    spread = np.array([-0.01, -0.005, 0.0, 0.005, 0.01])
+    lp_far = {sh: list(1 + make_pair(("gauss", sh)).w / 20 + spread) for sh in (3.0, 4.0)}  # centred on the prediction
     good = {c["id"]: c for c in judge(drifting, sn_2d, sn_1d, [1.1] * 7 + [1.05], lp_far, seeds, inits)}
     assert {c["verdict"] for c in good.values()} == {"agrees"}, good
     flat = [np.log(1e-3 * (1 + 0.03 * rng.standard_normal(5))) for _ in range(6)]
