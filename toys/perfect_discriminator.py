@@ -21,7 +21,7 @@ finding holds when the 95% interval of those numbers over the seeds lies on the 
 its threshold (:func:`judge`). The relative spread (std / mean, final over initial), which cuts
 against reading the absolute spread's growth as noise beyond the gradient's growth, is reported at
 every stage of every seed. Controls: the GAN learns (the generator's EM to the data falls), and the
-growth and spread statistics detect a doubling planted in the run's own norms.
+growth and spread statistics detect a tripling planted in the run's own norms.
 
 Theorem 2.6 says that each coordinate of :math:`E_z[-\nabla_\theta \log D(g_\theta(z))]` is a
 centred Cauchy variable *when* :math:`D^* - D = \epsilon` and :math:`\nabla_x D^* - \nabla_x D = r`
@@ -414,7 +414,7 @@ def judge(per_seed: list[dict], stages: list, seeds: list[int], controls_passed:
     ]
 
 
-def planted_power(norms_first: list[np.ndarray], factor: float = 2.0) -> dict:
+def planted_power(norms_first: list[np.ndarray], factor: float = 3.0) -> dict:
     """The growth and spread statistics on an effect planted in the run's own numbers: each seed's
     first-step minibatch norms split in two halves, the second scaled by ``factor``; the 95%
     intervals over seeds of log(mean ratio) and log(std ratio) must lie above 0."""
@@ -467,9 +467,9 @@ def run(quick: bool = False, seed: int = 0) -> dict:
                 "falls from the first stage to the last, in every seed", bool(np.all(em_path[:, 1] < em_path[:, 0])),
                 {"seeds": len(seeds), "stages": stages},
                 "; ".join(f"seed {sd}: {a:.3g} -> {b:.3g}" for sd, (a, b) in zip(seeds, em_path)), kind="learns"),
-        control("the growth and spread statistics detect a planted doubling: each seed's first-step minibatch norms "
-                "split in halves, one doubled; both intervals over seeds lie above 0",
-                bool(power["growth_lo"] > 0 and power["spread_lo"] > 0), {"planted": "x2 on half of the norms"},
+        control("the growth and spread statistics detect a planted growth: each seed's first-step minibatch norms "
+                "split in halves, one tripled; both intervals over seeds lie above 0",
+                bool(power["growth_lo"] > 0 and power["spread_lo"] > 0), {"planted": "x3 on half of the norms"},
                 f"growth interval from {power['growth_lo']:.3g}, spread from {power['spread_lo']:.3g}", kind="power"),
     ]
     # Theorem 2.6: Bonferroni over the stages and the 4 directions (and the two tests, for the

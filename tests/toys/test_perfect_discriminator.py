@@ -112,7 +112,7 @@ def test_judge_can_fail():
     assert {c["verdict"] for c in judge(good, stages, seeds, controls_passed=False)} == {"no verdict"}
 
 
-def test_power_control_detects_a_planted_doubling():
+def test_power_control_detects_a_planted_growth():
     from toys.perfect_discriminator import planted_power
 
     rng = np.random.default_rng(0)
