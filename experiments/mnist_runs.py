@@ -598,6 +598,63 @@ def control_records(groups: dict[str, list[dict]]) -> tuple[list[dict], dict]:
     return out, status
 
 
+#: why a finding has no verdict at the main budget (one seed) or without the long records
+NEEDS_LONG = ("one seed at the main budget, and no long-budget records (figures/long/): the long budget "
+              "(python -m figures --budget long, three seeds) decides")
+
+
+def finding(cid: str, statement: str, expected, measured, holds: bool | None, *, source: str, test: dict | None,
+            seeds, gates: tuple = (), against: str | None = None, undecided: str | None = None) -> dict:
+    """A finding judged by the evidence rule (:func:`claims.record.decide`): no verdict unless
+    every gate passed (``gates``: ``(passed, what)`` pairs, e.g. a control), the test rests on at
+    least :data:`claims.record.MIN_SEEDS` seeds (else the reason names the long budget) and
+    ``holds`` is decided (else ``undecided`` is the reason); then agrees or disagrees as
+    ``holds``, read off ``test``, says (``against``: why it disagrees)."""
+    from claims import MIN_SEEDS, claim
+    from claims.record import n_seeds
+
+    failed = [what for ok, what in gates if ok is not True]
+    reason = None
+    if n_seeds(seeds) < MIN_SEEDS:
+        reason = NEEDS_LONG
+    elif failed:
+        reason = "; ".join(failed)
+    elif holds is None or test is None:
+        reason = undecided or "the test is undecided"
+    if reason is not None:
+        return claim(cid, statement, expected, measured, holds, source=source, verdict="no verdict", reason=reason,
+                     test=test, seeds=seeds)
+    return claim(cid, statement, expected, measured, holds, source=source, test=test, seeds=seeds,
+                 reason=None if holds else (against or "the test excludes the paper's claim"))
+
+
+def gate(claims: list[dict], controls: list[dict]) -> list[dict]:
+    """Every decided finding becomes "no verdict" unless the result's controls exist and all
+    passed (what :func:`claims.record.check_result` requires of a decided verdict)."""
+    failed = [c["reproduces"] for c in controls if not c["holds"]]
+    if controls and not failed:
+        return claims
+    why = ("a control did not pass: " + "; ".join(failed)) if failed else "no control ran"
+    for c in claims:
+        if c.get("verdict") in ("agrees", "disagrees"):
+            c["verdict"], c["reason"] = "no verdict", why
+    return claims
+
+
+def seeds_of(groups: dict[str, list[dict]], names) -> list[int]:
+    """The seeds every setting of ``names`` ran (what a test pooling them rests on)."""
+    sets = [{r["seed"] for r in groups.get(n, [])} for n in names]
+    return sorted(set.intersection(*sets)) if sets and all(sets) else []
+
+
+def interval_text(values) -> str:
+    """``mean [lo, hi]`` of per-seed values (95% Student t), or the one value."""
+    from claims.stats import mean_interval
+
+    mi = mean_interval(values)
+    return f"{mi['mean']:.4g}" + (f" [{mi['lo']:.4g}, {mi['hi']:.4g}]" if mi["n"] > 1 else "")
+
+
 def control_table(controls: list[dict], fmt) -> list[str]:
     """Markdown lines: the positive controls, what they reproduce and whether they did."""
     if not controls:
