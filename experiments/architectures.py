@@ -391,12 +391,12 @@ def _strip(rec: dict) -> dict:
     return out
 
 
-def run(quick: bool = False, seed: int = 0) -> dict:
-    """Numbers of the experiment: the main job's runs (one seed), and the committed long results
-    when there are some."""
+def run(quick: bool = False, seed: int = 0, cache: mnist_runs.RunCache | None = None) -> dict:
+    """Numbers of the experiment: the main job's runs (one seed; from ``cache`` when it holds
+    them), and the committed long results when there are some."""
     budget = "quick" if quick else "main"
     names = QUICK_RUNS if quick else MAIN_NAMES
-    own = mnist_runs.runs(names, budget, (seed,))
+    own = mnist_runs.runs(names, budget, (seed,), cache)
     groups = mnist_runs.by_name(own)
     rms = [c for r in own.values() if r["config"].get("optimizer") == "rmsprop" and "cosine" in r
            for c in [r["cosine"]["min"]]]

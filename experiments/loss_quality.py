@@ -441,12 +441,14 @@ def _strip(rec: dict) -> dict:
                                 "curve", "samples", "final", "recognisable", "generator_steps") if k in rec}
 
 
-def run(quick: bool = False, seed: int = 0) -> dict:
+def run(quick: bool = False, seed: int = 0, cache: mnist_runs.RunCache | None = None) -> dict:
     """Numbers of the experiment: the main job's own runs (one seed; the trainer's files go to
-    temporary folders), and the committed long results when there are some."""
+    temporary folders; from ``cache`` when it holds them: ``python -m figures`` trains the runs
+    this experiment shares with architectures once), and the committed long results when there
+    are some."""
     budget = "quick" if quick else "main"
     names = QUICK_RUNS if quick else NAMES
-    own = mnist_runs.runs(names + ([] if quick else ["real_vs_real"]), budget, (seed,))
+    own = mnist_runs.runs(names + ([] if quick else ["real_vs_real"]), budget, (seed,), cache)
     own_groups = mnist_runs.by_name(own)
     claims = [claim("runs_measured", "every run is scored by the validated FD at every checkpoint (count of "
                     "finite FD values)", f"{sum(len(r['fd']) for r in own.values() if 'fd' in r)}",
