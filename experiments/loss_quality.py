@@ -9,20 +9,28 @@ and the GAN with the DCGAN, no-batch-norm and MLP generators and the DCGAN criti
 discriminator, and the failing MLP pair at a high learning rate; sample quality is the
 validated FD to held-out digits at 32 checkpoints of each run.
 
-Two curves that both trend with the training step correlate whatever their relation, so the
-tracking claims rest on a statistic time alone cannot produce (:func:`claims.stats.run_permutation`):
-at each checkpoint the runs' mean is removed from the training statistic and from log FD (a
-comparison at equal time), and the pooled Spearman correlation of what remains is set against
-every pairing of one run's statistic with another run's FD (each keeps its time course). The
-paper predicts a positive correlation for WGAN and none for the GAN.
+The paper's claim is about a run: the estimate "correlates well" with the samples' quality as
+that run trains. Two curves that both fall over training correlate whatever their relation, so the
+tracking claims are tested on the **changes between checkpoints** (first differences: each run's
+trend removed) by :func:`claims.tracking.within_run_tracking`: the mean over runs of the
+within-run Spearman correlation of the changes of the statistic and of log FD, against two nulls
+that keep each series' own time course -- each run's FD changes circularly shifted, and runs
+re-paired within their setting -- and tracking is shown only when both reject (the larger p).
+Figure 3 pools WGAN's DCGAN, MLP and no-batch-norm generators with the DCGAN critic (three seeds
+each); Figures 4 and 8 the paper's own GAN runs (the DCGAN and MLP generators with the DCGAN
+discriminator, the MLP generator with an MLP discriminator). The no-batch-norm GAN, whose JS
+estimate sits at ln 2, is reported apart. Figure 3's bottom row ("the loss and the samples stay
+constant" for the MLP pair at a high rate) is an equivalence test: over seeds, the change of log
+FD and the relative change of the EM estimate, first quarter of the run to the last, lie inside
+margins (:data:`FLAT_FRACTION` of a learning run's change; of the estimate's level). Figure 4's
+"increase or stay constant" is the JS estimate's change over the run against a margin
+(:data:`JS_MARGIN`), every GAN run's change reported.
 
-Positive controls first (:func:`experiments.mnist_runs.control_records`): the DCGAN baseline and
-WGAN-GP with the settings of ``gan_mnist.py`` must make recognisable digits (FD below a
-ten-real-digit generator's, all ten classes, the classifier confident on at least half as many
-samples as on real digits) before a GAN or a WGAN claim gets a verdict.
-
-The GAN's "no tracking" claims are judged only when the same test detected the WGAN critic's
-tracking (the test has shown it can see tracking; else its silence means nothing).
+Controls (:func:`experiments.mnist_runs.control_records`; every decided verdict needs them all
+passed): the DCGAN baseline and WGAN-GP with the settings of ``gan_mnist.py`` make recognisable
+digits (FD below a ten-real-digit generator's, all ten classes, the classifier confident on at
+least half as many samples as on real digits), and the tracking test has power: series planted to
+track log FD in the very runs tested (:func:`claims.tracking.planted`) are detected.
 
 A fresh discriminator is trained against the GAN's last (and, in the main job, first) generator
 for a budget swept up to its plateau (:func:`experiments.mnist_runs.probe_sweep`), read on the training
@@ -36,8 +44,8 @@ the discriminator *during* GAN training, which the tracking claims test.
 The main job (``python -m figures``) trains one seed at a short budget; ``python -m figures
 --budget long`` (:func:`run_long`) trains three seeds longer and the WGAN-GP control, and
 writes ``figures/long/loss_quality.json``. The claims are judged on the long results when they
-are there (each says so), else on the main job's runs, where a claim that needs seeds has no
-verdict.
+are there (each says so), else on the main job's runs (one seed), which decide nothing: every
+finding then has no verdict, its reason naming the long budget.
 
 Run: ``python -m experiments.loss_quality [--quick] [--seed S] [--out DIR]``.
 """
@@ -74,18 +82,20 @@ QUICK = ("the WGAN and GAN runs with the DCGAN generator only, 20 / 60 generator
 #: what the figure's panels show (the write-up's caption)
 CAPTION = (
     "Top row, WGAN (Figure 3): for each generator with the DCGAN critic, the critic's EM estimate during "
-    "training (median-filtered; faint: the other seeds) and FD to held-out digits (red, log scale); right: "
-    "the test, the estimate against log FD once the runs' mean at each checkpoint is removed (one colour per "
-    "setting), with the statistic, its p-value and the null's 95th percentile. Middle row, the GAN (Figure 4): "
-    "the same for the JS estimate L/2 + ln 2 (dotted: ln 2). Bottom: the generator cost test (Figure 8); the "
-    "failing MLP pair at a high learning rate (Figure 3 bottom); the fresh discriminator's JS estimate against "
-    "its training steps on held-out (solid) and training digits (dashed) for the GAN's last and first "
-    "generators, grey samples and real digits; the controls' samples with their scores."
+    "training (median-filtered; faint: the other seeds) and FD to held-out digits (red, log scale), the last "
+    "samples above the curves; then the test, each run's change of the estimate between checkpoints against "
+    "that of log FD (one colour per setting), with the mean within-run Spearman and both nulls' p-values; "
+    "right: the circular-shift null and the re-paired null's 95th percentile. Middle row, the GAN (Figure 4): "
+    "the same for the JS estimate L/2 + ln 2 (dotted: ln 2) on the paper's GAN runs; right: the JS estimate's "
+    "change over each run, every seed. Bottom: the generator cost test (Figure 8); the no-batch-norm GAN, "
+    "pinned at ln 2 and reported apart; the failing MLP pair at a high learning rate (Figure 3 bottom) with "
+    "its changes against the margins; the fresh discriminator's JS estimate against its training steps on "
+    "held-out (solid) and training digits (dashed); the controls' samples and the test's power."
 )
 #: every departure from the paper's settings
 DEPARTURES = (
     "Real MNIST digits at 16 x 16 instead of LSUN bedrooms at 64 x 64; width 32; 640 WGAN / 1,600 GAN "
-    "generator steps (main job, one seed; long budget, three seeds) instead of ~10^5; "
+    "generator steps (main job, one seed; long budget: 1,500 / 1,600, three seeds) instead of ~10^5; "
     "RMSProp 2e-4 for WGAN (4x the paper's 5e-5: at 5e-5 a 1,500-step run reaches FD 248 against 127), "
     "n_critic 5 throughout (the reference code's 100-step critic phases would double runs this short); the "
     "failing run uses 5e-3 (the paper: 'substantially high learning rates'); quality on 1,000 generated "
@@ -474,8 +484,12 @@ def run(quick: bool = False, seed: int = 0, cache: mnist_runs.RunCache | None = 
         controls, found, tests = judge(long_groups, where)
         result["long"] = {"provenance": long["provenance"], "seeds": long["seeds"], "steps": long["steps"],
                           "label": where.strip(" []"), "series": [_series(r) for r in long["runs"] if "fd" in r],
+                          # the runs drawn solid: the long budget's first seed (its curves and samples)
+                          "drawn": [_strip(r) for r in long["runs"] if r.get("seed") == long["seeds"][0]
+                                    and "curve" in r],
                           "samples": {c["settings"]["run"]: _last_sheet(long_groups[c["settings"]["run"]][0])
-                                      for c in controls if c["settings"]["run"] not in own_groups}}
+                                      for c in controls if c["kind"] == "learns"
+                                      and c["settings"]["run"] not in own_groups}}
     else:
         controls, found, tests = judge(own_groups, where)
     result.update(controls=controls, claims=claims + found, needs_full_run=needs_full,
@@ -499,14 +513,23 @@ def tables(result: dict) -> list[str]:
     tests = result.get("tests") or {}
     rows = [(k, t) for k, t in (("Fig. 3, WGAN: EM estimate vs log FD", tests.get("wgan_em")),
                                 ("Fig. 4, GAN: JS estimate vs log FD", tests.get("gan_js")),
-                                ("Fig. 8, GAN: generator cost vs log FD", tests.get("gan_cost"))) if t]
+                                ("Fig. 8, GAN: generator cost vs log FD", tests.get("gan_cost")),
+                                ("no-batch-norm GAN (apart): JS estimate vs log FD", tests.get("pinned_js"))) if t]
     if rows:
-        lines += ["", "Tracking beyond the shared trend (Spearman of the series once the runs' mean at each checkpoint "
-                  "is removed; null: every pairing of one run's statistic with another run's FD):", "",
-                  "| statistic | Spearman | p (one-sided) | null 95th percentile | runs | points |",
+        lines += ["", "Tracking within runs (Spearman of the changes between checkpoints, each run's own, their mean; "
+                  "nulls: each run's FD changes circularly shifted, and runs re-paired within a setting; p = the "
+                  "larger):", "",
+                  "| statistic | mean Spearman [95% over runs] | p (shifts) | p (re-paired) | p | runs |",
                   "|---|---|---|---|---|---|"]
-        lines += [f"| {k} | {fmt(t['statistic'])} | {fmt(t['p_value'])} | {fmt(t['null_q95'])} | {t['runs']} | "
-                  f"{t['points']} |" for k, t in rows]
+        lines += [f"| {k} | {fmt(t['statistic'])} [{fmt(t['interval'][0])}, {fmt(t['interval'][1])}] | "
+                  f"{fmt(t['p_shift'])} | {fmt(t['p_pairing'])} | {fmt(t['p_value'])} | {t['runs']} |" for k, t in rows]
+    jc = tests.get("js_change") or {}
+    if jc:
+        lines += ["", "The JS estimate's change over each GAN run (last quarter of checkpoints minus the first), every "
+                  "seed:", "", "| run | per seed | mean [95%] |", "|---|---|---|"]
+        lines += [f"| {n}{' (apart)' if n == PINNED else ''} | {', '.join(f'{v:+.4f}' for v in j['per_seed'])} | "
+                  f"{j['mean']:+.4f}" + (f" [{j['lo']:+.4f}, {j['hi']:+.4f}]" if j["n"] > 1 else "") + " |"
+                  for n, j in jc.items()]
     probes = tests.get("probes") or result.get("probes_main")
     if probes:
         steps = next(iter(probes.values()))["steps"]
@@ -535,34 +558,98 @@ def _median(v: np.ndarray) -> np.ndarray:
     return median_filter(v, size=w, mode="nearest")
 
 
+#: the share of a curve panel's height the curves use: the rest, above them, holds the legend
+#: (left) and the sample sheet (right), so that neither covers a curve
+CURVE_SHARE = 0.58
+
+
+def _headroom(ax, lo: float, hi: float, log: bool = False) -> None:
+    """Limits putting [lo, hi] in the lower :data:`CURVE_SHARE` of ``ax``."""
+    if log:
+        lo, hi = math.log10(lo), math.log10(hi)
+    top = lo + (hi - lo) / CURVE_SHARE
+    ax.set_ylim((10 ** lo, 10 ** top) if log else (lo, top))
+
+
 def _legend(a, b) -> None:
-    """One legend for a panel and its twin."""
+    """One legend for a panel and its twin, in the headroom's left half (above the curves)."""
     h1, l1 = a.get_legend_handles_labels()
     h2, l2 = b.get_legend_handles_labels()
-    a.legend(h1 + h2, l1 + l2, loc="lower left", fontsize=7)
+    a.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=6.5, frameon=False)
 
 
 def _test_panel(ax, res: dict | None, title: str, ylabel: str, groups: dict, names: list[str], key: str):
+    """The within-run test: each run's change of the statistic between checkpoints against that of
+    log FD (one colour per setting), with the statistic and both nulls' p-values."""
     if res is None:
         ax.text(0.5, 0.5, "not run at this budget", ha="center", va="center", transform=ax.transAxes)
         ax.set_title(title, fontsize=9)
         return
-    runs = [r for n in names for r in groups.get(n, [])]
-    x = np.asarray([r[key] for r in runs], float)
-    y = np.log(np.asarray([r["fd"] for r in runs], float))
-    dx, dy = x - x.mean(0), y - y.mean(0)
     for i, n in enumerate(names):
-        idx = [j for j, r in enumerate(runs) if r["name"] == n]
-        if idx:
-            ax.scatter(dy[idx].ravel(), dx[idx].ravel(), s=6, alpha=0.6, color=f"C{i}",
-                       label=mnist_runs.SPECS[n].label.split(", ")[1] if ", " in mnist_runs.SPECS[n].label else n)
+        recs = groups.get(n, [])
+        if not recs:
+            continue
+        dx = np.concatenate([np.diff(np.asarray(r[key], float)) for r in recs])
+        dy = np.concatenate([np.diff(_log_fd(r)) for r in recs])
+        lab = mnist_runs.SPECS[n].label
+        ax.scatter(dy, dx, s=6, alpha=0.6, color=f"C{i}", label=lab.split(", ", 1)[1] if ", " in lab else n)
     ax.axhline(0, color="gray", lw=0.6)
     ax.axvline(0, color="gray", lw=0.6)
-    verdict = "tracks" if res["p_value"] < S.ALPHA else "no tracking beyond the trend"
-    ax.set_title(f"{title}\nSpearman {res['statistic']:+.2f}, p = {res['p_value']:.3g} (null 95%: "
-                 f"{res['null_q95']:+.2f}; {res['runs']} runs): {verdict}", fontsize=8.5)
-    ax.set(xlabel="log FD minus the runs' mean at that checkpoint", ylabel=ylabel)
+    verdict = "tracks" if res["p_value"] < S.ALPHA else "no tracking shown"
+    ax.set_title(f"{title}\nmean within-run Spearman {res['statistic']:+.2f} ({res['runs']} runs)\np: circular shifts "
+                 f"{res['p_shift']:.2g}, runs re-paired {res['p_pairing']:.2g} -> {verdict}", fontsize=8)
+    ax.set(xlabel="change of log FD between checkpoints", ylabel=ylabel)
     ax.legend(fontsize=6.5, loc="best", markerscale=2)
+
+
+def _fd_range(runs: list[dict]) -> tuple[float, float]:
+    """A log FD axis for these runs: their range, never less than a factor of 4 (a run whose FD
+    stays put is drawn flat, not stretched over the panel)."""
+    fds = np.concatenate([np.asarray(r["fd"], float) for r in runs])
+    lo, hi = float(fds.min()) / 1.2, float(fds.max()) * 1.2
+    if hi / lo < 4:
+        mid = math.sqrt(lo * hi)
+        lo, hi = mid / 2, mid * 2
+    return lo, hi
+
+
+def _curve_panel(a, r: dict, faint: dict, key: str, label: str) -> None:
+    """One run's training statistic (left) and FD (right, log), the other seeds faint; the last
+    samples and the legend above the curves."""
+    from gan.rundir import image_grid
+
+    raw = np.asarray(r["curve"], float)
+    a.plot(r["curve_steps"], raw, color="C0", alpha=0.2, lw=0.6)
+    a.plot(r["curve_steps"], _median(raw), color="C0", lw=1.8, label=f"{label} (drawn run)")
+    others = [c for k, c in faint.items() if k.startswith(r["name"] + " s")]
+    for j, c in enumerate(others):
+        a.plot(c["steps"], c["stat"], color="C0", alpha=0.35, lw=0.8,
+               label="each seed (checkpoint means)" if j == 0 else None)
+    values = np.concatenate([raw] + [np.asarray(c["stat"], float) for c in others])
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    if key == "js_lower_bound":
+        a.axhline(LN2, color="gray", ls=":", lw=1, label="ln 2")
+        lo, hi = min(lo, LN2), max(hi, LN2)
+    pad = 0.05 * (hi - lo or 1.0)
+    _headroom(a, lo - pad, hi + pad)
+    a.set(xlabel="generator steps", ylabel=label)
+    a.set_title(r["label"], fontsize=9)
+    b = a.twinx()
+    b.plot(r["steps"], r["fd"], "s--", ms=2.5, color="C3", label="FD to held-out digits")
+    for c in others:
+        b.plot(c["steps"], c["fd"], "--", color="C3", alpha=0.3, lw=0.8)
+    b.set_yscale("log")
+    _headroom(b, *_fd_range([r] + others), log=True)
+    b.set_ylabel("FD (log; lower: better samples)")
+    b.grid(False)
+    _legend(a, b)
+    if r.get("samples"):
+        st = sorted(r["samples"], key=int)
+        sheet = image_grid(mnist_runs.images(r["samples"][st[-1]])[:16, ..., None], nrow=8)
+        ins = a.inset_axes([0.5, 1 - (1 - CURVE_SHARE) * 0.8, 0.49, (1 - CURVE_SHARE) * 0.62])
+        ins.imshow(sheet)
+        ins.set_axis_off()
+        ins.set_title(f"samples at step {st[-1]}", fontsize=6, pad=1)
 
 
 def plot(result: dict):
@@ -572,9 +659,12 @@ def plot(result: dict):
     from gan.rundir import image_grid
 
     long = result.get("long")
-    drawn = mnist_runs.by_name(result["runs"])  # the main job's own runs (seed 0)
+    # solid: the long budget's first seed where it is there (what the tests read), else this run
+    drawn = {**mnist_runs.by_name(result["runs"]), **mnist_runs.by_name((long or {}).get("drawn") or [])}
     series = mnist_runs.by_name(long["series"] if long else result["runs"])  # what the tests read
-    faint = {f"{r['name']} s{r['seed']}": r for r in (long["series"] if long else [])}
+    first = {(r["name"], r["seed"]) for rs in drawn.values() for r in rs[:1]}
+    faint = {f"{r['name']} s{r['seed']}": r for r in (long["series"] if long else [])
+             if (r["name"], r["seed"]) not in first}
     if result["budget"] == "quick":
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
         for a, r in zip(axes, result["runs"]):
@@ -583,71 +673,78 @@ def plot(result: dict):
                   yscale="log")
         fig.tight_layout()
         return fig
-    fig, axes = plt.subplots(3, 4, figsize=(22, 14.5))
+    fig, axes = plt.subplots(3, 5, figsize=(27, 15))
     tests = result["tests"]
-    for row, (names, key, label) in enumerate(((WGAN_RUNS, "em_estimate", "EM estimate (training critic)"),
-                                               (GAN_RUNS, "js_lower_bound", "JS estimate L/2 + ln 2"))):
+    rows = ((WGAN_RUNS, "em_estimate", "EM estimate (training critic)"),
+            (GAN_RUNS, "js_lower_bound", "JS estimate L/2 + ln 2"))
+    for row, (names, key, label) in enumerate(rows):
         for col, n in enumerate(names):
-            a = axes[row, col]
             recs = drawn.get(n)
             if not recs:
-                a.set_visible(False)
+                axes[row, col].set_visible(False)
                 continue
-            r = recs[0]
-            raw = np.asarray(r["curve"], float)
-            a.plot(r["curve_steps"], raw, color="C0", alpha=0.2, lw=0.6)
-            a.plot(r["curve_steps"], _median(raw), color="C0", lw=1.8, label=f"{label} (this run)")
-            first = True
-            for k, c in faint.items():
-                if k.startswith(n + " s"):
-                    a.plot(c["steps"], c["stat"], color="C0", alpha=0.35, lw=0.8,
-                           label="long budget, each seed (checkpoint means)" if first else None)
-                    first = False
-            if key == "js_lower_bound":
-                a.axhline(LN2, color="gray", ls=":", lw=1)
-            a.set(xlabel="generator steps", ylabel=label)
-            a.set_title(r["label"], fontsize=9)
-            b = a.twinx()
-            b.plot(r["steps"], r["fd"], "s--", ms=2.5, color="C3", label="FD to held-out digits")
-            for k, c in faint.items():
-                if k.startswith(n + " s"):
-                    b.plot(c["steps"], c["fd"], "--", color="C3", alpha=0.3, lw=0.8)
-            b.set_yscale("log")
-            b.set_ylabel("FD (lower: better samples)")
-            b.grid(False)
-            _legend(a, b)
-            if r.get("samples"):
-                st = sorted(r["samples"], key=int)
-                sheet = image_grid(np.asarray(r["samples"][st[-1]], dtype=np.uint8)[:16, ..., None], nrow=8)
-                ins = a.inset_axes([0.45, 0.42, 0.54, 0.22])
-                ins.imshow(sheet)
-                ins.set_axis_off()
-                ins.set_title(f"step {st[-1]}", fontsize=6, pad=1)
+            _curve_panel(axes[row, col], recs[0], faint, key, label)
         _test_panel(axes[row, 3], tests.get("wgan_em" if row == 0 else "gan_js"),
-                    "Fig. 3 test: does the EM estimate track FD?" if row == 0 else
-                    "Fig. 4 test: does the JS estimate track FD?",
-                    "estimate minus the runs' mean" if row == 0 else "JS estimate minus the runs' mean",
-                    series, names, "stat")
-    _test_panel(axes[2, 0], tests.get("gan_cost"), "Fig. 8 test: does the generator cost track FD?",
-                "generator cost minus the runs' mean", series, GAN_RUNS, "loss_g")
-    a = axes[2, 1]
-    recs = drawn.get("wgan_mlp_mlp_high_lr")
+                    "Fig. 3 test: does the EM estimate track FD within runs?" if row == 0 else
+                    "Fig. 4 test: does the JS estimate track FD within runs?",
+                    "change of the EM estimate" if row == 0 else "change of the JS estimate", series, names, "stat")
+    # the null of the WGAN test, and the JS change per seed
+    a = axes[0, 4]
+    res = tests.get("wgan_em")
+    if res:
+        a.hist(res["shift_null"], bins=40, color="C7", alpha=0.7, label="circular-shift null (draws)")
+        a.axvline(res["statistic"], color="C0", lw=2, label=f"observed {res['statistic']:+.2f}")
+        a.axvline(res["pairing_q95"], color="C1", ls="--", lw=1.2,
+                  label=f"runs re-paired: 95th percentile {res['pairing_q95']:+.2f}")
+        a.set(xlabel="mean within-run Spearman of the changes", ylabel="draws",
+              title=f"Fig. 3: the test's nulls\n(p = {res['p_value']:.2g}, the larger of the two)")
+        a.legend(fontsize=7, loc="upper left")
+    else:
+        a.set_axis_off()
+    a = axes[1, 4]
+    jc = tests.get("js_change") or {}
+    if jc:
+        for i, (n, j) in enumerate(jc.items()):
+            a.scatter([i] * len(j["per_seed"]), j["per_seed"], color="C3" if n == PINNED else "C0", s=22, zorder=3)
+            if j["n"] > 1:
+                a.errorbar([i + 0.15], [j["mean"]], yerr=[[j["mean"] - j["lo"]], [j["hi"] - j["mean"]]], fmt="k_",
+                           capsize=4)
+        a.axhline(0, color="gray", lw=0.6)
+        a.axhline(-JS_MARGIN, color="k", ls=":", lw=1, label=f"-{JS_MARGIN:.3f} (the margin of 'stays constant')")
+        a.set_xticks(range(len(jc)), list(jc), fontsize=8)
+        a.set(ylabel="JS estimate: last quarter - first quarter", title="Fig. 4: the JS estimate's change over each\n"
+              "GAN run (dots: seeds; bar: 95% interval;\nred: no batch norm, reported apart)")
+        a.legend(fontsize=7)
+    else:
+        a.set_axis_off()
+    _test_panel(axes[2, 0], tests.get("gan_cost"), "Fig. 8 test: does the generator cost track FD within runs?",
+                "change of the generator cost", series, GAN_RUNS, "loss_g")
+    recs = drawn.get(PINNED)
     if recs:
-        r = recs[0]
-        a.plot(r["curve_steps"], _median(np.asarray(r["curve"], float)), color="C0", label="EM estimate")
-        a.set(xlabel="generator steps", ylabel="EM estimate (MLP critic)", title=r["label"] + " (Fig. 3 bottom)")
-        b = a.twinx()
-        b.plot(r["steps"], r["fd"], "s--", ms=2.5, color="C3", label="FD")
-        b.set_yscale("log")
-        b.set_ylabel("FD (lower: better samples)")
-        b.grid(False)
-        _legend(a, b)
+        _curve_panel(axes[2, 1], recs[0], faint, "js_lower_bound", "JS estimate L/2 + ln 2")
+        axes[2, 1].set_title(recs[0]["label"] + "\n(pinned at ln 2: reported apart, not pooled)", fontsize=9)
+    else:
+        axes[2, 1].set_axis_off()
     a = axes[2, 2]
+    recs = drawn.get(HIGH_LR)
+    if recs:
+        _curve_panel(a, recs[0], faint, "em_estimate", "EM estimate (MLP critic)")
+        fl = tests.get("flat")
+        extra = ""
+        if fl and fl["fd"]["n"] > 1:
+            extra = (f"\nchange, 95% over seeds: log FD [{fl['fd']['lo']:+.2f}, {fl['fd']['hi']:+.2f}] (margin "
+                     f"{fl['fd_margin']:.2f}); EM relative [{fl['em']['lo']:+.2f}, {fl['em']['hi']:+.2f}] "
+                     f"(margin {fl['em_margin']:.2f})")
+        a.set_title(recs[0]["label"] + " (Fig. 3 bottom)" + extra, fontsize=8)
+    else:
+        a.set_axis_off()
+    a = axes[2, 3]
     probes = tests.get("probes") or result.get("probes_main")
     whose = "long budget" if tests.get("probes") else "this run"
     if probes:
         styles = {"last": ("C2", "GAN's last generator"), "first": ("C1", "GAN's first generator"),
                   "grey": ("C7", "grey samples (no-batch-norm GAN)"), "real": ("C4", "real digits vs real digits")}
+        banded, drawn_values = False, []
         for k, (c, lab) in styles.items():
             if k not in probes:
                 continue
@@ -656,34 +753,45 @@ def plot(result: dict):
                 v = np.asarray(p[part], float)
                 a.plot(p["steps"], v.mean(0), ls, color=c, marker="o", ms=3,
                        label=lab if part == "js_heldout" else None)
+                drawn_values.append(v)
                 if len(v) > 1:
                     a.fill_between(p["steps"], v.min(0), v.max(0), color=c, alpha=0.15)
+                    banded = True
         a.axhline(LN2, color="gray", ls=":", lw=1)
         a.set_xscale("log")
+        lo = min(float(np.min(v)) for v in drawn_values)
+        hi = max(LN2, max(float(np.max(v)) for v in drawn_values))
+        a.set_ylim(lo - 0.05 * (hi - lo), hi + 0.35 * (hi - lo))  # every line inside, the legend above them
         a.set(xlabel="fresh discriminator's training steps", ylabel="JS estimate L/2 + ln 2",
               title=f"Fresh discriminator trained to its plateau ({whose})\n(solid: held-out digits; dashed: its "
-                    "training digits; band: seeds)")
-        a.set_ylim(bottom=max(-0.2, a.get_ylim()[0]))
-        a.legend(fontsize=7)
-    a = axes[2, 3]
+                    "training digits" + ("; band: the seeds' range)" if banded else "; one seed)"))
+        a.legend(fontsize=7, loc="upper left", ncol=2, frameon=False)
+    else:
+        a.set_axis_off()
+    a = axes[2, 4]
     a.set_axis_off()
     sheets, titles = [], []
     for c in result["controls"]:
+        if c["kind"] != "learns":
+            continue
         n = c["settings"]["run"]
         sheet = _last_sheet(drawn[n][0]) if n in drawn else (long or {}).get("samples", {}).get(n)
         if sheet is not None:
-            sheets.append(image_grid(np.asarray(sheet, dtype=np.uint8)[:16, ..., None], nrow=4))
+            sheets.append(image_grid(mnist_runs.images(sheet)[:16, ..., None], nrow=4))
             m = c["measured"]["per_seed"][0]
             titles.append(f"{'WGAN-GP' if n == 'wgangp_mnist' else 'DCGAN'}: FD {m['fd']:.0f}, "
                           f"confident {m['confident']:.2f} ({'passes' if c['holds'] else 'FAILS'})")
+    power = [c for c in result["controls"] if c["kind"] == "power"]
+    titles += [f"power: planted tracking {'detected' if c['holds'] else 'MISSED'} (p = {c['measured']['p']:.2g})"
+               for c in power]
     if sheets:
         gap = np.full((sheets[0].shape[0], 6, 3), 255, np.uint8)
         a.imshow(np.concatenate(sum(([s, gap] for s in sheets), [])[:-1], axis=1))
-        a.set_title("Positive controls (recognisable digits):\n" + "\n".join(titles), fontsize=8.5)
-    fig.suptitle("Does the loss track sample quality? WGAN Section 4.2 on MNIST 16x16 (solid: this run, one "
-                 "seed; " + (f"faint, the tests and the probe: {long['label']}, seeds "
-                             f"{', '.join(map(str, long['seeds']))})" if long else "no long-budget results)"),
-                 fontsize=12)
+    a.set_title("Controls (recognisable digits; the test's power):\n" + "\n".join(titles), fontsize=8.5)
+    fig.suptitle("Does the loss track sample quality? WGAN Section 4.2 on MNIST 16x16 (" + (
+        f"{long['label']}, seeds {', '.join(map(str, long['seeds']))}: solid, seed {long['seeds'][0]}; faint, the "
+        "others" if long else "this run, one seed: no long-budget results, so the tests decide nothing") + ")",
+        fontsize=12)
     fig.tight_layout()
     return fig
 

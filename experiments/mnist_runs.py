@@ -593,6 +593,16 @@ def compact(rec: dict, drawn: bool) -> dict:
     return out
 
 
+def images(sheet) -> np.ndarray:
+    """A sample sheet as uint8 images, from memory or as a JSON result stores it
+    (:func:`claims.output.jsonable`: ``{"uint8_base64": ..., "shape": [...]}``)."""
+    if isinstance(sheet, dict) and "uint8_base64" in sheet:
+        import base64
+
+        return np.frombuffer(base64.b64decode(sheet["uint8_base64"]), np.uint8).reshape(sheet["shape"])
+    return np.asarray(sheet, dtype=np.uint8)
+
+
 def by_name(records) -> dict[str, list[dict]]:
     """Records grouped by setting, each group sorted by seed."""
     out: dict[str, list[dict]] = {}
