@@ -176,12 +176,15 @@ PAPER_SCALE = {s.name: s.paper_scale for s in _TABLE if s.paper_scale is not Non
 
 def rmsprop_runs(groups: dict, lr: float) -> list[dict]:
     """The RMSProp runs at ``lr`` among ``groups``: ``wgan_rmsprop_LR`` (the sweep's, as long as
-    the Adam runs), else ``wgan_dcgan`` when it ran at that rate (the main job's one Adam run is
-    set against it)."""
+    the Adam runs), else ``wgan_dcgan`` when it ran at that rate and as many steps as the Adam runs
+    at that rate (the main job's one Adam run is set against it; the long budget's 1,500-step
+    wgan_dcgan is not set against 640-step Adam runs)."""
     own = groups.get(f"wgan_rmsprop_{lr:g}")
     if own:
         return own
-    return [r for r in groups.get("wgan_dcgan", []) if abs(r.get("config", {}).get("lr", WGAN_LR) - lr) < 1e-12]
+    adam = {r.get("generator_steps") for b1 in ADAM_BETA1 for r in groups.get(adam_name(lr, b1), [])}
+    return [r for r in groups.get("wgan_dcgan", []) if abs(r.get("config", {}).get("lr", WGAN_LR) - lr) < 1e-12
+            and (not adam or r.get("generator_steps") in adam)]
 
 
 def adam_name(lr: float, beta1: float) -> str:

@@ -259,3 +259,15 @@ def test_architectures_one_seed_decides_nothing(rng):
     recs = [r for r in _generators(rng) + _sweep_runs(rng, True) if r["seed"] == 0]
     _, c, _ = _judge(AR, recs)
     assert all(x["verdict"] == "no verdict" for x in c.values())
+
+
+def test_rmsprop_reference_has_the_adam_runs_length(rng):
+    """The sweep's own RMSProp run first; wgan_dcgan only when it ran as many steps as the Adam runs
+    (the long budget's 1,500-step run is not set against 640-step Adam runs)."""
+    adam = record("wgan_adam_0.0002_0.5", 0, falling(rng))
+    long_run = dict(record("wgan_dcgan", 0, falling(rng)), generator_steps=1500, config={"lr": 2e-4})
+    assert mnist_runs.rmsprop_runs(_groups([adam, long_run]), 2e-4) == []
+    same = dict(long_run, generator_steps=adam["generator_steps"])
+    assert mnist_runs.rmsprop_runs(_groups([adam, same]), 2e-4) == [same]
+    own = record("wgan_rmsprop_0.0002", 0, falling(rng))
+    assert mnist_runs.rmsprop_runs(_groups([adam, same, own]), 2e-4) == [own]
