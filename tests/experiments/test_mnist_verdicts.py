@@ -128,13 +128,16 @@ def test_js_change_over_the_run(rng):
     assert set(down["measured"]) >= {"gan_dcgan", "gan_mlp", "gan_mlp_mlp"}  # every GAN run's change, in full
 
 
-def _high_lr(rng, em_collapses: bool):
+def _high_lr(rng, em_collapses: bool, transient: bool = False):
     recs = []
     for s in range(3):
         fd = 900 * np.exp(0.02 * rng.normal(size=T))
         em = np.full(T, 0.5) + 0.005 * rng.normal(size=T)
         if em_collapses:
             em[T // 4:] = 0.0
+        if transient:  # the critic's first window only, then a dead estimate (the runs here)
+            em = 1e-4 * rng.normal(size=T)
+            em[0] = 20.0
         recs.append(record("wgan_mlp_mlp_high_lr", s, fd, em))
         recs.append(record("wgan_dcgan", s, falling(rng)))
     return recs
@@ -145,6 +148,10 @@ def test_high_rate_pair_stays_constant(rng):
     assert flat["verdict"] == "agrees" and flat["seeds"] == [0, 1, 2]
     moving = _judge(LQ, _high_lr(rng, True) + _controls())[1]["fig3_high_lr_stays_constant"]
     assert moving["verdict"] == "disagrees" and moving["test"]["interval"][1] < -LQ.FLAT_FRACTION
+    # one window's transient does not count, and it is reported beside
+    dead = _judge(LQ, _high_lr(rng, False, transient=True) + _controls())[1]["fig3_high_lr_stays_constant"]
+    assert dead["verdict"] == "agrees" and dead["measured"]["EM estimate in the first window, per seed"] == [20.0] * 3
+    assert all(v < -0.5 for v in dead["measured"]["EM relative change of the quarters' means, per seed"])
 
 
 @pytest.mark.parametrize("last, verdict", [(0.69, "agrees"), (0.05, "disagrees")])
