@@ -656,8 +656,8 @@ def control_records(groups: dict[str, list[dict]]) -> tuple[list[dict], dict]:
 
 
 #: why a finding has no verdict at the main budget (one seed) or without the long records
-NEEDS_LONG = ("one seed at the main budget, and no long-budget records (figures/long/): the long budget "
-              "(python -m figures --budget long, three seeds) decides")
+NEEDS_LONG = ("the long budget (python -m figures --budget long: three seeds, its records in figures/long/) "
+              "decides; the main budget runs one seed and decides nothing")
 
 
 def finding(cid: str, statement: str, expected, measured, holds: bool | None, *, source: str, test: dict | None,
@@ -673,7 +673,7 @@ def finding(cid: str, statement: str, expected, measured, holds: bool | None, *,
     failed = [what for ok, what in gates if ok is not True]
     reason = None
     if n_seeds(seeds) < MIN_SEEDS:
-        reason = NEEDS_LONG
+        reason = f"{n_seeds(seeds)} seed(s) of every run it pools, fewer than {MIN_SEEDS}: " + NEEDS_LONG
     elif failed:
         reason = "; ".join(failed)
     elif holds is None or test is None:
