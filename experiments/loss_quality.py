@@ -757,7 +757,7 @@ def plot(result: dict):
         a.set_axis_off()
     a = axes[2, 3]
     probes = tests.get("probes") or result.get("probes_main")
-    whose = "long budget" if tests.get("probes") else "this run"
+    whose = "long budget" if long and tests.get("probes") else "this run"
     if probes:
         styles = {"last": ("C2", "GAN's last generator"), "first": ("C1", "GAN's first generator"),
                   "grey": ("C7", "grey samples (no-batch-norm GAN)"), "real": ("C4", "real digits vs real digits")}
