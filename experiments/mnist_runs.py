@@ -43,7 +43,7 @@ import torch
 import divergences as D
 from gan import rundir
 from gan.algorithm import make_players, train_critic
-from gan.config import Config, run_config
+from gan.config import Config
 from gan.defaults import OptimizerSpec
 from gan.evaluate import snapshot_generators
 from gan.features import embed, load_feature_net
@@ -63,26 +63,6 @@ CHECKPOINTS = 32  # snapshots scored per run (>= 30: the correlation claims need
 EVAL_SAMPLES = 1000
 
 
-@dataclasses.dataclass(frozen=True)
-class Spec:
-    """A training setting: the trainer options besides the common ones of :func:`config`."""
-
-    label: str
-    options: dict
-
-    @property
-    def algo(self) -> str:
-        return self.options["algo"]
-
-
-def _wgan(generator="dcgan", critic="dcgan", **kw) -> dict:
-    return {"algo": "wgan", "generator": generator, "critic": critic, "lr": WGAN_LR, **kw}
-
-
-def _gan(generator="dcgan", critic="dcgan", **kw) -> dict:
-    return dict(algo="gan", generator=generator, critic=critic, **kw)
-
-
 ADAM_LRS = (5e-5, 2e-4, 1e-3)  # the optimiser sweep (lr x beta1)
 ADAM_BETA1 = (0.5, 0.9)
 #: the rates the CPU's long budget sweeps: at the paper's 5e-5 a 1,000-step run barely leaves its
@@ -90,40 +70,121 @@ ADAM_BETA1 = (0.5, 0.9)
 #: (:func:`paper_scale_tasks`)
 LONG_ADAM_LRS = (2e-4, 1e-3)
 
-SPECS: dict[str, Spec] = {
-    "wgan_dcgan": Spec("WGAN, DCGAN generator and critic", _wgan()),
-    "wgan_mlp": Spec("WGAN, MLP generator, DCGAN critic", _wgan("mlp")),
-    "wgan_nobn": Spec("WGAN, DCGAN generator without batch norm, constant width", _wgan("dcgan-nobn")),
-    "wgan_mlp_mlp_high_lr": Spec("WGAN, MLP generator and critic, high learning rate",
-                                 _wgan("mlp", "mlp", lr=5e-3)),
-    "gan_dcgan": Spec("GAN, DCGAN generator and discriminator", _gan()),
-    "gan_mlp": Spec("GAN, MLP generator, DCGAN discriminator", _gan("mlp")),
-    "gan_nobn": Spec("GAN, DCGAN generator without batch norm, constant width", _gan("dcgan-nobn")),
-    "gan_const": Spec("GAN, the same constant-width generator with batch norm restored", _gan("dcgan-const")),
-    "gan_mlp_mlp": Spec("GAN, MLP generator and discriminator", _gan("mlp", "mlp")),
-    "wgangp_mnist": Spec("WGAN-GP with gan_mnist.py's settings (Gulrajani et al. 2017)",
-                         dict(algo="wgan", lipschitz="gp", generator="dcgan", critic="dcgan", critic_norm="none",
-                              lr=1e-4, betas=(0.5, 0.9), batch_size=50)),
-}
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One setting of the MNIST runs: what the trainer trains, for how long, on which seeds.
+
+    ``kind`` is ``"train"`` (a trainer run) or ``"reference"`` (no training: a fresh discriminator
+    trained against real digits, the real-versus-real null of :func:`probe_sweep`). ``steps``
+    names the step table (:func:`RunSpec.steps_at`): ``"budget"`` (the budget's WGAN / GAN steps),
+    ``"control"`` (:data:`CONTROL_STEPS`), ``"sweep"`` (:data:`SWEEP_STEPS`). ``seeds`` is
+    ``"all"`` (the budget's) or ``"first"`` (one seed: a positive control is one reproduction).
+    ``probed``: a fresh discriminator is trained against its generators (:data:`PROBE_READS`).
+    ``paper_scale``: its overrides at the paper's scale on a GPU (:func:`paper_scale_tasks`; None:
+    not run there). ``optimiser`` and ``options`` are the trainer options besides the common ones
+    of :func:`config`."""
+
+    name: str
+    label: str
+    algorithm: str = "wgan"
+    generator: str = "dcgan"
+    critic: str = "dcgan"
+    optimiser: dict = dataclasses.field(default_factory=dict)
+    options: dict = dataclasses.field(default_factory=dict)
+    kind: str = "train"
+    steps: str = "budget"
+    seeds: str = "all"
+    probed: bool = False
+    paper_scale: dict | None = None
+
+    @property
+    def algo(self) -> str:
+        return self.algorithm
+
+    def trainer_options(self) -> dict:
+        """The trainer options of the setting (``algo``, the players, the optimiser, the rest)."""
+        if self.kind != "train":
+            raise ValueError(f"{self.name} is a {self.kind} run: it trains nothing")
+        return {"algo": self.algorithm, "generator": self.generator, "critic": self.critic, **self.optimiser,
+                **self.options}
+
+    def steps_at(self, budget: str) -> int:
+        """Generator steps at ``budget`` (0 for a reference run)."""
+        if self.kind == "reference":
+            return 0
+        if self.steps == "control":
+            return CONTROL_STEPS[budget]
+        if self.steps == "sweep":
+            return SWEEP_STEPS[budget]
+        return BUDGETS[budget]["steps"][self.algorithm]
+
+    def cost(self, budget: str) -> float:
+        """Relative cost (critic-step equivalents): for ETAs and to start the longest first."""
+        if self.kind == "reference":
+            return float(PROBE_READS[budget][-1])
+        per = 6 if self.algorithm == "wgan" else 2
+        per *= 1.6 if self.options.get("lipschitz") == "gp" else 1.0
+        return self.steps_at(budget) * per
+
+
+_REF = {"reference_schedule": True}  # the paper's critic schedule, at the paper's scale
+
+
+def _wgan(name, label, generator="dcgan", critic="dcgan", lr=WGAN_LR, paper=None) -> RunSpec:
+    return RunSpec(name, label, "wgan", generator, critic, {"lr": lr}, paper_scale=paper)
+
+
+def _gan(name, label, generator="dcgan", critic="dcgan", paper=None, probed=False) -> RunSpec:
+    return RunSpec(name, label, "gan", generator, critic, probed=probed, paper_scale=paper)
+
+
+_TABLE = [
+    _wgan("wgan_dcgan", "WGAN, DCGAN generator and critic", paper={"lr": 5e-5, **_REF}),
+    _wgan("wgan_mlp", "WGAN, MLP generator, DCGAN critic", "mlp", paper={"lr": 5e-5, **_REF}),
+    _wgan("wgan_nobn", "WGAN, DCGAN generator without batch norm, constant width", "dcgan-nobn",
+          paper={"lr": 5e-5, **_REF}),
+    _wgan("wgan_mlp_mlp_high_lr", "WGAN, MLP generator and critic, high learning rate", "mlp", "mlp", lr=5e-3),
+    _gan("gan_dcgan", "GAN, DCGAN generator and discriminator", paper={}, probed=True),
+    _gan("gan_mlp", "GAN, MLP generator, DCGAN discriminator", "mlp", paper={}),
+    _gan("gan_nobn", "GAN, DCGAN generator without batch norm, constant width", "dcgan-nobn", paper={}, probed=True),
+    _gan("gan_const", "GAN, the same constant-width generator with batch norm restored", "dcgan-const", paper={}),
+    _gan("gan_mlp_mlp", "GAN, MLP generator and discriminator", "mlp", "mlp"),
+    # gan_mnist.py's scale on a GPU: 32 x 32 (28 padded), width 64 (its DIM)
+    RunSpec("wgangp_mnist", "WGAN-GP with gan_mnist.py's settings (Gulrajani et al. 2017)", "wgan", "dcgan", "dcgan",
+            {"lr": 1e-4, "betas": (0.5, 0.9)}, {"lipschitz": "gp", "critic_norm": "none", "batch_size": 50},
+            steps="control", seeds="first", paper_scale={"batch_size": 50}),
+    RunSpec("real_vs_real", "real digits against real digits (a fresh discriminator's null)", kind="reference"),
+]
 for _lr in ADAM_LRS:
-    # at 2e-4 it is wgan_dcgan on the CPU; the paper-scale sweep (lr 5e-5 elsewhere) names it apart
-    SPECS[f"wgan_rmsprop_{_lr:g}"] = Spec(f"WGAN, RMSProp lr {_lr:g}", _wgan(lr=_lr))
+    # at 2e-4 it is wgan_dcgan on the CPU's main job; the sweep's own RMSProp run is as long as its Adam runs
+    _TABLE.append(RunSpec(f"wgan_rmsprop_{_lr:g}", f"WGAN, RMSProp lr {_lr:g}", optimiser={"lr": _lr}, steps="sweep",
+                          paper_scale=None if _lr == 5e-5 else dict(_REF)))
     for _b1 in ADAM_BETA1:
         # Section 4.2: "when using Adam (beta1 = .5) on the critic": Adam on the critic only, the
         # generator keeping RMSProp at the same rate
-        SPECS[f"wgan_adam_{_lr:g}_{_b1:g}"] = Spec(
-            f"WGAN, Adam on the critic (generator RMSProp), lr {_lr:g}, beta1 {_b1:g}",
-            _wgan(optimizer="adam", generator_optimizer="rmsprop", betas=(_b1, 0.999), lr=_lr))
+        _TABLE.append(RunSpec(
+            f"wgan_adam_{_lr:g}_{_b1:g}", f"WGAN, Adam on the critic (generator RMSProp), lr {_lr:g}, beta1 {_b1:g}",
+            optimiser={"optimizer": "adam", "generator_optimizer": "rmsprop", "betas": (_b1, 0.999), "lr": _lr},
+            steps="sweep", paper_scale=dict(_REF)))
+#: every setting, by name
+SPECS: dict[str, RunSpec] = {s.name: s for s in _TABLE}
+#: the settings a GPU runs at the paper's scale (WGAN with clipping exactly as Algorithm 1: RMSProp
+#: 5e-5, the reference critic schedule; 32 x 32 digits, width 64), with their overrides
+PAPER_SCALE = {s.name: s.paper_scale for s in _TABLE if s.paper_scale is not None}
 
 
 def rmsprop_runs(groups: dict, lr: float) -> list[dict]:
     """The RMSProp runs at ``lr`` among ``groups``: ``wgan_rmsprop_LR`` (the sweep's, as long as
-    the Adam runs), else ``wgan_dcgan`` when it ran at that rate (the main job's one Adam run is
-    set against it)."""
+    the Adam runs), else ``wgan_dcgan`` when it ran at that rate and as many steps as the Adam runs
+    at that rate (the main job's one Adam run is set against it; the long budget's 1,500-step
+    wgan_dcgan is not set against 640-step Adam runs)."""
     own = groups.get(f"wgan_rmsprop_{lr:g}")
     if own:
         return own
-    return [r for r in groups.get("wgan_dcgan", []) if abs(r.get("config", {}).get("lr", WGAN_LR) - lr) < 1e-12]
+    adam = {r.get("generator_steps") for b1 in ADAM_BETA1 for r in groups.get(adam_name(lr, b1), [])}
+    return [r for r in groups.get("wgan_dcgan", []) if abs(r.get("config", {}).get("lr", WGAN_LR) - lr) < 1e-12
+            and (not adam or r.get("generator_steps") in adam)]
 
 
 def adam_name(lr: float, beta1: float) -> str:
@@ -149,27 +210,17 @@ SWEEP_STEPS = {"quick": 20, "main": 640, "long": 640}
 
 
 def is_sweep(name: str) -> bool:
-    return name.startswith(("wgan_adam_", "wgan_rmsprop_"))
+    """Is ``name`` one of the optimiser sweep's runs (RMSProp or Adam at a rate of the sweep)?"""
+    return name in SPECS and SPECS[name].steps == "sweep"
 
 
 def steps_for(name: str, budget: str) -> int:
-    if name == "real_vs_real":  # a probe of real digits against real digits: no training run
-        return 0
-    if name == "wgangp_mnist":
-        return CONTROL_STEPS[budget]
-    if is_sweep(name):
-        return SWEEP_STEPS[budget]
-    return BUDGETS[budget]["steps"][SPECS[name].algo]
+    return SPECS[name].steps_at(budget)
 
 
 def cost(name: str, budget: str) -> float:
     """Relative cost of a run (critic-step equivalents): for ETAs and to start the longest first."""
-    if name == "real_vs_real":
-        return float(PROBE_READS[budget][-1])
-    o = SPECS[name].options
-    per = 6 if o["algo"] == "wgan" else 2
-    per *= 1.6 if o.get("lipschitz") == "gp" else 1.0
-    return steps_for(name, budget) * per
+    return SPECS[name].cost(budget)
 
 
 def config(name: str, steps: int, seed: int, out: Path, *, checkpoints: int = CHECKPOINTS,
@@ -177,7 +228,7 @@ def config(name: str, steps: int, seed: int, out: Path, *, checkpoints: int = CH
     """The trainer's Config of run ``name``: snapshots at ``checkpoints`` evenly spaced steps (the
     sample sheets), the per-step critic cosine logged for WGAN with clipping, no quality
     evaluation inside the trainer (the snapshots are scored afterwards)."""
-    opts = dict(SPECS[name].options)
+    opts = SPECS[name].trainer_options()
     opts.update(overrides)
     every = max(1, steps // checkpoints)
     if opts["algo"] == "wgan" and opts.get("lipschitz", "clip") == "clip":
@@ -311,8 +362,7 @@ def train_record(name: str, seed: int, steps: int, *, checkpoints: int = CHECKPO
         out = Path(keep) / f"{name}-s{seed}" if keep else Path(tmp) / name
         cfg = config(name, steps, seed, out, checkpoints=checkpoints, device=device, image_size=image_size,
                      width=width, **overrides)
-        train(cfg, progress=False)
-        cfg = run_config(out)
+        cfg = train(cfg, progress=False).cfg  # the configuration the trainer ran (not read back from disk)
         rows = rundir.read_metrics(out)
         z = torch.randn(samples, cfg.nz, generator=torch.Generator().manual_seed(seed + 12345))
         snaps = list(snapshot_generators(out, cfg))  # (step, {"": generator}), oldest first, on the CPU
@@ -364,16 +414,17 @@ def train_record(name: str, seed: int, steps: int, *, checkpoints: int = CHECKPO
 
 def _task(task: tuple) -> dict:
     name, seed, steps, kw = task
-    if name == "real_vs_real":
+    if SPECS[name].kind == "reference":
         return {"name": name, "seed": seed, "probe": probe_sweep(None, kw["probe_reads"], seed)}
     return train_record(name, seed, steps, **kw)
 
 
 #: the fresh discriminator's reads (its steps) at each budget
 PROBE_READS = {"quick": (20,), "main": (100, 300, 1000), "long": (100, 300, 1000, 3000)}
-#: the runs whose first and last generators are probed: the GAN whose samples improve, and the
-#: GAN without batch norm whose samples stay grey (what a trivially separable generator reads)
-PROBED = ("gan_dcgan", "gan_nobn")
+#: the runs whose first and last generators are probed (:attr:`RunSpec.probed`): the GAN whose
+#: samples improve, and the GAN without batch norm whose samples stay grey (what a trivially
+#: separable generator reads)
+PROBED = tuple(n for n, s in SPECS.items() if s.probed)
 #: every run of the long budget, the most needed first (controls and Figures 3-5, then Figures
 #: 6-7, then the optimiser sweep with its own RMSProp run at each rate); the GAN's MLP pair is
 #: one of Figure 4's (and 8's) runs
@@ -382,38 +433,49 @@ LONG_RUNS = (["gan_dcgan", "wgan_dcgan", "gan_nobn", "real_vs_real", "wgangp_mni
              + [f"wgan_rmsprop_{lr:g}" for lr in LONG_ADAM_LRS]
              + [adam_name(lr, b1) for lr in LONG_ADAM_LRS for b1 in ADAM_BETA1]
              + ["wgan_mlp_mlp_high_lr"])
-#: the positive control that needs the long budget runs one seed (a control is one reproduction)
-ONE_SEED = ("wgangp_mnist",)
 
 
 def _kw(name: str, budget: str) -> dict:
     b = BUDGETS[budget]
+    spec = SPECS[name]
     kw = {"checkpoints": b["checkpoints"], "samples": b["samples"]}
-    if name in PROBED or name == "real_vs_real":
+    if spec.probed or spec.kind == "reference":
         kw["probe_reads"] = PROBE_READS[budget]
-    if name in PROBED and budget == "long":  # the sweep to 3,000 steps on the last generator only
+    if spec.probed and budget == "long":  # the sweep to 3,000 steps on the last generator only
         kw["probe_at"] = ("last",)
     return kw
-
-
-_MEMO: dict[tuple, dict] = {}
 
 
 def run_key(name: str, seed: int, budget: str) -> str:
     return f"{name}-s{seed}-{budget}"
 
 
-def runs(names: list[str], budget: str, seeds: tuple[int, ...] | None = None) -> dict[tuple[str, int], dict]:
-    """The records of runs ``names`` x ``seeds`` at ``budget`` (trained now, on up to two
-    processes, unless this process has them), keyed by (name, seed)."""
-    b = BUDGETS[budget]
-    seeds = b["seeds"] if seeds is None else seeds
-    todo = [(n, s) for n in names for s in seeds if (n, s, budget) not in _MEMO]
-    todo.sort(key=lambda t: -cost(t[0], budget))  # longest first: the two workers finish together
-    tasks = [(n, s, steps_for(n, budget), _kw(n, budget)) for n, s in todo]
-    for rec in parallel_map(_task, tasks, desc=f"MNIST runs ({budget})"):
-        _MEMO[(rec["name"], rec["seed"], budget)] = rec
-    return {(n, s): _MEMO[(n, s, budget)] for n in names for s in seeds}
+class RunCache:
+    """The records of the runs one process has trained, keyed by (name, seed, budget): what
+    ``python -m figures`` trains once (:func:`prefetch`) and hands to the experiments that share
+    the runs (their ``run(..., cache=)``)."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, int, str], dict] = {}
+
+    def runs(self, names: list[str], budget: str, seeds: tuple[int, ...] | None = None) -> dict[tuple[str, int], dict]:
+        """The records of runs ``names`` x ``seeds`` at ``budget`` (trained now, on up to two
+        processes, unless this cache has them), keyed by (name, seed)."""
+        b = BUDGETS[budget]
+        seeds = b["seeds"] if seeds is None else seeds
+        todo = [(n, s) for n in names for s in seeds if (n, s, budget) not in self.records]
+        todo.sort(key=lambda t: -cost(t[0], budget))  # longest first: the two workers finish together
+        tasks = [(n, s, steps_for(n, budget), _kw(n, budget)) for n, s in todo]
+        for rec in parallel_map(_task, tasks, desc=f"MNIST runs ({budget})"):
+            self.records[(rec["name"], rec["seed"], budget)] = rec
+        return {(n, s): self.records[(n, s, budget)] for n in names for s in seeds}
+
+
+def runs(names: list[str], budget: str, seeds: tuple[int, ...] | None = None,
+         cache: RunCache | None = None) -> dict[tuple[str, int], dict]:
+    """The records of runs ``names`` x ``seeds`` at ``budget``, from ``cache`` (trained now, and
+    kept there, when it lacks them; a fresh cache when None), keyed by (name, seed)."""
+    return (cache if cache is not None else RunCache()).runs(names, budget, seeds)
 
 
 #: the runs of the main job (``python -m figures``), shared by loss_quality and architectures
@@ -421,10 +483,12 @@ MAIN_RUNS = ["wgan_dcgan", "wgan_mlp", "wgan_nobn", "wgan_mlp_mlp_high_lr", "wga
              "gan_mlp", "gan_nobn", "gan_const", "gan_mlp_mlp", "real_vs_real"]
 
 
-def prefetch(quick: bool, seed: int) -> None:
+def prefetch(quick: bool, seed: int) -> RunCache:
     """Train every run the MNIST experiments use, in one batch (two workers kept busy): what
-    ``python -m figures`` does before it runs them."""
-    runs(["wgan_dcgan", "gan_dcgan"] if quick else MAIN_RUNS, "quick" if quick else "main", (seed,))
+    ``python -m figures`` does before it runs them; the cache it hands them."""
+    cache = RunCache()
+    cache.runs(["wgan_dcgan", "gan_dcgan"] if quick else MAIN_RUNS, "quick" if quick else "main", (seed,))
+    return cache
 
 
 def long_tasks(names: list[str] | None = None, budget: str = "long") -> list[Task]:
@@ -436,7 +500,7 @@ def long_tasks(names: list[str] | None = None, budget: str = "long") -> list[Tas
     tasks = []
     for n in names:
         for s in b["seeds"]:
-            if n in ONE_SEED and s != b["seeds"][0]:
+            if SPECS[n].seeds == "first" and s != b["seeds"][0]:
                 continue
             tasks.append(Task(run_key(n, s, budget), _task, ((n, s, steps_for(n, budget), _kw(n, budget)),),
                               cost(n, budget)))
@@ -444,23 +508,6 @@ def long_tasks(names: list[str] | None = None, budget: str = "long") -> list[Tas
 
 
 # ------------------------------------------------------------------------------------ the GPU
-
-
-#: what a GPU runs at the paper's scale: WGAN with clipping exactly as Algorithm 1 (RMSProp 5e-5,
-#: the reference critic schedule), 32 x 32 digits, width 64, the DCGAN and MLP generators with the
-#: DCGAN critic (WGAN Figure 3), the MLP pair; and the Adam runs at the paper's learning rate
-PAPER_SCALE = {
-    "wgangp_mnist": {"batch_size": 50},  # gan_mnist.py's scale: 32 x 32 (28 padded), width 64 (its DIM)
-    "wgan_dcgan": {"lr": 5e-5, "reference_schedule": True},
-    "wgan_mlp": {"lr": 5e-5, "reference_schedule": True},
-    "wgan_nobn": {"lr": 5e-5, "reference_schedule": True},
-    "gan_dcgan": {},
-    "gan_mlp": {},
-    "gan_nobn": {},
-    "gan_const": {},
-    **{f"wgan_rmsprop_{lr:g}": {"reference_schedule": True} for lr in ADAM_LRS if lr != 5e-5},
-    **{adam_name(lr, b1): {"reference_schedule": True} for lr in ADAM_LRS for b1 in ADAM_BETA1},
-}
 
 
 def paper_scale_tasks(device: str = "cuda", steps: int = 100_000, seeds: tuple[int, ...] = (0, 1, 2),
@@ -549,6 +596,16 @@ def compact(rec: dict, drawn: bool) -> dict:
     return out
 
 
+def images(sheet) -> np.ndarray:
+    """A sample sheet as uint8 images, from memory or as a JSON result stores it
+    (:func:`claims.output.jsonable`: ``{"uint8_base64": ..., "shape": [...]}``)."""
+    if isinstance(sheet, dict) and "uint8_base64" in sheet:
+        import base64
+
+        return np.frombuffer(base64.b64decode(sheet["uint8_base64"]), np.uint8).reshape(sheet["shape"])
+    return np.asarray(sheet, dtype=np.uint8)
+
+
 def by_name(records) -> dict[str, list[dict]]:
     """Records grouped by setting, each group sorted by seed."""
     out: dict[str, list[dict]] = {}
@@ -596,6 +653,63 @@ def control_records(groups: dict[str, list[dict]]) -> tuple[list[dict], dict]:
         out.append(c)
         status[key] = c["holds"]
     return out, status
+
+
+#: why a finding has no verdict at the main budget (one seed) or without the long records
+NEEDS_LONG = ("the long budget (python -m figures --budget long: three seeds, its records in figures/long/) "
+              "decides; the main budget runs one seed and decides nothing")
+
+
+def finding(cid: str, statement: str, expected, measured, holds: bool | None, *, source: str, test: dict | None,
+            seeds, gates: tuple = (), against: str | None = None, undecided: str | None = None) -> dict:
+    """A finding judged by the evidence rule (:func:`claims.record.decide`): no verdict unless
+    every gate passed (``gates``: ``(passed, what)`` pairs, e.g. a control), the test rests on at
+    least :data:`claims.record.MIN_SEEDS` seeds (else the reason names the long budget) and
+    ``holds`` is decided (else ``undecided`` is the reason); then agrees or disagrees as
+    ``holds``, read off ``test``, says (``against``: why it disagrees)."""
+    from claims import MIN_SEEDS, claim
+    from claims.record import n_seeds
+
+    failed = [what for ok, what in gates if ok is not True]
+    reason = None
+    if n_seeds(seeds) < MIN_SEEDS:
+        reason = f"{n_seeds(seeds)} seed(s) of every run it pools, fewer than {MIN_SEEDS}: " + NEEDS_LONG
+    elif failed:
+        reason = "; ".join(failed)
+    elif holds is None or test is None:
+        reason = undecided or "the test is undecided"
+    if reason is not None:
+        return claim(cid, statement, expected, measured, holds, source=source, verdict="no verdict", reason=reason,
+                     test=test, seeds=seeds)
+    return claim(cid, statement, expected, measured, holds, source=source, test=test, seeds=seeds,
+                 reason=None if holds else (against or "the test excludes the paper's claim"))
+
+
+def gate(claims: list[dict], controls: list[dict]) -> list[dict]:
+    """Every decided finding becomes "no verdict" unless the result's controls exist and all
+    passed (what :func:`claims.record.check_result` requires of a decided verdict)."""
+    failed = [c["reproduces"] for c in controls if not c["holds"]]
+    if controls and not failed:
+        return claims
+    why = ("a control did not pass: " + "; ".join(failed)) if failed else "no control ran"
+    for c in claims:
+        if c.get("verdict") in ("agrees", "disagrees"):
+            c["verdict"], c["reason"] = "no verdict", why
+    return claims
+
+
+def seeds_of(groups: dict[str, list[dict]], names) -> list[int]:
+    """The seeds every setting of ``names`` ran (what a test pooling them rests on)."""
+    sets = [{r["seed"] for r in groups.get(n, [])} for n in names]
+    return sorted(set.intersection(*sets)) if sets and all(sets) else []
+
+
+def interval_text(values) -> str:
+    """``mean [lo, hi]`` of per-seed values (95% Student t), or the one value."""
+    from claims.stats import mean_interval
+
+    mi = mean_interval(values)
+    return f"{mi['mean']:.4g}" + (f" [{mi['lo']:.4g}, {mi['hi']:.4g}]" if mi["n"] > 1 else "")
 
 
 def control_table(controls: list[dict], fmt) -> list[str]:
@@ -660,7 +774,7 @@ def scored_alike(records) -> bool:
         all("feature_net" in r for r in records if "fd" in r or "modes" in r)
 
 
-def run_paper_scale(module: str, names: list[str], out: Path, device: str = "cuda", steps: int = 100_000,
+def train_paper_scale(module: str, names: list[str], out: Path, device: str = "cuda", steps: int = 100_000,
                     seeds: tuple[int, ...] = (0, 1, 2), every: int = 500) -> Path:
     """Train ``names`` at the paper's scale (:func:`paper_scale_tasks`) and write
     ``out/MODULE_paper.json``, which the module's ``run()`` then judges on (before the long budget)."""
@@ -682,7 +796,7 @@ def paper_scale_runner(module: str, names: list[str]):
 
     def run_paper_scale(out: Path = LONG_DIR, device: str = "cuda", steps: int = 100_000,
                         seeds: tuple[int, ...] = (0, 1, 2), every: int = 500) -> Path:
-        return globals()["run_paper_scale"](module, names, Path(out), device, steps, seeds, every)
+        return train_paper_scale(module, names, Path(out), device, steps, seeds, every)
 
     run_paper_scale.__doc__ = paper_scale_runner.__doc__.replace("MODULE", module)
     return run_paper_scale

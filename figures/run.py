@@ -15,17 +15,18 @@ from .catalogue import FIGURES
 def _run_toy(task: tuple) -> tuple[str, dict, float]:
     """Run one toy; with an output folder, also draw and save its figure (in this process).
 
-    ``task``: (module path, quick, seed, output folder or None). Prints a line when the toy starts
+    ``task``: (module path, quick, seed, output folder or None[, the MNIST runs' cache]). Prints a line when the toy starts
     and when it ends (with its time), to stderr, so a log shows progress; the toy's own progress
     lines are silenced (``claims.runtime.QUIET``).
     """
-    path, quick, seed, out = task
+    path, quick, seed, out, *shared = task
     claims.runtime.QUIET = True
     module = importlib.import_module(path)
     name = module.NAME
     print(f"  {name}: started", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    result = check_result(module.run(quick=quick, seed=seed), module.SOURCE)
+    kw = {"cache": shared[0]} if shared else {}  # the MNIST runs trained once for the modules that share them
+    result = check_result(module.run(quick=quick, seed=seed, **kw), module.SOURCE)
     seconds = time.perf_counter() - t0
     result.setdefault("settings", {}).update({"quick": quick, "seed": seed, "seconds": round(seconds, 2)})
     if out is not None:
@@ -55,7 +56,8 @@ def run_all(quick: bool, seed: int, out=None, names: list[str] | None = None) ->
 
         print("  the MNIST runs of loss_quality and architectures: started", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        mnist_runs.prefetch(quick, seed)
+        cache = mnist_runs.prefetch(quick, seed)
         print(f"  the MNIST runs: done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+        pooled = [t + (cache,) if t[0] in SHARED_RUNS else t for t in pooled]
     done += [_run_toy(t) for t in pooled]
     return {name: result for name, result, _ in done}

@@ -67,19 +67,56 @@ def test_stacked_mnist_mode_count():
     assert rf["confident_modes"] < rf["modes"] or rf["confident_share"] < 0.1
 
 
-def test_stacked_control_needs_digits_not_only_few_modes():
-    """An untrained generator covers few modes by argmax (inside the published DCGAN range) but
-    its samples are not digits: the control does not pass on it."""
-    rec = {"name": "gan_d4", "label": "x", "seed": 0, "steps": 40, "critic_width": 2, "modes": 40, "kl": 4.0,
-           "confident_modes": 0, "confident_kl": 6.9, "confident_share": 0.0}
-    controls, claims = stacked_mnist.judge({"gan_d4": [rec]}, "", floor_share=0.86)
-    assert not controls[0]["holds"] and claims[0]["verdict"] == "no verdict"
-    good = [dict(rec, seed=s, confident_share=0.6, confident_modes=30) for s in range(3)]
-    wgan = [dict(rec, name="wgan_d4", seed=s, confident_share=0.6, confident_modes=300 + s) for s in range(3)]
-    controls, claims = stacked_mnist.judge({"gan_d4": good, "wgan_d4": wgan}, "", floor_share=0.86)
-    assert controls[0]["holds"] and claims[0]["verdict"] == "agrees"
-    worse = [dict(r, confident_modes=5 + r["seed"]) for r in wgan]
-    assert stacked_mnist.judge({"gan_d4": good, "wgan_d4": worse}, "", 0.86)[1][0]["verdict"] == "disagrees"
+def _stacked(name, seed, confident_modes, share=0.6):
+    return {"name": name, "label": "x", "seed": seed, "steps": 40, "critic_width": 2, "modes": confident_modes + 20,
+            "kl": 1.0, "confident_modes": confident_modes, "confident_kl": 1.0, "confident_share": share,
+            "top_mode_share": 0.002}
+
+
+def _mnist_controls(ok=True):
+    from .mnist_records import T, record
+
+    fd = [900.0] * (T - 1) + ([60.0] if ok else [500.0])
+    return mnist_runs.by_name([record("gan_dcgan", s, fd, recognisable=ok) for s in range(3)]
+                              + [record("wgangp_mnist", 0, fd, recognisable=ok)])
+
+
+def test_stacked_coverage_is_absolute_and_can_fail():
+    """WGAN's confident modes against a uniform generator's with as many confident samples: all
+    covered agrees, half covered disagrees, whatever the GAN beside does; runs that did not learn
+    decide nothing; one seed decides nothing."""
+    from claims import check_result
+
+    gan = [_stacked("gan_d4", s, 30) for s in range(3)]
+    for modes, verdict in ((995, "agrees"), (500, "disagrees")):
+        wgan = [_stacked("wgan_d4", s, modes - s) for s in range(3)]
+        controls, claims = stacked_mnist.judge({"gan_d4": gan, "wgan_d4": wgan}, "", 0.86,
+                                               mnist_groups=_mnist_controls())
+        check_result({"claims": claims, "controls": controls}, "WGAN")
+        assert claims[0]["verdict"] == verdict and claims[0]["seeds"] == [0, 1, 2]
+        assert [c["kind"] for c in controls] == ["learns", "learns", "power"] and all(c["holds"] for c in controls)
+        assert claims[0]["measured"]["GAN, D 1/4 (beside)"]["confident modes"] == [30, 30, 30]
+    blur = [_stacked("wgan_d4", s, 40, share=0.01) for s in range(3)]
+    c = stacked_mnist.judge({"wgan_d4": blur}, "", 0.86, mnist_groups=_mnist_controls())[1][0]
+    assert c["verdict"] == "no verdict" and "did not learn" in c["reason"]
+    one = stacked_mnist.judge({"wgan_d4": [_stacked("wgan_d4", 0, 995)]}, "", 0.86, mnist_groups=_mnist_controls())
+    assert one[1][0]["verdict"] == "no verdict" and "long budget" in one[1][0]["reason"]
+    failed = stacked_mnist.judge({"wgan_d4": [_stacked("wgan_d4", s, 995) for s in range(3)]}, "", 0.86,
+                                 mnist_groups=_mnist_controls(ok=False))
+    assert failed[1][0]["verdict"] == "no verdict" and "control" in failed[1][0]["reason"]
+
+
+def test_stacked_power_control_detects_dropped_modes():
+    assert stacked_mnist.uniform_modes(26_000) == pytest.approx(1000, abs=0.01)
+    assert stacked_mnist.uniform_modes(1000) == pytest.approx(1000 * (1 - np.exp(-1)), rel=1e-3)
+    ok = stacked_mnist.power_control([15_000, 15_600, 14_000])
+    assert ok["holds"] and ok["kind"] == "power"
+    assert not stacked_mnist.power_control([30, 30, 30])["holds"]  # too few confident samples to tell
+
+
+def test_published_rows_are_beside_not_a_gate():
+    rows = stacked_mnist.published_rows({"gan_d4": [_stacked("gan_d4", s, 40, share=0.0) for s in range(3)]}, 0.86)
+    assert rows[0]["run"] == "gan_d4" and not rows[0]["reproduced"]
 
 
 def test_quick_stacked_mnist(toy_result):
