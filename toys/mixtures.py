@@ -203,14 +203,20 @@ class Batches:
 
 def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list[int], *,
           em_points: int = 0, scatter_at: tuple[int, ...] = (), device: str = "cpu",
-          state_path: Path | None = None, save_every: int = 0, log_every: float = 0.0) -> dict:
+          state_path: Path | None = None, save_every: int = 0, log_every: float = 0.0,
+          stop_at: float | None = None) -> dict:
     """Train one run and measure it at ``checkpoints`` (generator steps): the protocol's statistics
     on 2,500 samples of fixed noise, the critic's mean estimate since the previous checkpoint
     (the EM estimate for WGAN, the JS lower bound for the GAN) and, with ``em_points``, the exact
     EM between that many generated and target points (:func:`divergences.wasserstein`).
 
     ``state_path`` makes the run resumable: every ``save_every`` steps the players, the data
-    stream's position and the records are saved there, and a call finds and continues them.
+    stream's position and the records are saved there, and a call finds and continues them (a
+    call with more ``steps`` than the saved run's extends it: a staged budget).
+
+    ``stop_at``: stop at the first checkpoint whose high-quality share reaches it (a run trained
+    *to its learned threshold*); the record's ``stopped`` is that step (None when it ran to
+    ``steps``), and a resumed stopped run stays stopped.
     """
     torch.manual_seed(seed)
     if device == "cpu":
@@ -225,7 +231,7 @@ def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list
     keys = ("step", "hq_share", "modes", "mode_kl", "counts", "estimate", "em", "elapsed")
     rec: dict = {k: [] for k in keys}
     rec["scatter"] = {}
-    start, spent, cpu_spent = 0, 0.0, 0.0
+    start, spent, cpu_spent, stopped = 0, 0.0, 0.0, None
     if state_path is not None and Path(state_path).exists():
         saved = torch.load(state_path, weights_only=False)
         players.generator.load_state_dict(saved["G"])
@@ -236,11 +242,13 @@ def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list
         if saved.get("cuda_rng") is not None and torch.device(device).type == "cuda":
             torch.cuda.set_rng_state(saved["cuda_rng"], torch.device(device))
         rec, start, spent, cpu_spent = saved["rec"], saved["step"], saved["seconds"], saved.get("cpu_seconds", 0.0)
-        real.skip(start * setup.n_critic)
+        stopped = saved.get("stopped")
+        if stopped is None:
+            real.skip(start * setup.n_critic)
     noise = lambda: torch.randn(setup.batch, latent, device=device)  # noqa: E731
     window: list[torch.Tensor] = []
     t0, last_log, cpu0 = time.perf_counter(), time.perf_counter(), time.process_time()
-    for step in range(start + 1, steps + 1):
+    for step in range(start + 1, steps + 1 if stopped is None else start + 1):
         stats = iteration(players, real, noise, setup.n_critic)
         window.append(stats.critic)
         if step in checkpoints:
@@ -257,11 +265,15 @@ def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list
             window = []
             rec["em"].append(D.wasserstein(x[:em_points], ref) if em_points else None)
             rec["elapsed"].append(round(spent + time.perf_counter() - t0, 2))
-            if step in scatter_at:
+            if stop_at is not None and r["hq_share"] >= stop_at:
+                stopped = step
+            if step in scatter_at or stopped:
                 rec["scatter"][str(step)] = np.round(x[:400], 4).tolist()
-        if state_path is not None and save_every and (step % save_every == 0 or step == steps):
+        if state_path is not None and save_every and (step % save_every == 0 or step == steps or stopped):
             _save_state(state_path, players, rec, step, spent + time.perf_counter() - t0,
-                        cpu_spent + time.process_time() - cpu0, device)
+                        cpu_spent + time.process_time() - cpu0, device, stopped)
+        if stopped:
+            break
         if log_every and time.perf_counter() - last_log >= log_every:
             last_log = time.perf_counter()
             rate = (step - start) / (last_log - t0)
@@ -269,11 +281,13 @@ def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list
             print(f"{setup.name} on the {target.name}, seed {seed}: step {step}/{steps}{hq}, "
                   f"ETA {(steps - step) / rate / 60:.1f} min", flush=True)
     return {"setup": setup.name, "target": target.name, "scale": target.scale, "seed": seed, "steps": steps,
+            "stopped": stopped, "stop_at": stop_at,
             "seconds": round(spent + time.perf_counter() - t0, 1), "cpu_seconds": round(cpu_spent + time.process_time() - cpu0, 1),
             **rec}
 
 
-def _save_state(path: Path, players, rec: dict, step: int, seconds: float, cpu_seconds: float, device: str) -> None:
+def _save_state(path: Path, players, rec: dict, step: int, seconds: float, cpu_seconds: float, device: str,
+                stopped: int | None = None) -> None:
     import io
 
     from gan.rundir import atomic_write_bytes
@@ -282,5 +296,5 @@ def _save_state(path: Path, players, rec: dict, step: int, seconds: float, cpu_s
     torch.save({"G": players.generator.state_dict(), "C": players.critic.state_dict(),
                 "opt_g": players.opt_g.state_dict(), "opt_c": players.opt_c.state_dict(),
                 "rng": torch.get_rng_state(), "rec": rec,
-                "cuda_rng": torch.cuda.get_rng_state(torch.device(device)) if torch.device(device).type == "cuda" else None, "step": step, "seconds": seconds, "cpu_seconds": cpu_seconds}, buf)
+                "cuda_rng": torch.cuda.get_rng_state(torch.device(device)) if torch.device(device).type == "cuda" else None, "step": step, "seconds": seconds, "cpu_seconds": cpu_seconds, "stopped": stopped}, buf)
     atomic_write_bytes(Path(path), buf.getvalue())

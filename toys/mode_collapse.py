@@ -153,9 +153,16 @@ def _toy_run(task: dict) -> dict:
     """One run of the toy (a task of ``run`` or ``run_long``), measured at its checkpoints."""
     setup = TOY[task["method"]]
     cps = checkpoints(task["steps"], task["every"])
+    state, before = task.get("state"), 0.0
+    if state:
+        Path(state).parent.mkdir(parents=True, exist_ok=True)
+        if Path(state).exists():  # a later stage: its CPU seconds are those it adds
+            before = torch.load(state, weights_only=False, map_location="cpu").get("cpu_seconds", 0.0)
     r = train(setup, Target(task["target"], SCALE), task["seed"], task["steps"], cps,
-              em_points=task.get("em_points", 500), scatter_at=(cps[-1],), log_every=task.get("log_every", 0))
-    return {"method": task["method"], **r}
+              em_points=task.get("em_points", 500), scatter_at=(cps[-1],), log_every=task.get("log_every", 0),
+              state_path=state, save_every=task["every"] if state else 0, stop_at=task.get("stop_at"))
+    return {"method": task["method"], **r, "run_cpu_seconds": r["cpu_seconds"],
+            "cpu_seconds": round(r["cpu_seconds"] - before, 1)}
 
 
 def pacgan_control(target: str, iterations: int = 400_000, seed: int = 0, device: str = "cpu",
@@ -221,20 +228,53 @@ def run_controls(out: Path, device: str = "cuda", kinds: tuple[str, ...] = ("gan
     return long_budget.read(f"{NAME}_controls", out)
 
 
-def long_tasks(out: Path) -> list[dict]:
-    """Every run of the long budget, each with its ``key`` and estimated CPU seconds (``cost``)."""
+#: The runs that decide (issue 28), first in the long budget, most decisive first: WGAN-GP on the ring,
+#: then on the grid, each seed trained to its learned threshold (stopped at the first checkpoint past it)
+#: in stages (a stage resumes the previous one's state; a seed that stopped stays stopped), then the
+#: clipped WGAN on the grid to 96,000 steps in stages (not stopped: its whole trajectory is the tracking
+#: test's). Each stage of each seed is one task, ``toy/TARGET/METHOD/SEED@STEPS``: a partial budget is
+#: a committed result of the stages done.
+DECIDE = (("gp", "ring", (2500, 5000, 10_000), 125, True),
+          ("gp", "grid", (2500, 5000, 10_000, 20_000), 125, True),
+          ("clip", "grid", (12_000, 24_000, 48_000, 96_000), 600, False))
+DECIDE_SEEDS = 5
+
+
+def decide_tasks(out: Path) -> list[dict]:
+    """The decisive runs (:data:`DECIDE`) as long-budget tasks, in the order they run: for each
+    (method, target), each stage over the seeds before the next stage."""
     state = Path(out) / f"{NAME}.state"
-    tasks = [{"kind": "toy", "key": f"toy/{t}/{m}/{s}", "method": m, "target": t, "seed": s,
-              "steps": LONG["steps"][m], "every": LONG["every"][m], "em_points": LONG["em_points"], "log_every": 300,
-              "cost": LONG["steps"][m] * COST_MS[m] / 1000}
-             for t in LONG["targets"] for m in METHODS for s in range(LONG["seeds"])]
+    tasks, prev = [], 0
+    for m, t, stages, every, stop in DECIDE:
+        prev = 0
+        for stage in stages:
+            tasks += [{"kind": "toy", "key": f"toy/{t}/{m}/{s}@{stage}", "method": m, "target": t, "seed": s,
+                       "steps": stage, "every": every, "em_points": LONG["em_points"], "log_every": 300,
+                       "stop_at": LEARNED[t] if stop else None, "state": str(state / f"toy-{m}-{t}-{s}.pt"),
+                       "cost": (stage - prev) * COST_MS[m] / 1000}
+                      for s in range(DECIDE_SEEDS)]
+            prev = stage
+    for i, task in enumerate(tasks):
+        task["priority"] = -1.0 + i / (len(tasks) + 1)  # in this order, before everything else
+    return tasks
+
+
+def long_tasks(out: Path) -> list[dict]:
+    """Every run of the long budget, each with its ``key`` and estimated CPU seconds (``cost``): the
+    decisive runs (:func:`decide_tasks`), then the GAN beside them, then the controls' short runs."""
+    state = Path(out) / f"{NAME}.state"
+    tasks = decide_tasks(out)
+    tasks += [{"kind": "toy", "key": f"toy/{t}/{m}/{s}", "method": m, "target": t, "seed": s,
+               "steps": LONG["steps"][m], "every": LONG["every"][m], "em_points": LONG["em_points"], "log_every": 300,
+               "cost": LONG["steps"][m] * COST_MS[m] / 1000}
+              for t in LONG["targets"] for m in ("gan",) for s in range(LONG["seeds"])]
     for kind, plan in (("pacgan", PACGAN), ("gan_toy", GANTOY)):
         tasks += [{"kind": kind, "key": f"{kind}/{t}/{s}", "target": t, "seed": s, "steps": plan["iterations"],
                    "every": plan["every"], "state": str(state / f"{kind}-{t}-{s}.pt"), "priority": 1,
                    "cost": plan["iterations"] * COST_MS[kind] / 1000}
                   for t in plan["targets"] for s in range(plan["seeds"][t])]
     for t in tasks:  # a run resumed from its state has less left to do (for the ETA)
-        if t.get("state") and Path(t["state"]).exists():
+        if t.get("state") and Path(t["state"]).exists() and t["kind"] != "toy":
             done = torch.load(t["state"], weights_only=False, map_location="cpu")["step"]
             t["cost"] *= max(0.0, 1 - done / t["steps"])
     return tasks
@@ -257,7 +297,8 @@ def run_long(out: Path = FIGURES_DIR / "long") -> None:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tasks = long_tasks(out)
-    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{NAME}, long budget", into=NAME, command=LONG_COMMAND)
+    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{NAME}, long budget", into=NAME, command=LONG_COMMAND,
+                                    workers=1)  # one process, one thread: a shared machine
     if len(records) == len(tasks):
         shutil.rmtree(out / f"{NAME}.state", ignore_errors=True)
 
