@@ -42,6 +42,8 @@ TARGETS = ("ring", "grid")
 SCALES = ("pacgan", "gan_toy")
 N_EVAL = 2500  # generated samples per evaluation (VEEGAN, PacGAN)
 HQ_STDS = 3.0  # high quality: within 3 standard deviations of the nearest mode
+#: the share of a mode's own samples that are high quality: P(chi-square_2 < 3^2) = 1 - e^(-9/2) = 0.989
+HQ_RATE = 1.0 - math.exp(-HQ_STDS ** 2 / 2)
 
 #: Published rows, (modes captured, % high-quality samples). VEEGAN Table 1 (five runs, means;
 #: 2,500 samples); PacGAN Table 1 (ten trials, mean and standard error).
@@ -108,6 +110,29 @@ def protocol(x: np.ndarray, target: Target) -> dict:
     kl = D.kl(counts, np.ones(len(m))) if counts.sum() else float("nan")
     return {"hq_share": float(near.mean()), "modes": int((counts > 0).sum()), "counts": counts.tolist(),
             "mode_kl": kl}
+
+
+def planted(target: Target, hq_share: float, drop: int, seed: int = 0, n: int = N_EVAL) -> np.ndarray:
+    """Samples of a generator that drops ``drop`` modes by construction (a planted collapse): a share
+    ``hq_share`` of the ``n`` samples drawn from the target's other modes at its spread (all of
+    them high quality: their distance to the mode is capped at 3 standard deviations), the rest 5
+    standard deviations from a random mode (none high quality). Which modes are dropped depends on
+    ``seed``; ``drop=0`` is the target itself at that high-quality share."""
+    k = len(target.means)
+    if not 0 <= drop < k:
+        raise ValueError(f"drop must lie in [0, {k}), got {drop!r}")
+    if not 0 < hq_share <= 1:
+        raise ValueError(f"hq_share must lie in (0, 1], got {hq_share!r}")
+    rng = np.random.default_rng(seed)
+    keep = rng.permutation(k)[drop:]
+    m = int(round(hq_share * n))
+    off = rng.normal(size=(m, 2))
+    norm = np.linalg.norm(off, axis=1, keepdims=True)
+    off = off * np.minimum(1.0, 0.999 * HQ_STDS / np.maximum(norm, 1e-12))  # inside the 3-std disc
+    good = target.means[rng.choice(keep, m)] + target.std * off
+    angle = rng.uniform(0, 2 * math.pi, n - m)
+    bad = target.means[rng.integers(0, k, n - m)] + 5 * target.std * np.c_[np.cos(angle), np.sin(angle)]
+    return np.concatenate([good, bad])
 
 
 def missing_mass_bound(n: int, confidence: float = 0.95) -> float:
