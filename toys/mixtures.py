@@ -1,5 +1,5 @@
 r"""Mixtures of Gaussians on a ring and a grid, the VEEGAN / PacGAN protocol that counts their
-modes, the published tables it reproduces, and the training runs of :mod:`toys.mode_collapse`.
+modes, the published tables it reproduces, and the training loop of :mod:`toys.mode_collapse_runs`.
 
 Targets (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018, ``synthetic_data_experiments``):
 
