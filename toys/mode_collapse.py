@@ -87,6 +87,7 @@ from claims.stats import (
 from .mixtures import (
     GAN_TOY,
     HQ_RATE,
+    HQ_STDS,
     LEARNED,
     N_EVAL,
     PACGAN_GAN,
@@ -142,10 +143,16 @@ FLOOR = 0.5
 #: the tracking test is decided where its power against a planted tracking reaches this
 MIN_POWER = 0.8
 _PCT = {t: f"{100 * LEARNED[t]:.3g} %" for t in TARGETS}  # the learned thresholds, as the prose says them
+_K = {t: len(Target(t, SCALE).means) for t in TARGETS}
+_CLIP_GRID = max(max(stages) for m, t, stages, *_ in DECIDE if (m, t) == ("clip", "grid"))
+_PACGAN_MODES = ", ".join(f"{PACGAN_TABLE[t]['GAN']['modes'][0]} of {_K[t]} {t} modes" for t in TARGETS)
+_PACGAN_ROW = ", ".join(f"{PACGAN_TABLE[t]['GAN']['modes'][0]} +- {PACGAN_TABLE[t]['GAN']['modes'][1]} of {_K[t]} {t} "
+                        f"modes with {PACGAN_TABLE[t]['GAN']['hq_pct'][0]} +- {PACGAN_TABLE[t]['GAN']['hq_pct'][1]} % "
+                        "high-quality samples" for t in TARGETS) + f" ({PACGAN_TRIALS} trials, standard errors)"
 CAPTION = (
     "Top: modes captured (left pair) and share of high-quality samples (right pair) at the end of training, "
     "one point per seed (filled: the run learned; hollow: it did not), the mean with its 95 % interval, "
-    "for the main budget (2,000 steps, the ring) and the long budget (committed; WGAN-GP stopped at its "
+    f"for the main budget ({MAIN['steps']:,} steps, the ring) and the long budget (committed; WGAN-GP stopped at its "
     "learned threshold, the clipped WGAN at its longest stage); the published rows beside (VEEGAN's Table 1, "
     f"PacGAN's Table 1), and the learned threshold (dotted, Unrolled GAN's row: {_PCT['ring']} ring, "
     f"{_PCT['grid']} grid). Middle left: the high-quality share along training per method (long budget, "
@@ -161,7 +168,7 @@ DEPARTURES = (
     "spacing / std = 40). The toy's runs use one small architecture (64 x 2) for every method and toy "
     "learning rates (Adam 1e-3; RMSProp 5e-4 for clipping, 10x Algorithm 1's), clip the critic at c = 0.03 "
     "(at Algorithm 1's 0.01 this small critic is nearly constant: estimates of 1e-5 against an EM of 0.3), "
-    "train WGAN-GP until its learned threshold and the clipped WGAN up to 96,000 steps on the grid, and "
+    f"train WGAN-GP until its learned threshold and the clipped WGAN up to {_CLIP_GRID:,} steps on the grid, and "
     "sample fresh data each batch. The published-scale reproductions keep the published settings but "
     "alternate the two players' steps (PacGAN's Theano code updates them simultaneously) and, on a CPU, "
     "stop far short of the published budgets."
@@ -406,10 +413,9 @@ def published_reproductions(long: dict | None) -> list[dict]:
         ok &= steps >= PACGAN["published"] and all(c["holds"] for c in cmp.values())
         measured[t] = {"iterations": steps, "seeds": len(fs), **cmp}
     recs.append({
-        "reproduces": "PacGAN Table 1, GAN row (Lin et al. 2018): 6.3 +- 0.5 of 8 ring modes with 98.2 +- 0.2 % "
-                      "high-quality samples, 17.3 +- 0.8 of 25 grid modes with 94.8 +- 0.7 % (10 trials, standard "
-                      "errors), after 400 epochs; reproduced when, at that budget, each mean lies within Welch's "
-                      "tolerance of the published one (family-wise 95 % over the 4 statistics)",
+        "reproduces": f"PacGAN Table 1, GAN row (Lin et al. 2018): {_PACGAN_ROW}, after 400 epochs; reproduced when, "
+                      "at that budget, each mean lies within Welch's tolerance of the published one (family-wise 95 % "
+                      "over the 4 statistics)",
         "holds": bool(ok), "settings": {"setup": PACGAN_GAN.name, "nets": "G 2-400x4-2 batch norm, D maxout 3 x 200 (5 pieces)",
                                         "optimizer": "Adam 1e-4, betas (0.2, 0.999) (blocks' beta1 0.8)", "batch": 100,
                                         "training points": 100_000, "published iterations": PACGAN["published"]},
@@ -424,8 +430,9 @@ def published_reproductions(long: dict | None) -> list[dict]:
         measured[t] = {"iterations": min(f["steps"] for f in fs), "seeds": len(fs),
                        "hq_share": [f["hq_share"] for f in fs], "modes": [f["modes"] for f in fs]}
     recs.append({
-        "reproduces": "WGAN-GP's gan_toy.py (Gulrajani et al. 2017) learns the 8 Gaussians in 100,000 iterations: "
-                      "reproduced when, at 100,000, every mode is captured and the high-quality share reaches the "
+        "reproduces": f"WGAN-GP's gan_toy.py (Gulrajani et al. 2017) learns the 8 Gaussians in {GANTOY['published']:,} "
+                      f"iterations: reproduced when, at {GANTOY['published']:,}, every mode is captured and the "
+                      "high-quality share reaches the "
                       "learned threshold",
         "holds": bool(ok), "settings": {"setup": GAN_TOY.name, "nets": "ReLU MLPs 512 x 3, tflib initialisation, 2-D noise",
                                         "penalty": 0.1, "optimizer": "Adam 1e-4 (0.5, 0.9)", "n_critic": 5, "batch": 256,
@@ -456,7 +463,7 @@ def _sanity(seed: int) -> dict:
     se = math.sqrt(HQ_RATE * (1 - HQ_RATE) / N_EVAL)
     return claim(
         "protocol_on_known_samples",
-        f"the protocol is sound: the target's own samples are high quality at the chi-square rate 1 - e^-4.5 = "
+        f"the protocol is sound: the target's own samples are high quality at the chi-square rate 1 - e^-{HQ_STDS ** 2 / 2:g} = "
         f"{HQ_RATE:.3f} (within 4 standard errors) and capture every mode; samples of one mode capture 1; a Gaussian "
         "with the target's mean and spread (a generator that learned nothing) stays below the learned threshold (its "
         "share's upper 4-standard-error bound)",
@@ -505,7 +512,7 @@ def collapse_claims(runs: list[dict], where: dict, controls_ok: bool) -> tuple[l
             reason = "; ".join(x for x in ((None if controls_ok else "the controls have not all passed (see controls)"),
                                            reason) if x) or "not decided"
         if m == "gan":
-            statement = (f"the GAN misses modes (PacGAN: 6.3 of 8 ring modes, 17.3 of 25 grid modes): some run's "
+            statement = (f"the GAN misses modes (PacGAN's GAN: {_PACGAN_MODES}): some run's "
                          f"smallest mode holds less than {FLOOR:g} of its fair share of high-quality samples (p < 0.05, "
                          f"Bonferroni over modes and runs; every run, no learned gate); on {on(m)}")
             expected = "p < 0.05"
@@ -718,7 +725,7 @@ def _controls_panel(ax, result):
             if kind == "pacgan" and rs:
                 pub = PACGAN_TABLE[t]["GAN"]["hq_pct"][0]
                 ax.axhline(pub, color=c, ls=ls, lw=0.8)
-                ax.annotate(f"PacGAN published, {t}: {pub} % at 400,000", (0.01, pub), xycoords=("axes fraction", "data"),
+                ax.annotate(f"PacGAN published, {t}: {pub} % at {PACGAN['published']:,}", (0.01, pub), xycoords=("axes fraction", "data"),
                             fontsize=7, va="bottom")
     status = "; ".join(f"{'reproduced' if c['holds'] else 'not reproduced'}" for c in result["published_reproductions"])
     ax.set(xlabel="iterations", ylabel="high-quality samples (%)", ylim=(0, 102),
