@@ -36,13 +36,19 @@ epochs: :func:`published_reproductions`) are drawn beside the verdicts, never ga
 
 **Findings**:
 
-* **No collapse** (the WGAN paper's claim, for clipping; beyond the papers for WGAN-GP): modes
-  captured by the runs that learned, their mean with a 95 % interval over seeds, and, on every
-  run with no learned gate, the smallest mode's count among the run's high-quality samples
-  against half its fair share (:func:`claims.stats.smallest_share_test`, Bonferroni over modes
-  and runs). Evidence of collapse (p < 0.05) decides against the claim; with none, the claim is
-  decided when each target has at least 5 learned seeds with enough high-quality samples that an
-  empty mode would have shown at that level.
+* **No collapse** (the WGAN paper's claim, for clipping; beyond the papers for WGAN-GP), read two
+  ways, two findings per method:
+
+  - *as absolute coverage* (``*_no_collapse``): every run that learned captures every mode; the
+    modes missed per learned run with their mean and 95 % interval over seeds (:func:`judge_coverage`);
+    a learned run that missed a mode decides against, 5 learned seeds per target with none missed
+    decide for;
+  - *as balance* (``*_modes_balanced``), on every run with no learned gate: the smallest mode's
+    count among the run's high-quality samples against half its fair share
+    (:func:`claims.stats.smallest_share_test`, Bonferroni over modes and runs; :func:`judge_collapse`).
+    Evidence (p < 0.05) decides against the claim; with none, it is decided when each target has
+    at least 5 learned seeds with enough high-quality samples that an empty mode would have shown
+    at that level.
 * **The GAN misses modes** (PacGAN's GAN row): the same statistic on the GAN's runs.
 * **The clipped critic's estimate tracks the exact EM** (Section 4.2): on each target the
   clipped WGAN learns (at least 3 of its seeds past the learned threshold), within each run, the
@@ -55,7 +61,7 @@ epochs: :func:`published_reproductions`) are drawn beside the verdicts, never ga
 
 Budgets: the main job (``run``) trains the ring, 5 seeds x 3 methods x 2,000 steps; the long
 budget (``python -m toys.mode_collapse --long``; :func:`toys.mode_collapse_runs.run_long`) is
-about 3.0 CPU-hours at most (:func:`toys.mode_collapse_runs.long_cpu_hours`, from the per-step
+about 3.1 CPU-hours at most (:func:`toys.mode_collapse_runs.long_cpu_hours`, from the per-step
 costs measured on the 2-core machine; a WGAN-GP seed that stops at its threshold costs less), and
 its results are committed at ``figures/long/mode_collapse.json`` as they land.
 
@@ -175,8 +181,12 @@ DEPARTURES = (
 )
 WHY = {
     "gp_no_collapse": "WGAN-GP is not the WGAN paper's algorithm (beyond the papers).",
+    "gp_modes_balanced": ("beyond the papers; and a run stopped at its first checkpoint past the learned threshold "
+                          "may still be filling its last modes."),
     "clip_no_collapse": ("the clipped critic's small gradients (see 'Which critic reads as W?') leave the runs "
                          "short of the learned threshold at this budget."),
+    "clip_modes_balanced": ("the paper judges collapse by eye (samples all alike); this statistic also counts a mode "
+                            "held at less than half its fair share, which a run still spreading over the target shows."),
     "gan_misses_modes": "the small GAN may cover every mode of the targets it learns at this budget.",
     "clip_estimate_tracks_em": ("the runs share one trend (both series fall together), which the permutation "
                                 "over runs discounts; only a run's own ups and downs count, and the critic's "
@@ -306,6 +316,35 @@ def judge_collapse(ev: dict, claim_is: str, min_seeds: int = MIN_SEEDS_TOY) -> d
         reason = "; ".join(p for p in parts if p)
     return {"holds": holds if decided else None, "decided": decided, "test": test, "seeds": seeds,
             "reason": reason, "evidence": evidence}
+
+
+def judge_coverage(ev: dict, min_seeds: int = MIN_SEEDS_TOY) -> dict:
+    """Absolute coverage: does every run that learned its target capture every mode? From
+    :func:`collapse_evidence`: ``holds`` (no learned run missed a mode), ``decided`` (a learned run
+    missed one, or every target has at least ``min_seeds`` learned seeds), the ``test`` (the modes
+    missed per learned run, K minus the modes captured, pooled over targets: mean and 95 % interval
+    over the learned seeds; per target the modes' interval), the ``seeds`` and the ``reason``."""
+    per = ev["targets"]
+    missed = [c["modes_total"] - m for c in per.values() for m in c["learned_modes"]]
+    missing = [t for t in TARGETS if t not in per]
+    short = [t for t, c in per.items() if c["learned"] < min_seeds]
+    miss = any(x > 0 for x in missed)
+    decided = miss or not (missing or short)
+    iv = mean_interval(missed)
+    test = {"statistic": "modes missed per learned run (K minus the modes captured), mean and 95 % t-interval over the "
+                         "learned seeds, pooled over targets", "interval": [iv["lo"], iv["hi"]], "mean": iv["mean"],
+            "threshold": 0, "n": iv["n"],
+            "modes_interval": {t: [c["modes_interval"]["lo"], c["modes_interval"]["hi"]] for t, c in per.items()},
+            "learned": {t: c["learned"] for t, c in per.items()}}
+    seeds = sorted({s for c in per.values() for s in c["learned_seeds"]})
+    reason = None
+    if not decided:
+        parts = [f"only {per[t]['learned']} of {per[t]['runs']} runs learned the {t} (high-quality share >= "
+                 f"{LEARNED[t]:.1%}; shares {fmt(per[t]['hq_share'])} at {fmt(sorted(set(per[t]['steps'])))} steps): "
+                 f"{min_seeds} learned seeds per target would decide" for t in short]
+        parts += [f"the {t} is trained only by the long budget ({LONG_COMMAND}), not run here" for t in missing]
+        reason = "; ".join(parts)
+    return {"holds": (not miss) if decided else None, "decided": decided, "test": test, "seeds": seeds, "reason": reason}
 
 
 def judge_tracking(clip_runs: list[dict], min_runs: int = MIN_SEEDS_TOY, power_reps: int = 100) -> dict:
@@ -489,42 +528,59 @@ def _coverage_text(ev: dict) -> str:
     return "; ".join(parts) + f"; over all {ev['runs']} runs p = {ev['p_value']:.3g}"
 
 
+def _decided_claim(cid: str, statement: str, expected: str, measured: str, j: dict, source: str,
+                   controls_ok: bool) -> dict:
+    """A finding from a judge's ingredients (``holds``, ``decided``, ``test``, ``seeds``, ``reason``) by the
+    evidence rule (:func:`claims.record.decide`, at least :data:`claims.MIN_SEEDS_TOY` seeds)."""
+    verdict = decide(j["holds"], test=j["test"], seeds=j["seeds"], control_passed=controls_ok,
+                     decided=j["decided"], min_seeds=MIN_SEEDS_TOY)
+    reason = None
+    if verdict not in ("agrees", "disagrees"):
+        reason = "; ".join(x for x in ((None if controls_ok else "the controls have not all passed (see controls)"),
+                                       j["reason"]) if x) or "not decided"
+    return claim(cid, statement, expected, measured, j["holds"], source=source, verdict=verdict, reason=reason,
+                 test=j["test"], seeds=j["seeds"], min_seeds=MIN_SEEDS_TOY)
+
+
+_SOURCES = {"gp": "beyond the papers: WGAN-GP (Gulrajani et al. 2017) on WGAN Section 4.3's claim",
+            "clip": "WGAN, Section 3 ('impossible to collapse modes' with an optimal critic) and Section 4.3",
+            "gan": "beyond the papers: PacGAN Table 1 (Lin et al. 2018)"}
+
+
 def collapse_claims(runs: list[dict], where: dict, controls_ok: bool) -> tuple[list[dict], dict]:
-    """The three coverage findings (WGAN-GP and clipping show no collapse; the GAN misses modes) from
-    the runs each rests on, and their evidence per method."""
+    """The mode findings from the runs each rests on: for WGAN-GP and clipping, absolute coverage by the
+    learned runs (``*_no_collapse``) and the balance of the modes with no learned gate
+    (``*_modes_balanced``); the GAN misses modes (the balance test read the other way); and their evidence
+    per method."""
     evs = {m: collapse_evidence([r for r in runs if r["method"] == m]) for m in METHODS}
     on = lambda m: ", ".join(f"{t}: {where[f'{m}/{t}']} budget" for t in TARGETS if f"{m}/{t}" in where) or "no runs"  # noqa: E731
+    balance = (f"no run's smallest mode holds less than {FLOOR:g} of its fair share of the run's high-quality samples "
+               "(binomial, p >= 0.05 after Bonferroni over modes and runs; every run, no learned gate)")
     out = []
-    for m, cid, src in (("gp", "gp_no_collapse", "beyond the papers: WGAN-GP (Gulrajani et al. 2017) on WGAN "
-                         "Section 4.3's claim"),
-                        ("clip", "clip_no_collapse", "WGAN, Section 3 ('impossible to collapse modes' with an optimal "
-                         "critic) and Section 4.3"),
-                        ("gan", "gan_misses_modes", "beyond the papers: PacGAN Table 1 (Lin et al. 2018)")):
+    for m in ("gp", "clip", "gan"):
+        ids = [f"{m}_no_collapse", f"{m}_modes_balanced"] if m != "gan" else ["gan_misses_modes"]
         if not evs[m]["targets"]:
-            out.append(claim(cid, f"{LABELS[m]}: not run", "runs", "not run", None, source=src,
-                             reason="no runs of this method in this budget"))
+            out += [claim(cid, f"{LABELS[m]}: not run", "runs", "not run", None, source=_SOURCES[m],
+                          reason="no runs of this method in this budget") for cid in ids]
             continue
-        j = judge_collapse(evs[m], "some" if m == "gan" else "none")
-        verdict = decide(j["holds"], test=j["test"], seeds=j["seeds"], control_passed=controls_ok,
-                         decided=j["decided"], min_seeds=MIN_SEEDS_TOY)
-        reason = j["reason"]
-        if verdict not in ("agrees", "disagrees"):
-            reason = "; ".join(x for x in ((None if controls_ok else "the controls have not all passed (see controls)"),
-                                           reason) if x) or "not decided"
+        measured = _coverage_text(evs[m])
         if m == "gan":
-            statement = (f"the GAN misses modes (PacGAN's GAN: {_PACGAN_MODES}): some run's "
-                         f"smallest mode holds less than {FLOOR:g} of its fair share of high-quality samples (p < 0.05, "
-                         f"Bonferroni over modes and runs; every run, no learned gate); on {on(m)}")
-            expected = "p < 0.05"
-        else:
-            statement = (f"{LABELS[m]} shows no mode collapse: every run that learned its target (high-quality share "
-                         f">= {_PCT['ring']} ring, {_PCT['grid']} grid) captures every mode (mean and 95 % interval over "
-                         f">= {MIN_SEEDS_TOY} learned seeds per target), and no run's smallest mode holds less than "
-                         f"{FLOOR:g} of its fair share of high-quality samples (p >= 0.05, Bonferroni over modes and runs; "
-                         f"every run, no learned gate); on {on(m)}")
-            expected = f"all modes, p >= 0.05, >= {MIN_SEEDS_TOY} learned seeds per target"
-        out.append(claim(cid, statement, expected, _coverage_text(evs[m]), j["holds"], source=src, verdict=verdict,
-                         reason=reason, test=j["test"], seeds=j["seeds"], min_seeds=MIN_SEEDS_TOY))
+            out.append(_decided_claim(
+                "gan_misses_modes", f"the GAN misses modes (PacGAN's GAN: {_PACGAN_MODES}): some run's smallest mode "
+                f"holds less than {FLOOR:g} of its fair share of high-quality samples (p < 0.05, Bonferroni over modes "
+                f"and runs; every run, no learned gate); on {on(m)}", "p < 0.05", measured,
+                judge_collapse(evs[m], "some"), _SOURCES[m], controls_ok))
+            continue
+        out.append(_decided_claim(
+            f"{m}_no_collapse", f"{LABELS[m]} shows no mode collapse, as absolute coverage: every run that learned its "
+            f"target (high-quality share >= {_PCT['ring']} ring, {_PCT['grid']} grid) captures every mode (modes missed "
+            f"per learned run, mean and 95 % interval over >= {MIN_SEEDS_TOY} learned seeds per target); on {on(m)}",
+            f"0 modes missed, >= {MIN_SEEDS_TOY} learned seeds per target", measured, judge_coverage(evs[m]),
+            _SOURCES[m], controls_ok))
+        out.append(_decided_claim(
+            f"{m}_modes_balanced", f"{LABELS[m]} shows no mode collapse, as balance: {balance}; decided with "
+            f">= {MIN_SEEDS_TOY} learned seeds per target that had the high-quality samples to reveal an empty mode; "
+            f"on {on(m)}", "p >= 0.05", measured, judge_collapse(evs[m], "none"), _SOURCES[m], controls_ok))
     return out, evs
 
 
@@ -567,7 +623,8 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     claims = [sanity_claim]
     needs_full, evs, tracking = [], {}, {"test": None, "targets": [], "learned": {}, "power": None}
     if quick:
-        needs_full = ["gp_no_collapse", "clip_no_collapse", "gan_misses_modes", "clip_estimate_tracks_em"]
+        needs_full = ["gp_no_collapse", "gp_modes_balanced", "clip_no_collapse", "clip_modes_balanced",
+                      "gan_misses_modes", "clip_estimate_tracks_em"]
     else:
         found, evs = collapse_claims(on_runs, where, controls_ok)
         claims += found

@@ -113,6 +113,21 @@ def test_no_collapse_one_case_per_verdict():
         _judge(learned_all, "all")
 
 
+def test_coverage_one_case_per_verdict():
+    def cov(spec):
+        runs = [_run(t, "gp", s, hq, miss) for t, rs in spec.items() for s, (hq, miss) in enumerate(rs)]
+        return mc.judge_coverage(mc.collapse_evidence(runs))
+
+    j = cov({"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 5})
+    assert j["holds"] is True and j["decided"] and j["test"]["interval"] == [0, 0] and j["seeds"] == [0, 1, 2, 3, 4]
+    j = cov({"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 4 + [(0.3, 1)]})  # a learned run missed a mode
+    assert j["holds"] is False and j["decided"] and j["test"]["mean"] > 0
+    j = cov({"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 4 + [(0.1, 0)]})  # 4 learned grid seeds
+    assert j["holds"] is None and not j["decided"] and "4 of 5 runs learned the grid" in j["reason"]
+    j = cov({"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 5 + [(0.05, 10)]})  # an unlearned run is not judged
+    assert j["holds"] is True
+
+
 def test_collapse_claims_report_the_main_budget_and_follow_the_rule():
     """gp_no_collapse and gan_misses_modes say what was measured (the main budget's ring), and their verdicts
     follow the evidence rule: decided only with passed controls, the test and 5 seeds."""
@@ -122,6 +137,8 @@ def test_collapse_claims_report_the_main_budget_and_follow_the_rule():
     assert where == {"gan/ring": "main", "clip/ring": "main", "gp/ring": "main"}
     claims, evs = mc.collapse_claims(runs, where, controls_ok=True)
     c = {x["id"]: x for x in claims}
+    assert list(c) == ["gp_no_collapse", "gp_modes_balanced", "clip_no_collapse", "clip_modes_balanced",
+                       "gan_misses_modes"]
     assert "ring: 5/5 learned" in c["gp_no_collapse"]["measured"] and "not measured" not in c["gp_no_collapse"]["measured"]
     assert c["gp_no_collapse"]["verdict"] == "no verdict" and "grid" in c["gp_no_collapse"]["reason"]
     # the GAN's seed 0 dropped 2 ring modes with 750 high-quality samples: evidence, decided on one target
@@ -129,13 +146,19 @@ def test_collapse_claims_report_the_main_budget_and_follow_the_rule():
     assert c["gan_misses_modes"]["test"]["p_value"] < 1e-10
     failed = {x["id"]: x for x in mc.collapse_claims(runs, where, controls_ok=False)[0]}
     assert failed["gan_misses_modes"]["verdict"] == "no verdict" and "controls" in failed["gan_misses_modes"]["reason"]
-    # both targets learned by 5 seeds, no evidence: agrees; a collapsed learned run: disagrees
+    # both targets learned by 5 seeds, every mode even: both readings agree
     both = main + [_run("grid", "gp", s, 0.2) for s in range(5)]
     c = {x["id"]: x for x in mc.collapse_claims(*mc.basis(both, None), controls_ok=True)[0]}
     assert c["gp_no_collapse"]["verdict"] == "agrees" and c["gp_no_collapse"]["test"]["modes_interval"]["ring"] == [8, 8]
+    assert c["gp_modes_balanced"]["verdict"] == "agrees"
+    # a learned run with 4 modes missing: both disagree
     bad = both + [_run("grid", "gp", 5, 0.2, 4)]
     c = {x["id"]: x for x in mc.collapse_claims(*mc.basis(bad, None), controls_ok=True)[0]}
-    assert c["gp_no_collapse"]["verdict"] == "disagrees" and c["gp_no_collapse"]["holds"] is False
+    assert c["gp_no_collapse"]["verdict"] == "disagrees" and c["gp_modes_balanced"]["verdict"] == "disagrees"
+    # every mode captured but one held at a twentieth of its fair share: coverage agrees, balance disagrees
+    uneven = [dict(both[0], counts=[[100] * 7 + [5]])] + both[1:]
+    c = {x["id"]: x for x in mc.collapse_claims(*mc.basis(uneven, None), controls_ok=True)[0]}
+    assert c["gp_no_collapse"]["verdict"] == "agrees" and c["gp_modes_balanced"]["verdict"] == "disagrees"
 
 
 def test_basis_prefers_the_long_budget_and_each_runs_longest_stage():
@@ -248,7 +271,8 @@ def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
 
 def test_quick_run_gives_no_verdict_claims(toy_result):
     r = toy_result("mode_collapse")
-    assert r["needs_full_run"] == ["gp_no_collapse", "clip_no_collapse", "gan_misses_modes", "clip_estimate_tracks_em"]
+    assert r["needs_full_run"] == ["gp_no_collapse", "gp_modes_balanced", "clip_no_collapse", "clip_modes_balanced",
+                                   "gan_misses_modes", "clip_estimate_tracks_em"]
     assert [c["id"] for c in r["claims"]] == ["protocol_on_known_samples"] and r["claims"][0]["holds"]
     assert len(r["runs"]) == 3 and r["long"] is None and [c["kind"] for c in r["controls"]] == ["learns", "power"]
     for run in r["runs"]:
