@@ -30,7 +30,8 @@ from claims.long_budget import Task
 
 from .mixtures import GAN_TOY, LEARNED, PACGAN_GAN, TOY, Target, train
 
-NAME = "mode_collapse"
+#: the name of the committed long result (figures/long/RESULT.json) and of its state folder
+RESULT = "mode_collapse"
 
 METHODS = ("gan", "clip", "gp")
 TARGETS = ("ring", "grid")
@@ -46,7 +47,7 @@ QUICK_RUN = {"targets": ("ring",), "seeds": 1, "steps": 200, "every": 10}
 PACGAN = {"targets": TARGETS, "seeds": {"ring": 2, "grid": 1}, "iterations": 6_000, "every": 500,
           "published": 400_000}
 GANTOY = {"targets": ("ring",), "seeds": {"ring": 1}, "iterations": 1_000, "every": 100, "published": 100_000}
-LONG_PATH = FIGURES_DIR / "long" / f"{NAME}.json"
+LONG_PATH = FIGURES_DIR / "long" / f"{RESULT}.json"
 LONG_COMMAND = "python -m toys.mode_collapse --long --out figures/long"
 #: CPU milliseconds per generator step (measured on the 2-core machine, checkpoints included: the clipped
 #: WGAN and WGAN-GP from the committed long runs' CPU seconds, on the machine shared with other jobs), for the ETA
@@ -129,17 +130,17 @@ def run_controls(out: Path, device: str = "cuda", kinds: tuple[str, ...] = ("gan
     out.mkdir(parents=True, exist_ok=True)
     budgets = {"gan_toy": GANTOY["published"], "pacgan": PACGAN["published"], **(iterations or {})}
     every = {"gan_toy": 1000, "pacgan": 4000}
-    state = out / f"{NAME}_controls.state"
+    state = out / f"{RESULT}_controls.state"
     tasks = [{"kind": k, "key": f"{k}/{t}/{s}", "target": t, "seed": s, "steps": budgets[k], "every": every[k],
               "device": device, "state": str(state / f"{k}-{t}-{s}.pt"), "cost": budgets[k] * COST_MS[k] / 1000}
              for k in kinds for t in targets for s in seeds]
     command = (f"toys.mode_collapse.run_controls({str(out)!r}, device={device!r}, kinds={kinds}, "
                f"targets={targets}, seeds={seeds}, iterations={iterations})")
-    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{NAME}_controls", workers=1, into=f"{NAME}_controls",
+    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{RESULT}_controls", workers=1, into=f"{RESULT}_controls",
                                     command=command)
     if len(records) == len(tasks):
         shutil.rmtree(state, ignore_errors=True)
-    return long_budget.read(f"{NAME}_controls", out)
+    return long_budget.read(f"{RESULT}_controls", out)
 
 
 #: The runs that decide (issue 28), first in the long budget, most decisive first: WGAN-GP on the ring,
@@ -157,7 +158,7 @@ DECIDE_SEEDS = 5
 def decide_tasks(out: Path) -> list[dict]:
     """The decisive runs (:data:`DECIDE`) as long-budget tasks, in the order they run: for each
     (method, target), each stage over the seeds before the next stage."""
-    state = Path(out) / f"{NAME}.state"
+    state = Path(out) / f"{RESULT}.state"
     tasks, prev = [], 0
     for m, t, stages, every, stop in DECIDE:
         prev = 0
@@ -176,7 +177,7 @@ def decide_tasks(out: Path) -> list[dict]:
 def long_tasks(out: Path) -> list[dict]:
     """Every run of the long budget, each with its ``key`` and estimated CPU seconds (``cost``): the
     decisive runs (:func:`decide_tasks`), then the GAN beside them, then the controls' short runs."""
-    state = Path(out) / f"{NAME}.state"
+    state = Path(out) / f"{RESULT}.state"
     tasks = decide_tasks(out)
     tasks += [{"kind": "toy", "key": f"toy/{t}/{m}/{s}", "method": m, "target": t, "seed": s,
                "steps": LONG["steps"][m], "every": LONG["every"][m], "em_points": LONG["em_points"], "log_every": 300,
@@ -212,10 +213,10 @@ def run_long(out: Path = FIGURES_DIR / "long") -> None:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tasks = long_tasks(out)
-    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{NAME}, long budget", into=NAME, command=LONG_COMMAND,
+    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{RESULT}, long budget", into=RESULT, command=LONG_COMMAND,
                                     workers=1)  # one process, one thread: a shared machine
     if len(records) == len(tasks):
-        shutil.rmtree(out / f"{NAME}.state", ignore_errors=True)
+        shutil.rmtree(out / f"{RESULT}.state", ignore_errors=True)
 
 
 def load_long(path: Path = LONG_PATH) -> dict | None:
@@ -224,7 +225,7 @@ def load_long(path: Path = LONG_PATH) -> dict | None:
     replacing a shorter one."""
     path = Path(path)
     data = json.loads(path.read_text()) if path.exists() else None
-    extra = path.with_name(f"{NAME}_controls.json")
+    extra = path.with_name(f"{RESULT}_controls.json")
     if extra.exists():
         more = json.loads(extra.read_text())
         data = data or {"provenance": None, "runs": {}}
