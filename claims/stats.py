@@ -16,6 +16,12 @@ r"""Statistics the training experiments judge claims with: over seeds, over runs
   run;
 * :func:`agrees_with_published` -- is a mean over seeds consistent with a published mean and
   standard error (Welch's z, Bonferroni over several statistics)?
+* :func:`smallest_share_test` -- does the smallest of K categories hold less than a floor of its
+  fair share (exact binomial, Bonferroni over the categories)? :func:`min_detectable_n`: the
+  fewest draws at which an empty category is detected;
+* :func:`bonferroni` -- the family-wise p-value of the smallest of several p-values;
+* :func:`planted_tracking_power` -- would :func:`run_permutation` detect a series that tracks
+  each run's own second series, with a given within-run correlation, on these very runs?
 
 Each returns the statistic, its p-value and the test's name, as ``test`` records of
 :func:`claims.record.claim` want them.
@@ -222,3 +228,73 @@ def window_permutation(rates: list, flags: list, permutations: int = 20_000, see
     return {"test": "difference of means, flags permuted within runs (one-sided)", "statistic": obs,
             "p_value": float((1 + np.sum(null >= obs - 1e-12)) / (1 + permutations)),
             "null_q95": float(np.quantile(null, 0.95))}
+
+
+def smallest_share_test(counts, floor: float = 0.5) -> dict:
+    r"""Does the smallest of K categories hold less than ``floor`` of its fair share?
+
+    ``counts``: the draws per category (n in all). The null: every category's probability is at
+    least :math:`f / K` (``floor`` f, 1/2 by default: a category at half its fair share or more is
+    not collapsed). The statistic is the smallest count m; its p-value bounds
+    :math:`P(\min_k n_k \le m)` under the null,
+
+    .. math:: p = \min\bigl(1, K \cdot \mathrm{Binom}(X \le m;\ n, f / K)\bigr),
+
+    (Bonferroni over the categories; a binomial's lower tail falls as its probability grows, so
+    a category at exactly f / K is the least favourable). An empty category among n draws gives
+    :math:`K (1 - f/K)^n`. Also returns ``ratio`` = K m / n (the smallest category's share over
+    its fair share: 1 even, 0 empty; NaN without draws) and the chi-square of m against its
+    fair-share expectation n / K (one degree of freedom, for reference).
+    """
+    c = np.asarray(counts)
+    if c.ndim != 1 or len(c) < 2 or (c < 0).any():
+        raise ValueError(f"counts must be a 1-d array of at least 2 non-negative counts, got {counts!r}")
+    if not 0 < floor <= 1:
+        raise ValueError(f"floor must lie in (0, 1], got {floor!r}")
+    k, n, m = len(c), int(c.sum()), int(c.min())
+    p = 1.0 if n == 0 else float(min(1.0, k * stats.binom.cdf(m, n, floor / k)))
+    e = n / k
+    return {"test": f"smallest of {k} categories against {floor:g} of its fair share (binomial, Bonferroni over "
+                    "categories)", "statistic": m, "p_value": p, "n": n, "k": k,
+            "ratio": float(k * m / n) if n else float("nan"), "chi2": float((m - e) ** 2 / e) if n else float("nan")}
+
+
+def min_detectable_n(k: int, floor: float = 0.5, alpha: float = ALPHA) -> int:
+    """The fewest draws n at which :func:`smallest_share_test` finds an empty category among ``k``
+    (p < ``alpha``): the smallest n with :math:`k (1 - f/k)^n < \alpha`."""
+    if k < 2:
+        raise ValueError(f"k must be at least 2, got {k!r}")
+    return int(math.floor(math.log(alpha / k) / math.log(1 - floor / k))) + 1
+
+
+def bonferroni(p_values) -> float:
+    """The family-wise p-value of the smallest of m p-values: min(1, m min p) (1.0 for none)."""
+    p = [float(x) for x in p_values]
+    return min(1.0, len(p) * min(p)) if p else 1.0
+
+
+def planted_tracking_power(y: list, r: float, groups: list | None = None, reps: int = 100, smooth: int = 5,
+                           seed: int = 0, alpha: float = ALPHA) -> dict:
+    r"""The power of :func:`run_permutation` (``statistic="within"``) on these runs' ``y`` series:
+    the share of ``reps`` planted pairs it detects (p < ``alpha``), where each run's planted x
+    tracks its own y by construction, :math:`x_i = z(\bar y_i) + \sigma e_i`: :math:`\bar y_i`
+    is y's moving average over ``smooth`` checkpoints (the run's own course without y's
+    measurement noise, which no independent estimate could follow), e white noise, and
+    :math:`\sigma = \sqrt{1/r^2 - 1}` (so that x's correlation with :math:`\bar y_i` is about
+    ``r``). Runs whose y share one trend leave the planted tracking little to show beyond it:
+    the power is then low, and a null result on them is no evidence against tracking."""
+    if not 0 < r < 1:
+        raise ValueError(f"r must lie in (0, 1), got {r!r}")
+    if smooth < 1:
+        raise ValueError(f"smooth must be at least 1, got {smooth!r}")
+    ys = _aligned(y)
+    kernel = np.ones(smooth) / smooth
+    pad = np.pad(ys, ((0, 0), (smooth // 2, (smooth - 1) // 2)), mode="edge")
+    bar = np.array([np.convolve(row, kernel, mode="valid") for row in pad])
+    z = (bar - bar.mean(1, keepdims=True)) / bar.std(1, keepdims=True)
+    sigma = math.sqrt(1 / r ** 2 - 1)
+    rng = np.random.default_rng(seed)
+    ps = [run_permutation(z + sigma * rng.normal(size=z.shape), ys, groups=groups, statistic="within")["p_value"]
+          for _ in range(reps)]
+    return {"power": float(np.mean(np.asarray(ps) < alpha)), "r": r, "sigma": sigma, "reps": reps, "smooth": smooth,
+            "median_p": float(np.median(ps))}

@@ -1,5 +1,5 @@
 r"""Mixtures of Gaussians on a ring and a grid, the VEEGAN / PacGAN protocol that counts their
-modes, the published tables it reproduces, and the training runs of :mod:`toys.mode_collapse`.
+modes, the published tables it reproduces, and the training loop of :mod:`toys.mode_collapse_runs`.
 
 Targets (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018, ``synthetic_data_experiments``):
 
@@ -42,6 +42,8 @@ TARGETS = ("ring", "grid")
 SCALES = ("pacgan", "gan_toy")
 N_EVAL = 2500  # generated samples per evaluation (VEEGAN, PacGAN)
 HQ_STDS = 3.0  # high quality: within 3 standard deviations of the nearest mode
+#: the share of a mode's own samples that are high quality: P(chi-square_2 < 3^2) = 1 - e^(-9/2) = 0.989
+HQ_RATE = 1.0 - math.exp(-HQ_STDS ** 2 / 2)
 
 #: Published rows, (modes captured, % high-quality samples). VEEGAN Table 1 (five runs, means;
 #: 2,500 samples); PacGAN Table 1 (ten trials, mean and standard error).
@@ -108,6 +110,29 @@ def protocol(x: np.ndarray, target: Target) -> dict:
     kl = D.kl(counts, np.ones(len(m))) if counts.sum() else float("nan")
     return {"hq_share": float(near.mean()), "modes": int((counts > 0).sum()), "counts": counts.tolist(),
             "mode_kl": kl}
+
+
+def planted(target: Target, hq_share: float, drop: int, seed: int = 0, n: int = N_EVAL) -> np.ndarray:
+    """Samples of a generator that drops ``drop`` modes by construction (a planted collapse): a share
+    ``hq_share`` of the ``n`` samples drawn from the target's other modes at its spread (all of
+    them high quality: their distance to the mode is capped at 3 standard deviations), the rest 5
+    standard deviations from a random mode (none high quality). Which modes are dropped depends on
+    ``seed``; ``drop=0`` is the target itself at that high-quality share."""
+    k = len(target.means)
+    if not 0 <= drop < k:
+        raise ValueError(f"drop must lie in [0, {k}), got {drop!r}")
+    if not 0 < hq_share <= 1:
+        raise ValueError(f"hq_share must lie in (0, 1], got {hq_share!r}")
+    rng = np.random.default_rng(seed)
+    keep = rng.permutation(k)[drop:]
+    m = int(round(hq_share * n))
+    off = rng.normal(size=(m, 2))
+    norm = np.linalg.norm(off, axis=1, keepdims=True)
+    off = off * np.minimum(1.0, 0.999 * HQ_STDS / np.maximum(norm, 1e-12))  # inside the 3-std disc
+    good = target.means[rng.choice(keep, m)] + target.std * off
+    angle = rng.uniform(0, 2 * math.pi, n - m)
+    bad = target.means[rng.integers(0, k, n - m)] + 5 * target.std * np.c_[np.cos(angle), np.sin(angle)]
+    return np.concatenate([good, bad])
 
 
 def missing_mass_bound(n: int, confidence: float = 0.95) -> float:
@@ -203,14 +228,20 @@ class Batches:
 
 def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list[int], *,
           em_points: int = 0, scatter_at: tuple[int, ...] = (), device: str = "cpu",
-          state_path: Path | None = None, save_every: int = 0, log_every: float = 0.0) -> dict:
+          state_path: Path | None = None, save_every: int = 0, log_every: float = 0.0,
+          stop_at: float | None = None) -> dict:
     """Train one run and measure it at ``checkpoints`` (generator steps): the protocol's statistics
     on 2,500 samples of fixed noise, the critic's mean estimate since the previous checkpoint
     (the EM estimate for WGAN, the JS lower bound for the GAN) and, with ``em_points``, the exact
     EM between that many generated and target points (:func:`divergences.wasserstein`).
 
     ``state_path`` makes the run resumable: every ``save_every`` steps the players, the data
-    stream's position and the records are saved there, and a call finds and continues them.
+    stream's position and the records are saved there, and a call finds and continues them (a
+    call with more ``steps`` than the saved run's extends it: a staged budget).
+
+    ``stop_at``: stop at the first checkpoint whose high-quality share reaches it (a run trained
+    *to its learned threshold*); the record's ``stopped`` is that step (None when it ran to
+    ``steps``), and a resumed stopped run stays stopped.
     """
     torch.manual_seed(seed)
     if device == "cpu":
@@ -225,7 +256,7 @@ def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list
     keys = ("step", "hq_share", "modes", "mode_kl", "counts", "estimate", "em", "elapsed")
     rec: dict = {k: [] for k in keys}
     rec["scatter"] = {}
-    start, spent, cpu_spent = 0, 0.0, 0.0
+    start, spent, cpu_spent, stopped = 0, 0.0, 0.0, None
     if state_path is not None and Path(state_path).exists():
         saved = torch.load(state_path, weights_only=False)
         players.generator.load_state_dict(saved["G"])
@@ -236,11 +267,13 @@ def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list
         if saved.get("cuda_rng") is not None and torch.device(device).type == "cuda":
             torch.cuda.set_rng_state(saved["cuda_rng"], torch.device(device))
         rec, start, spent, cpu_spent = saved["rec"], saved["step"], saved["seconds"], saved.get("cpu_seconds", 0.0)
-        real.skip(start * setup.n_critic)
+        stopped = saved.get("stopped")
+        if stopped is None:
+            real.skip(start * setup.n_critic)
     noise = lambda: torch.randn(setup.batch, latent, device=device)  # noqa: E731
     window: list[torch.Tensor] = []
     t0, last_log, cpu0 = time.perf_counter(), time.perf_counter(), time.process_time()
-    for step in range(start + 1, steps + 1):
+    for step in range(start + 1, steps + 1 if stopped is None else start + 1):
         stats = iteration(players, real, noise, setup.n_critic)
         window.append(stats.critic)
         if step in checkpoints:
@@ -257,11 +290,15 @@ def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list
             window = []
             rec["em"].append(D.wasserstein(x[:em_points], ref) if em_points else None)
             rec["elapsed"].append(round(spent + time.perf_counter() - t0, 2))
-            if step in scatter_at:
+            if stop_at is not None and r["hq_share"] >= stop_at:
+                stopped = step
+            if step in scatter_at or stopped:
                 rec["scatter"][str(step)] = np.round(x[:400], 4).tolist()
-        if state_path is not None and save_every and (step % save_every == 0 or step == steps):
+        if state_path is not None and save_every and (step % save_every == 0 or step == steps or stopped):
             _save_state(state_path, players, rec, step, spent + time.perf_counter() - t0,
-                        cpu_spent + time.process_time() - cpu0, device)
+                        cpu_spent + time.process_time() - cpu0, device, stopped)
+        if stopped:
+            break
         if log_every and time.perf_counter() - last_log >= log_every:
             last_log = time.perf_counter()
             rate = (step - start) / (last_log - t0)
@@ -269,11 +306,13 @@ def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list
             print(f"{setup.name} on the {target.name}, seed {seed}: step {step}/{steps}{hq}, "
                   f"ETA {(steps - step) / rate / 60:.1f} min", flush=True)
     return {"setup": setup.name, "target": target.name, "scale": target.scale, "seed": seed, "steps": steps,
+            "stopped": stopped, "stop_at": stop_at,
             "seconds": round(spent + time.perf_counter() - t0, 1), "cpu_seconds": round(cpu_spent + time.process_time() - cpu0, 1),
             **rec}
 
 
-def _save_state(path: Path, players, rec: dict, step: int, seconds: float, cpu_seconds: float, device: str) -> None:
+def _save_state(path: Path, players, rec: dict, step: int, seconds: float, cpu_seconds: float, device: str,
+                stopped: int | None = None) -> None:
     import io
 
     from gan.rundir import atomic_write_bytes
@@ -282,5 +321,5 @@ def _save_state(path: Path, players, rec: dict, step: int, seconds: float, cpu_s
     torch.save({"G": players.generator.state_dict(), "C": players.critic.state_dict(),
                 "opt_g": players.opt_g.state_dict(), "opt_c": players.opt_c.state_dict(),
                 "rng": torch.get_rng_state(), "rec": rec,
-                "cuda_rng": torch.cuda.get_rng_state(torch.device(device)) if torch.device(device).type == "cuda" else None, "step": step, "seconds": seconds, "cpu_seconds": cpu_seconds}, buf)
+                "cuda_rng": torch.cuda.get_rng_state(torch.device(device)) if torch.device(device).type == "cuda" else None, "step": step, "seconds": seconds, "cpu_seconds": cpu_seconds, "stopped": stopped}, buf)
     atomic_write_bytes(Path(path), buf.getvalue())

@@ -7,43 +7,63 @@ The WGAN paper: "in no experiment did we see evidence of mode collapse for the W
 protocol: 2,500 samples; a sample is *high quality* within 3 standard deviations of its nearest
 mode; a mode is *captured* by at least one high-quality sample.
 
-**Positive controls** (``controls`` in the result): (a) WGAN-GP's toy script ``gan_toy.py``
-(ReLU MLPs 512 x 3, penalty 0.1, Adam 1e-4 (0.5, 0.9), n_critic 5, batch 256, its data, 100,000
-iterations) through :func:`gan.algorithm.iteration` (:func:`gan_toy_control`, resumable, for a
-GPU); (b) the GAN row of PacGAN's Table 1 (6.3 +- 0.5 of 8 ring modes, 98.2 +- 0.2 %
-high-quality; 17.3 +- 0.8 of 25 grid modes, 94.8 +- 0.7 %; 10 trials, standard errors) with
-PacGAN's networks, optimiser, data and 400 epochs of 100,000 points (:func:`pacgan_control`).
-A control holds when it ran its published budget and every statistic's mean lies within the
-tolerance (Welch's z, family-wise 95 % over the four statistics) of the published one. Every
-finding waits for both: until they pass, its verdict is *no verdict*, with what the numbers say.
+Where things are: the targets, the protocol, the published tables and the training loop in
+:mod:`toys.mixtures`; the runs (main, quick, long budget, the decisive runs, the published-scale
+reproductions for a GPU) in :mod:`toys.mode_collapse_runs`; the generic statistics in
+:mod:`claims.stats`; here, the judging, the claims, the figure and the write-up's tables.
 
-**The toy's own runs**: one small architecture for every method (ReLU MLPs 8-64-64-2 and
-2-64-64-1), each trained through the trainer's iteration by the GAN (-log D, Adam 1e-3 (0.5,
-0.999)), WGAN with clipping (RMSProp 5e-4, c = 0.03, n_critic 5) and WGAN-GP with the toy script's penalty
-weight 0.1 (Adam 1e-3 (0, 0.9), n_critic 5). A run has **learned** its target when its
-high-quality share reaches the lowest share at which the published tables credit a method with
-its mode count (Unrolled GAN in VEEGAN's Table 1: 35.6 % on the ring, 16 % on the grid); only
-runs that learned are judged, and a target with fewer than 3 such runs gets no verdict.
+**The toy's runs**: one small architecture for every method (ReLU MLPs 8-64-64-2 and 2-64-64-1)
+trained through the trainer's iteration by the GAN (-log D), WGAN with clipping (c = 0.03) and
+WGAN-GP with the toy script's penalty weight 0.1 (:data:`toys.mixtures.TOY`). A run has
+**learned** its target when its high-quality share reaches the lowest share at which the
+published tables credit a method with its mode count (:data:`toys.mixtures.LEARNED`, Unrolled
+GAN's row of VEEGAN's Table 1). Each finding rests on the longest budget there is for its method
+and target: the long budget's committed runs where they exist (each seed's longest stage), the
+main budget's otherwise.
 
-* **No collapse** (the WGAN paper's claim, for clipping; beyond the papers for WGAN-GP): every
-  learned run captures every mode. A missed mode is evidence of collapse when, had it held half
-  its fair share of the run's high-quality samples, missing it among 2,500 samples would have
-  probability p < 0.05 after a Bonferroni correction over the modes of the learned runs.
-* **The GAN misses modes** (PacGAN's GAN row): the same statistic on the GAN's learned runs,
-  the evidence that the statistic can fail.
+**Controls this machine runs** (:func:`controls`, gating every verdict):
+
+* *learns*: on each target a WGAN (WGAN-GP or clipped) has at least 5 seeds past the learned
+  threshold;
+* *power*: the statistic below detects a generator that drops one mode by construction
+  (:func:`toys.mixtures.planted`) at the learned threshold's high-quality share, in each of 5
+  seeds per target (Bonferroni over them), and does not fire on the intact target at that share.
+  (A finding's own family is larger, all runs of a method: it counts only the learned runs with
+  the high-quality samples that reveal an empty mode at its level.)
+
+The published-scale reproductions (``gan_toy.py`` at 100,000 iterations, PacGAN's GAN at 400
+epochs: :func:`published_reproductions`) are drawn beside the verdicts, never gates.
+
+**Findings**:
+
+* **No collapse** (the WGAN paper's claim, for clipping; beyond the papers for WGAN-GP), read two
+  ways, two findings per method:
+
+  - *as absolute coverage* (``*_no_collapse``): every run that learned captures every mode; the
+    modes missed per learned run with their mean and 95 % interval over seeds (:func:`judge_coverage`);
+    a learned run that missed a mode decides against, 5 learned seeds per target with none missed
+    decide for;
+  - *as balance* (``*_modes_balanced``), on every run with no learned gate: the smallest mode's
+    count among the run's high-quality samples against half its fair share
+    (:func:`claims.stats.smallest_share_test`, Bonferroni over modes and runs; :func:`judge_collapse`).
+    Evidence (p < 0.05) decides against the claim; with none, it is decided when each target has
+    at least 5 learned seeds with enough high-quality samples that an empty mode would have shown
+    at that level.
+* **The GAN misses modes** (PacGAN's GAN row): the same statistic on the GAN's runs.
 * **The clipped critic's estimate tracks the exact EM** (Section 4.2): on each target the
-  clipped WGAN learns (at least 3 of its seeds past the learned threshold), within each of its
-  runs, the Pearson correlation of the critic's mean estimate with the exact EM to the target
-  (:func:`divergences.wasserstein`, 500 points) over 40 checkpoints; the statistic is its mean
-  over runs, the null a permutation over runs within the target (each run's estimate paired with
-  another run's EM: a trend that every run shares scores as high across runs as within).
+  clipped WGAN learns (at least 3 of its seeds past the learned threshold), within each run, the
+  Pearson correlation of the critic's mean estimate with the exact EM to the target over the
+  checkpoints; the statistic is its mean over runs, the null a permutation over runs within the
+  target (a trend every run shares scores as high across runs as within). Decided when it rests
+  on at least 5 runs and the test has power on them: an estimate planted to track each run's own
+  (smoothed) EM as closely as the observed one correlates with it is detected in at least 80 %
+  of draws (:func:`claims.stats.planted_tracking_power`).
 
-Budgets: the main job (``run``) trains the ring, 5 seeds x 3 methods x 2,000 steps (about 3
-minutes on 2 cores); the long budget (``run_long``, ``python -m toys.mode_collapse --long``,
-about 1.2 CPU-hours) trains both targets, 5 seeds x 3 methods x 5,000 steps (12,000 for clipping),
-and runs as much of the controls as a shared CPU can (PacGAN's GAN 2 seeds on the ring and 1 on the grid x 6,000 iterations,
-gan_toy.py 1,000), after the toy's own runs; its results are committed at ``figures/long/mode_collapse.json``.
-``run`` reads them when present, draws them beside its own and says which verdict rests on them.
+Budgets: the main job (``run``) trains the ring, 5 seeds x 3 methods x 2,000 steps; the long
+budget (``python -m toys.mode_collapse --long``; :func:`toys.mode_collapse_runs.run_long`) is
+about 3.1 CPU-hours at most (:func:`toys.mode_collapse_runs.long_cpu_hours`, from the per-step
+costs measured on the 2-core machine; a WGAN-GP seed that stops at its threshold costs less), and
+its results are committed at ``figures/long/mode_collapse.json`` as they land.
 
 Run: ``python -m toys.mode_collapse [--quick] [--seed S] [--out DIR]``; ``--long [--out DIR]``.
 """
@@ -58,21 +78,57 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from claims import FIGURES_DIR, check_result, claim, control, decide, fmt, long_budget, parallel_map, toy_main
-from claims.long_budget import Task
-from claims.stats import agrees_with_published, mean_interval, run_permutation
+from claims import FIGURES_DIR, MIN_SEEDS_TOY, check_result, claim, control, decide, fmt, long_budget, parallel_map, toy_main
+from claims.stats import (
+    ALPHA,
+    agrees_with_published,
+    bonferroni,
+    mean_interval,
+    min_detectable_n,
+    planted_tracking_power,
+    run_permutation,
+    smallest_share_test,
+)
+
 from .mixtures import (
     GAN_TOY,
+    HQ_RATE,
+    HQ_STDS,
     LEARNED,
     N_EVAL,
     PACGAN_GAN,
     PACGAN_TABLE,
     PACGAN_TRIALS,
-    TOY,
     VEEGAN_TABLE,
     Target,
+    planted,
     protocol,
-    train,
+)
+from .mode_collapse_runs import (  # noqa: F401  (the runs' names, as the GPU command calls them)
+    COST_MS,
+    DECIDE,
+    GANTOY,
+    LONG,
+    LONG_COMMAND,
+    LONG_PATH,
+    MAIN,
+    METHODS,
+    PACGAN,
+    QUICK_RUN,
+    SCALE,
+    TARGETS,
+    checkpoints,
+    gan_toy_control,
+    latest,
+    load_long,
+    long_cpu_hours,
+    long_tasks,
+    main_tasks,
+    pacgan_control,
+    run_controls,
+    run_key,
+    run_long,
+    toy_run,
 )
 
 NAME = "mode_collapse"
@@ -80,23 +136,37 @@ TITLE = "Mode collapse, measured"
 SOURCE = "WGAN, Sections 4.2 and 4.3"
 CLAIM = ('"In no experiment did we see evidence of mode collapse for the WGAN algorithm", and the critic\'s '
          'estimate follows the generator\'s convergence: checked against a GAN on the 8-Gaussian ring and the '
-         '25-Gaussian grid under the VEEGAN / PacGAN protocol, over seeds, after positive controls.')
+         '25-Gaussian grid under the VEEGAN / PacGAN protocol, over seeds, with controls this machine runs.')
 POOLED = True
 COST = 1.0
 QUICK = ("the ring, one seed per method, 200 generator steps (20 checkpoints), the long budget's committed "
          "results not read: too short to learn, no verdicts")
+LABELS = {"gan": "GAN (-log D)", "clip": "WGAN, clipping", "gp": "WGAN-GP (0.1)"}
+#: learned seeds per target for the tracking test to use that target (a majority of the 5)
+MIN_LEARNED = 3
+#: a mode holding less than this share of its fair share of high-quality samples is collapsed
+FLOOR = 0.5
+#: the tracking test is decided where its power against a planted tracking reaches this
+MIN_POWER = 0.8
+_PCT = {t: f"{100 * LEARNED[t]:.3g} %" for t in TARGETS}  # the learned thresholds, as the prose says them
+_K = {t: len(Target(t, SCALE).means) for t in TARGETS}
+_CLIP_GRID = max(max(stages) for m, t, stages, *_ in DECIDE if (m, t) == ("clip", "grid"))
+_PACGAN_MODES = ", ".join(f"{PACGAN_TABLE[t]['GAN']['modes'][0]} of {_K[t]} {t} modes" for t in TARGETS)
+_PACGAN_ROW = ", ".join(f"{PACGAN_TABLE[t]['GAN']['modes'][0]} +- {PACGAN_TABLE[t]['GAN']['modes'][1]} of {_K[t]} {t} "
+                        f"modes with {PACGAN_TABLE[t]['GAN']['hq_pct'][0]} +- {PACGAN_TABLE[t]['GAN']['hq_pct'][1]} % "
+                        "high-quality samples" for t in TARGETS) + f" ({PACGAN_TRIALS} trials, standard errors)"
 CAPTION = (
     "Top: modes captured (left pair) and share of high-quality samples (right pair) at the end of training, "
     "one point per seed (filled: the run learned; hollow: it did not), the mean with its 95 % interval, "
-    "for the main budget (2,000 steps, the ring) and the long budget (5,000 steps, 12,000 for clipping; "
-    "committed); "
-    "the published rows beside (VEEGAN's Table 1, PacGAN's Table 1), and the learned threshold (dotted, "
-    "Unrolled GAN's row). Middle left: the high-quality share along training per method (long budget, "
-    "mean and each seed). Middle right: the positive controls, PacGAN's GAN and gan_toy.py's WGAN-GP, "
-    "against their published numbers, as far as they ran. Bottom left: the clipped critic's estimate "
-    "against the exact EM along each run; bottom right: the permutation null of the tracking statistic "
-    "with the observed value. Samples of one seed per method and target at the end of training are drawn "
-    "in the last row."
+    f"for the main budget ({MAIN['steps']:,} steps, the ring) and the long budget (committed; WGAN-GP stopped at its "
+    "learned threshold, the clipped WGAN at its longest stage); the published rows beside (VEEGAN's Table 1, "
+    f"PacGAN's Table 1), and the learned threshold (dotted, Unrolled GAN's row: {_PCT['ring']} ring, "
+    f"{_PCT['grid']} grid). Middle left: the high-quality share along training per method (long budget, "
+    "mean and each seed). Middle right: the published-scale reproductions (PacGAN's GAN, gan_toy.py's "
+    "WGAN-GP) as far as they ran, beside their published numbers (not gates). Bottom left: the clipped "
+    "critic's estimate against the exact EM along each run; bottom right: the permutation null of the "
+    "tracking statistic with the observed value. Samples of one seed per method and target at the end of "
+    "training are drawn in the last row."
 )
 DEPARTURES = (
     "The WGAN paper judges mode collapse by eye on LSUN; these targets and this protocol are VEEGAN's and "
@@ -104,219 +174,79 @@ DEPARTURES = (
     "spacing / std = 40). The toy's runs use one small architecture (64 x 2) for every method and toy "
     "learning rates (Adam 1e-3; RMSProp 5e-4 for clipping, 10x Algorithm 1's), clip the critic at c = 0.03 "
     "(at Algorithm 1's 0.01 this small critic is nearly constant: estimates of 1e-5 against an EM of 0.3), "
-    "train 2,000 (main) and 5,000 (long; 12,000 for clipping) generator steps, and sample fresh data each "
-    "batch. The controls keep the "
-    "published settings but alternate the two players' steps (PacGAN's Theano code updates them "
-    "simultaneously) and, on a CPU, stop far short of the published budgets (400,000 and 100,000 "
-    "iterations)."
+    f"train WGAN-GP until its learned threshold and the clipped WGAN up to {_CLIP_GRID:,} steps on the grid, and "
+    "sample fresh data each batch. The published-scale reproductions keep the published settings but "
+    "alternate the two players' steps (PacGAN's Theano code updates them simultaneously) and, on a CPU, "
+    "stop far short of the published budgets."
 )
 WHY = {
     "gp_no_collapse": "WGAN-GP is not the WGAN paper's algorithm (beyond the papers).",
+    "gp_modes_balanced": ("beyond the papers; and a run stopped at its first checkpoint past the learned threshold "
+                          "may still be filling its last modes."),
     "clip_no_collapse": ("the clipped critic's small gradients (see 'Which critic reads as W?') leave the runs "
-                         "short of the learned threshold at this budget, or the controls have not passed."),
+                         "short of the learned threshold at this budget."),
+    "clip_modes_balanced": ("the paper judges collapse by eye (samples all alike); this statistic also counts a mode "
+                            "held at less than half its fair share, which a run still spreading over the target shows."),
     "gan_misses_modes": "the small GAN may cover every mode of the targets it learns at this budget.",
     "clip_estimate_tracks_em": ("the runs share one trend (both series fall together), which the permutation "
-                                "over runs discounts; only a run's own ups and downs count."),
+                                "over runs discounts; only a run's own ups and downs count, and the critic's "
+                                "estimate follows the trend, not its run's own course."),
 }
-
-METHODS = ("gan", "clip", "gp")
-LABELS = {"gan": "GAN (-log D)", "clip": "WGAN, clipping", "gp": "WGAN-GP (0.1)"}
-TARGETS = ("ring", "grid")
-SCALE = "gan_toy"
-MIN_LEARNED = 3  # learned runs per target for a verdict
-
-MAIN = {"targets": ("ring",), "seeds": 5, "steps": 2000, "every": 50}
-#: the clipped runs learn slowest and cost least per step: 12,000 steps for them, 5,000 for the others
-LONG = {"targets": TARGETS, "seeds": 5, "steps": {"gan": 5000, "gp": 5000, "clip": 12_000},
-        "every": {"gan": 125, "gp": 125, "clip": 300}, "em_points": 500}
-QUICK_RUN = {"targets": ("ring",), "seeds": 1, "steps": 200, "every": 10}
-#: the controls: published budgets, and how far the long budget runs them on a CPU
-PACGAN = {"targets": TARGETS, "seeds": {"ring": 2, "grid": 1}, "iterations": 6_000, "every": 500,
-          "published": 400_000}
-GANTOY = {"targets": ("ring",), "seeds": {"ring": 1}, "iterations": 1_000, "every": 100, "published": 100_000}
-LONG_PATH = FIGURES_DIR / "long" / f"{NAME}.json"
-LONG_COMMAND = "python -m toys.mode_collapse --long --out figures/long"
-#: CPU milliseconds per generator step (measured on the 2-core machine), for the ETA
-COST_MS = {"gan": 3.6, "clip": 9.6, "gp": 19.3, "pacgan": 34.0, "gan_toy": 365.0}
-
-
-def checkpoints(steps: int, every: int) -> list[int]:
-    """Every ``every`` generator steps, and the last step."""
-    cps = list(range(every, steps + 1, every))
-    return cps if cps and cps[-1] == steps else cps + [steps]
-
-
-# ---------------------------------------------------------------------------------------------
-# The runs
-
-def _toy_run(task: dict) -> dict:
-    """One run of the toy (a task of ``run`` or ``run_long``), measured at its checkpoints."""
-    setup = TOY[task["method"]]
-    cps = checkpoints(task["steps"], task["every"])
-    r = train(setup, Target(task["target"], SCALE), task["seed"], task["steps"], cps,
-              em_points=task.get("em_points", 500), scatter_at=(cps[-1],), log_every=task.get("log_every", 0))
-    return {"method": task["method"], **r}
-
-
-def pacgan_control(target: str, iterations: int = 400_000, seed: int = 0, device: str = "cpu",
-                   state_path: Path | None = None, every: int = 500) -> dict:
-    """PacGAN's GAN (Lin et al. 2018, ``synthetic_data_experiments``): generator 2-400-400-400-400-2 with
-    batch norm, maxout discriminator 3 x 200 (5 pieces), Adam 1e-4 (blocks' beta1 0.8, i.e. PyTorch's
-    betas (0.2, 0.999)), batch 100, 100,000 training points, 2-D Gaussian noise; 400 epochs are 400,000
-    iterations. Measured every ``every`` iterations with the protocol; resumable through ``state_path``."""
-    cps = checkpoints(iterations, every)
-    return train(PACGAN_GAN, Target(target, "pacgan"), seed, iterations, cps, device=device,
-                 state_path=state_path, save_every=every if state_path else 0, log_every=60.0,
-                 scatter_at=(cps[-1],))
-
-
-def gan_toy_control(target: str = "ring", iterations: int = 100_000, seed: int = 0, device: str = "cpu",
-                    state_path: Path | None = None, every: int = 1000) -> dict:
-    """WGAN-GP's toy script (``gan_toy.py``, Gulrajani et al. 2017) through the trainer's iteration: ReLU MLPs
-    512 x 3 with tflib's initialisation, 2-D noise, penalty 0.1, Adam 1e-4 betas (0.5, 0.9) for both,
-    n_critic 5, batch 256, its 8 Gaussians (ring) or 25 Gaussians (grid) "rescaled to unit spread";
-    100,000 iterations. Returns the protocol's statistics every ``every`` iterations (the same as
-    :func:`pacgan_control`); resumable through ``state_path`` (a file; saved every ``every``)."""
-    cps = checkpoints(iterations, every)
-    return train(GAN_TOY, Target(target, "gan_toy"), seed, iterations, cps, device=device,
-                 state_path=state_path, save_every=every if state_path else 0, log_every=60.0,
-                 scatter_at=(cps[-1],))
-
-
-def _long_task(task: dict) -> dict:
-    device = task.get("device", "cpu")
-    if device == "cpu":
-        torch.set_num_threads(1)
-    if task["kind"] == "toy":
-        return _toy_run(task)
-    fn = pacgan_control if task["kind"] == "pacgan" else gan_toy_control
-    return fn(task["target"], task["steps"], task["seed"], device=device, state_path=task["state"], every=task["every"])
-
-
-def run_controls(out: Path, device: str = "cuda", kinds: tuple[str, ...] = ("gan_toy",),
-                 targets: tuple[str, ...] = ("ring",), seeds: tuple[int, ...] = (0,),
-                 iterations: dict | None = None) -> dict:
-    """The positive controls at their published budgets on an accelerator (for a GPU command): each
-    ``kind`` ("gan_toy": 100,000 iterations; "pacgan": 400,000) on each target and seed, one run at a
-    time on ``device``, resumable (finished runs are skipped, an interrupted one continues from its
-    state file), written to ``out/mode_collapse_controls.json`` in the long results' format. Commit
-    that file beside ``figures/long/mode_collapse.json``: ``run`` reads both and judges each control
-    on its longest run. ``iterations`` overrides the budgets ({"gan_toy": 2000}: a cheaper try)."""
-    import shutil
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    budgets = {"gan_toy": GANTOY["published"], "pacgan": PACGAN["published"], **(iterations or {})}
-    every = {"gan_toy": 1000, "pacgan": 4000}
-    state = out / f"{NAME}_controls.state"
-    tasks = [{"kind": k, "key": f"{k}/{t}/{s}", "target": t, "seed": s, "steps": budgets[k], "every": every[k],
-              "device": device, "state": str(state / f"{k}-{t}-{s}.pt"), "cost": budgets[k] * COST_MS[k] / 1000}
-             for k in kinds for t in targets for s in seeds]
-    command = (f"toys.mode_collapse.run_controls({str(out)!r}, device={device!r}, kinds={kinds}, "
-               f"targets={targets}, seeds={seeds}, iterations={iterations})")
-    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{NAME}_controls", workers=1, into=f"{NAME}_controls",
-                                    command=command)
-    if len(records) == len(tasks):
-        shutil.rmtree(state, ignore_errors=True)
-    return long_budget.read(f"{NAME}_controls", out)
-
-
-def long_tasks(out: Path) -> list[dict]:
-    """Every run of the long budget, each with its ``key`` and estimated CPU seconds (``cost``)."""
-    state = Path(out) / f"{NAME}.state"
-    tasks = [{"kind": "toy", "key": f"toy/{t}/{m}/{s}", "method": m, "target": t, "seed": s,
-              "steps": LONG["steps"][m], "every": LONG["every"][m], "em_points": LONG["em_points"], "log_every": 300,
-              "cost": LONG["steps"][m] * COST_MS[m] / 1000}
-             for t in LONG["targets"] for m in METHODS for s in range(LONG["seeds"])]
-    for kind, plan in (("pacgan", PACGAN), ("gan_toy", GANTOY)):
-        tasks += [{"kind": kind, "key": f"{kind}/{t}/{s}", "target": t, "seed": s, "steps": plan["iterations"],
-                   "every": plan["every"], "state": str(state / f"{kind}-{t}-{s}.pt"), "priority": 1,
-                   "cost": plan["iterations"] * COST_MS[kind] / 1000}
-                  for t in plan["targets"] for s in range(plan["seeds"][t])]
-    for t in tasks:  # a run resumed from its state has less left to do (for the ETA)
-        if t.get("state") and Path(t["state"]).exists():
-            done = torch.load(t["state"], weights_only=False, map_location="cpu")["step"]
-            t["cost"] *= max(0.0, 1 - done / t["steps"])
-    return tasks
-
-
-def _as_tasks(tasks: list[dict]) -> list[Task]:
-    """The runs as long-budget tasks, in the order they start: by ``priority`` (the toy's own runs
-    before the controls), then the longest first."""
-    order = sorted(tasks, key=lambda t: (t.get("priority", 0), -t["cost"]))
-    return [Task(t["key"], _long_task, (t,), t["cost"]) for t in order]
-
-
-def run_long(out: Path = FIGURES_DIR / "long") -> None:
-    """The long budget (about 1.5 CPU-hours on 2 cores): writes ``out/mode_collapse.json`` with every run's
-    numbers and the provenance (command, commit, machine, date, CPU seconds). Resumable: each finished run
-    is written as it completes and skipped by the next call; an interrupted control resumes from its state
-    file (``out/mode_collapse.state/``, removed once every run is done)."""
-    import shutil
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    tasks = long_tasks(out)
-    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{NAME}, long budget", into=NAME, command=LONG_COMMAND)
-    if len(records) == len(tasks):
-        shutil.rmtree(out / f"{NAME}.state", ignore_errors=True)
-
-
-def load_long(path: Path = LONG_PATH) -> dict | None:
-    """The committed long-budget results, or None; with the controls' accelerator runs
-    (``mode_collapse_controls.json`` beside them, :func:`run_controls`) merged in, a control's longer run
-    replacing a shorter one."""
-    path = Path(path)
-    data = json.loads(path.read_text()) if path.exists() else None
-    extra = path.with_name(f"{NAME}_controls.json")
-    if extra.exists():
-        more = json.loads(extra.read_text())
-        data = data or {"provenance": None, "runs": {}}
-        for k, r in more["runs"].items():
-            if k not in data["runs"] or r["step"][-1] > data["runs"][k]["step"][-1]:
-                data["runs"][k] = r
-        data["controls_provenance"] = more.get("provenance")
-    return data
 
 
 # ---------------------------------------------------------------------------------------------
 # Judging: pure functions of the runs' records (the tests feed them synthetic runs)
 
 def final(run: dict) -> dict:
-    """A run's statistics at its last checkpoint, and whether it learned its target."""
+    """A run's statistics at its last checkpoint, whether it learned its target, and the smallest
+    mode's test (:func:`claims.stats.smallest_share_test` at :data:`FLOOR`)."""
     hq = float(run["hq_share"][-1])
-    return {"hq_share": hq, "modes": int(run["modes"][-1]), "counts": run["counts"][-1],
-            "learned": hq >= LEARNED[run["target"]], "steps": int(run["step"][-1])}
+    counts = run["counts"][-1]
+    return {"hq_share": hq, "modes": int(run["modes"][-1]), "counts": counts, "seed": run.get("seed"),
+            "learned": hq >= LEARNED[run["target"]], "steps": int(run["step"][-1]),
+            "smallest": smallest_share_test(counts, FLOOR)}
 
 
-def missed_mode_p(counts: list[int], n: int = N_EVAL) -> float:
-    """Probability of missing some mode had every mode held at least half its fair share of the run's
-    high-quality samples: (1 - h / (2K))^n for the run's high-quality share h, times K (Bonferroni over the
-    modes); 1.0 when no mode was missed."""
-    counts = np.asarray(counts)
-    if (counts > 0).all():
-        return 1.0
-    k, h = len(counts), counts.sum() / n
-    return float(min(1.0, k * (1.0 - h / (2 * k)) ** n))
+def basis(main_runs: list[dict], long_runs: dict | None) -> tuple[list[dict], dict]:
+    """The runs each finding rests on: per (method, target), the long budget's (each seed's longest
+    stage, :func:`toys.mode_collapse_runs.latest`) where it has any, else the main budget's; and,
+    per "method/target", which budget that was."""
+    staged = [r for k, r in latest(long_runs or {}).items() if k.startswith("toy/")]
+    out, where = [], {}
+    for m in METHODS:
+        for t in TARGETS:
+            lr = sorted((r for r in staged if r["method"] == m and r["target"] == t), key=lambda r: r["seed"])
+            mr = [r for r in main_runs if r["method"] == m and r["target"] == t]
+            if lr or mr:
+                out += lr or mr
+                where[f"{m}/{t}"] = "long" if lr else "main"
+    return out, where
 
 
-def coverage(runs: list[dict]) -> dict:
-    """Per target: the learned runs' modes captured (with their 95 % interval), every run's final share and
-    modes, and the evidence of collapse (the smallest Bonferroni-corrected missed-mode probability)."""
-    out = {}
-    for t in sorted({r["target"] for r in runs}, key=TARGETS.index):
-        rs = [final(r) for r in runs if r["target"] == t]
-        learned = [f for f in rs if f["learned"]]
-        k = len(rs[0]["counts"])
-        ps = [missed_mode_p(f["counts"]) for f in learned]
-        out[t] = {"modes_total": k, "runs": len(rs), "learned": len(learned), "steps": rs[0]["steps"],
-                  "projection": projected_steps([r for r in runs if r["target"] == t], LEARNED[t]),
-                  "hq_share": [f["hq_share"] for f in rs], "modes": [f["modes"] for f in rs],
-                  "learned_modes": [f["modes"] for f in learned], "modes_interval": mean_interval([f["modes"] for f in learned]),
-                  "hq_interval": mean_interval([f["hq_share"] for f in rs]),
-                  "all_captured": all(f["modes"] == k for f in learned),
-                  "collapse_p": min(min(ps) * len(learned), 1.0) if learned else 1.0, "decided": len(learned) >= MIN_LEARNED}
-    return out
+def collapse_evidence(runs: list[dict]) -> dict:
+    """Per target: every run's final share, modes and smallest-mode test; the learned runs' modes with
+    their mean and 95 % interval; the fewest high-quality samples at which the test finds an empty mode
+    at this family's level (:func:`claims.stats.min_detectable_n` at 0.05 / runs) and the learned runs
+    that had them (``powered``: a learned run with fewer could hide a dropped mode). Over all runs (no
+    learned gate): ``p_value``, the smallest-mode test's smallest p, Bonferroni over the runs."""
+    per, ps = {}, []
+    for t in [t for t in TARGETS if any(r["target"] == t for r in runs)]:
+        fs = [final(r) for r in runs if r["target"] == t]
+        k = len(fs[0]["counts"])
+        need = min_detectable_n(k, FLOOR, ALPHA / len(runs))
+        learned = [f for f in fs if f["learned"]]
+        powered = [f for f in learned if f["smallest"]["n"] >= need]
+        ps += [f["smallest"]["p_value"] for f in fs]
+        per[t] = {"modes_total": k, "runs": len(fs), "seeds": [f["seed"] for f in fs], "steps": [f["steps"] for f in fs],
+                  "hq_share": [round(f["hq_share"], 4) for f in fs], "modes": [f["modes"] for f in fs],
+                  "learned": len(learned), "learned_seeds": [f["seed"] for f in learned],
+                  "learned_modes": [f["modes"] for f in learned],
+                  "modes_interval": mean_interval([f["modes"] for f in learned]),
+                  "smallest_ratio": [round(f["smallest"]["ratio"], 3) for f in fs],
+                  "smallest_p": [f["smallest"]["p_value"] for f in fs], "detectable_from": need,
+                  "powered": len(powered), "powered_seeds": [f["seed"] for f in powered],
+                  "projection": projected_steps([r for r in runs if r["target"] == t], LEARNED[t])}
+    return {"targets": per, "p_value": bonferroni(ps), "runs": len(ps)}
 
 
 def projected_steps(runs: list[dict], threshold: float) -> dict:
@@ -342,96 +272,175 @@ def projected_steps(runs: list[dict], threshold: float) -> dict:
     return {"slope_per_1000": float(np.median(slopes)), "steps": med if med is not None and np.isfinite(med) else None}
 
 
-def judge_no_collapse(cov: dict, controls_ok: bool) -> tuple[bool | None, str, str | None, dict | None]:
-    """(holds, verdict, reason, test) of "every learned run captures every mode" from :func:`coverage`.
-
-    Evidence of collapse on any target (a missed mode with p < 0.05) decides against the claim; the claim
-    holds when every target has at least ``MIN_LEARNED`` learned runs and all of them captured every mode."""
-    collapse = {t: c for t, c in cov.items() if c["collapse_p"] < 0.05}
-    undecided = [t for t, c in cov.items() if not c["decided"]]
-    missing = [t for t in TARGETS if t not in cov]  # not run at this budget
-    if collapse:
-        holds = False
-        t, c = min(collapse.items(), key=lambda kv: kv[1]["collapse_p"])
-        test = {"statistic": f"a missed mode on a learned {t} run, had it held half its fair share of "
-                             "high-quality samples (Bonferroni over modes and runs)", "p_value": c["collapse_p"]}
-    else:
-        holds = None if undecided or missing else all(c["all_captured"] for c in cov.values())
-        test = None
-    verdict = decide(holds, control_passed=controls_ok, decided=bool(collapse) or not (undecided or missing),
-                     test=test)
+def judge_collapse(ev: dict, claim_is: str, min_seeds: int = MIN_SEEDS_TOY) -> dict:
+    """The verdict's ingredients for "no collapse" (``claim_is="none"``) or "misses modes"
+    (``claim_is="some"``) from :func:`collapse_evidence`: ``holds`` read off the smallest-mode test
+    (evidence of collapse is p < 0.05), ``decided`` (evidence either way: collapse found, or every
+    target trained with at least ``min_seeds`` learned seeds), the ``test`` record, the ``seeds``
+    it rests on, and the ``reason`` when undecided."""
+    if claim_is not in ("none", "some"):
+        raise ValueError(f"claim_is must be 'none' or 'some', got {claim_is!r}")
+    per = ev["targets"]
+    evidence = ev["p_value"] < ALPHA
+    missing = [t for t in TARGETS if t not in per]
+    short = [t for t, c in per.items() if c["powered"] < min_seeds]
+    decided = evidence or not (missing or short)
+    seeds = sorted({s for c in per.values() for s in (c["seeds"] if evidence else c["powered_seeds"])})
+    test = {"statistic": "the smallest mode's count among a run's high-quality samples against half its fair "
+                         "share (binomial; Bonferroni over modes and runs; every run, no learned gate), beside "
+                         "the modes captured by the learned runs (mean, 95 % interval over seeds)",
+            "p_value": ev["p_value"], "level": ALPHA, "n": ev["runs"],
+            "null": f"every mode holds at least {FLOOR:g} of its fair share of the run's high-quality samples",
+            "modes_interval": {t: [c["modes_interval"]["lo"], c["modes_interval"]["hi"]] for t, c in per.items()},
+            "learned": {t: c["learned"] for t, c in per.items()}, "powered": {t: c["powered"] for t, c in per.items()}}
+    holds = (not evidence) if claim_is == "none" else evidence
     reason = None
-    if verdict != "agrees":
+    if not decided:
         parts = []
-        if not controls_ok:
-            parts.append("the positive controls have not passed (see controls): no verdict until they do")
-        for t in undecided:
-            c = cov[t]
+        for t in short:
+            c = per[t]
             pr = c["projection"]
             trend = ("" if pr["slope_per_1000"] is None else
                      f"; the median share moved {pr['slope_per_1000']:+.3f} per 1,000 steps over the second half, "
                      + (f"a pace that would reach it near {pr['steps']:,.0f} steps" if pr["steps"] else
                         "not towards the threshold"))
-            parts.append(f"only {c['learned']} of {c['runs']} runs learned the {t} in {c['steps']:,} steps "
-                         f"(high-quality share >= {LEARNED[t]:.1%}; shares {fmt([round(x, 3) for x in c['hq_share']])})"
-                         f"{trend}: a budget at which at least {MIN_LEARNED} seeds pass it would decide")
+            parts.append(f"only {c['learned']} of {c['runs']} runs learned the {t} (high-quality share >= "
+                         f"{LEARNED[t]:.1%}; shares {fmt(c['hq_share'])} at {fmt(sorted(set(c['steps'])))} steps)"
+                         + (f", {c['powered']} of them with the {c['detectable_from']} high-quality samples that reveal "
+                            f"an empty mode among {ev['runs']} runs" if c["powered"] < c["learned"] else "")
+                         + f"{trend}: {min_seeds} such seeds per target would decide")
         for t in missing:
-            parts.append(f"the {t} is trained only by the long budget ({LONG_COMMAND})")
-        if holds is False and controls_ok:
-            parts.append("a learned run missed a mode")
-        reason = "; ".join(parts) or "not decided"
-    return holds, verdict, reason, test
+            parts.append(f"the {t} is trained only by the long budget ({LONG_COMMAND}), not run here")
+        parts.append(f"no run shows evidence of collapse (smallest-mode test, p = {ev['p_value']:.3g} over "
+                     f"{ev['runs']} runs)" if not evidence else "")
+        reason = "; ".join(p for p in parts if p)
+    return {"holds": holds if decided else None, "decided": decided, "test": test, "seeds": seeds,
+            "reason": reason, "evidence": evidence}
 
 
-def judge_tracking(clip_runs: list[dict], controls_ok: bool) -> dict:
+def judge_coverage(ev: dict, min_seeds: int = MIN_SEEDS_TOY) -> dict:
+    """Absolute coverage: does every run that learned its target capture every mode? From
+    :func:`collapse_evidence`: ``holds`` (no learned run missed a mode), ``decided`` (a learned run
+    missed one, or every target has at least ``min_seeds`` learned seeds), the ``test`` (the modes
+    missed per learned run, K minus the modes captured, pooled over targets: mean and 95 % interval
+    over the learned seeds; per target the modes' interval), the ``seeds`` and the ``reason``."""
+    per = ev["targets"]
+    missed = [c["modes_total"] - m for c in per.values() for m in c["learned_modes"]]
+    missing = [t for t in TARGETS if t not in per]
+    short = [t for t, c in per.items() if c["learned"] < min_seeds]
+    miss = any(x > 0 for x in missed)
+    decided = miss or not (missing or short)
+    iv = mean_interval(missed)
+    test = {"statistic": "modes missed per learned run (K minus the modes captured), mean and 95 % t-interval over the "
+                         "learned seeds, pooled over targets", "interval": [iv["lo"], iv["hi"]], "mean": iv["mean"],
+            "threshold": 0, "n": iv["n"],
+            "modes_interval": {t: [c["modes_interval"]["lo"], c["modes_interval"]["hi"]] for t, c in per.items()},
+            "learned": {t: c["learned"] for t, c in per.items()}}
+    seeds = sorted({s for c in per.values() for s in c["learned_seeds"]})
+    reason = None
+    if not decided:
+        parts = [f"only {per[t]['learned']} of {per[t]['runs']} runs learned the {t} (high-quality share >= "
+                 f"{LEARNED[t]:.1%}; shares {fmt(per[t]['hq_share'])} at {fmt(sorted(set(per[t]['steps'])))} steps): "
+                 f"{min_seeds} learned seeds per target would decide" for t in short]
+        parts += [f"the {t} is trained only by the long budget ({LONG_COMMAND}), not run here" for t in missing]
+        reason = "; ".join(parts)
+    return {"holds": (not miss) if decided else None, "decided": decided, "test": test, "seeds": seeds, "reason": reason}
+
+
+def judge_tracking(clip_runs: list[dict], min_runs: int = MIN_SEEDS_TOY, power_reps: int = 100) -> dict:
     """The permutation-over-runs test of the clipped critic's estimate against the exact EM, on every
-    clipped run of each target the clipped WGAN learns (at least ``MIN_LEARNED`` of its runs passed the
-    learned threshold; the others on it are learning more slowly, and their EM moves too), runs
-    permuted within their target. No such target: no verdict."""
+    clipped run of each target the clipped WGAN learns (at least :data:`MIN_LEARNED` of its runs past
+    the learned threshold), runs permuted within their target; with its power against a planted
+    tracking of the observed strength (:func:`claims.stats.planted_tracking_power`). ``decided`` when
+    the test rests on at least ``min_runs`` runs and its power reaches :data:`MIN_POWER`."""
     learned_on = {t: sum(final(r)["learned"] for r in clip_runs if r["target"] == t)
                   for t in dict.fromkeys(r["target"] for r in clip_runs)}
     targets = [t for t, n in learned_on.items() if n >= MIN_LEARNED]
     use = [r for r in clip_runs if r["target"] in targets and all(e is not None for e in r["em"])]
-    res = {"runs": len(clip_runs), "learned": learned_on, "targets": targets, "test": None}
+    lengths = {t: min(len(r["em"]) for r in use if r["target"] == t) for t in targets}
+    res = {"runs": len(clip_runs), "learned": learned_on, "targets": targets, "test": None, "power": None,
+           "seeds": sorted({r["seed"] for r in use})}
     if len(use) >= 2:
-        res["test"] = run_permutation([r["estimate"] for r in use], [r["em"] for r in use],
-                                      groups=[r["target"] for r in use], statistic="within", keep_null=True)
-    holds = None if res["test"] is None else res["test"]["p_value"] < 0.05
-    res["holds"] = holds
-    res["verdict"] = decide(holds, control_passed=controls_ok, decided=res["test"] is not None)
-    if res["verdict"] == "agrees":
+        est = [r["estimate"][:lengths[r["target"]]] for r in use]
+        em = [r["em"][:lengths[r["target"]]] for r in use]
+        if len(set(lengths.values())) > 1:  # targets of different lengths: compare each on its common length
+            n = min(lengths.values())
+            est, em = [e[-n:] for e in est], [e[-n:] for e in em]
+        groups = [r["target"] for r in use]
+        res["test"] = run_permutation(est, em, groups=groups, statistic="within", keep_null=True)
+        r_obs = float(np.clip(res["test"]["statistic"], 0.05, 0.95))
+        res["power"] = planted_tracking_power(em, r_obs, groups=groups, reps=power_reps)
+    tt = res["test"]
+    decided = tt is not None and tt["runs"] >= min_runs and res["power"]["power"] >= MIN_POWER
+    res["holds"] = (tt["p_value"] < ALPHA) if decided else None
+    res["decided"] = decided
+    if decided:
         res["reason"] = None
-    elif res["test"] is None:
+    elif tt is None:
         res["reason"] = (f"the clipped WGAN learned no target in this budget (runs past the learned threshold: "
                          f"{', '.join(f'{n} on the {t}' for t, n in learned_on.items()) or 'none'}; {MIN_LEARNED} "
                          "needed): a budget at which it learns one would decide")
-    elif not controls_ok:
-        t = res["test"]
-        res["reason"] = (f"the test ran: mean within-run r {t['statistic']:.2f}, across runs {t['across_mean']:.2f}, "
-                         f"p = {t['p_value']:.2f}, so no tracking beyond the shared trend was detected; but the "
-                         "positive controls have not passed (see controls), and no control shows that this "
-                         "permutation test detects tracking where it exists (runs whose EM trajectories differ "
-                         "would): no verdict")
+    elif tt["runs"] < min_runs:
+        res["reason"] = f"the test rests on {tt['runs']} runs, fewer than {min_runs}"
     else:
-        t = res["test"]
-        res["reason"] = (f"the estimate and the EM fall together within a run (mean r {t['statistic']:.2f}) but no "
-                         f"more than across runs ({t['across_mean']:.2f}; p = {t['p_value']:.2f}): the shared trend "
-                         "explains the correlation, and nothing here separates tracking from it; an absence of "
-                         "evidence, not a test against the paper")
+        res["reason"] = (f"the test has too little power on these runs: an estimate planted to track each run's "
+                         f"own EM with r = {res['power']['r']:.2f} is detected in {res['power']['power']:.0%} of "
+                         f"draws (< {MIN_POWER:.0%}); the runs' EM share one course, and nothing here separates "
+                         "tracking from it")
     return res
 
 
-def _control_finals(runs: dict, kind: str, targets) -> dict:
-    """Per target, the final statistics of a control's runs (``kind``/target/seed), None where not run."""
+def controls(runs: list[dict], n_planted: int = MIN_SEEDS_TOY) -> list[dict]:
+    """The controls this machine runs (gating every verdict): the setup learns each target (a WGAN
+    with at least 5 learned seeds on it), and the smallest-mode test detects a planted collapse (one
+    mode dropped, :func:`toys.mixtures.planted`, at the learned threshold's high-quality share, in
+    each of ``n_planted`` seeds per target; Bonferroni over them) and stays quiet on the intact
+    target at that share."""
+    learned = {t: {m: sum(final(r)["learned"] for r in runs if r["method"] == m and r["target"] == t)
+                   for m in ("gp", "clip")} for t in TARGETS}
+    learns = all(max(v.values()) >= MIN_SEEDS_TOY for v in learned.values())
+    planted_p, intact_p = {}, {}
+    for t in TARGETS:
+        tg = Target(t, SCALE)
+        for drop, store in ((1, planted_p), (0, intact_p)):
+            recs = []
+            share = math.ceil(LEARNED[t] * N_EVAL) / N_EVAL  # the fewest high-quality samples that count as learned
+            for s in range(n_planted):
+                r = protocol(planted(tg, share, drop, seed=s), tg)
+                recs.append({"target": t, "seed": s, "step": [0], "hq_share": [r["hq_share"]],
+                             "modes": [r["modes"]], "counts": [r["counts"]]})
+            ev = collapse_evidence(recs)["targets"][t]
+            store[t] = {"p": [float(f"{p:.3g}") for p in ev["smallest_p"]], "modes": ev["modes"],
+                        "learned": ev["learned"]}
+    detects = all(max(v["p"]) * n_planted < ALPHA and v["learned"] == n_planted for v in planted_p.values())
+    quiet = all(min(v["p"]) * n_planted >= ALPHA for v in intact_p.values())
+    return [
+        control(f"the toy's setup learns each target: a WGAN (WGAN-GP or clipped) has at least {MIN_SEEDS_TOY} "
+                f"seeds past the learned threshold ({_PCT['ring']} ring, {_PCT['grid']} grid high-quality samples, "
+                "Unrolled GAN's row of VEEGAN Table 1) on the ring and on the grid",
+                learns, {"threshold": LEARNED, "seeds needed": MIN_SEEDS_TOY},
+                {"learned seeds": learned}, kind="learns"),
+        control(f"the smallest-mode test detects a generator that drops one mode by construction, at the learned "
+                f"threshold's high-quality share, in each of {n_planted} seeds per target (p < 0.05 after Bonferroni "
+                "over them), and does not fire on the intact target at that share",
+                detects and quiet, {"generator": "toys.mixtures.planted (drop 1; drop 0 for the intact target)",
+                                    "high-quality share": LEARNED, "samples": N_EVAL, "floor": FLOOR},
+                {"dropped one mode: p per seed": planted_p, "intact: p per seed": intact_p}, kind="power"),
+    ]
+
+
+def _reproduction_finals(runs: dict, kind: str, targets) -> dict:
+    """Per target, the final statistics of a reproduction's runs (``kind``/target/seed), None where not run."""
     return {t: [final(r) for k, r in runs.items() if k.startswith(f"{kind}/{t}/")] or None for t in targets}
 
 
-def control_records(long: dict | None) -> list[dict]:
-    """The two positive controls, judged on the long budget's runs (and an accelerator's, merged by
-    :func:`load_long`); a control not run, or run short of its published budget, does not hold."""
+def published_reproductions(long: dict | None) -> list[dict]:
+    """The published-scale reproductions, judged on the long budget's runs (and an accelerator's,
+    merged by :func:`toys.mode_collapse_runs.load_long`), drawn beside the verdicts (never gates): each
+    reproduced when it ran its published budget and its numbers match the published ones."""
     runs = (long or {}).get("runs", {})
     recs = []
-    finals = _control_finals(runs, "pacgan", PACGAN["targets"])  # (b) PacGAN's GAN row
+    finals = _reproduction_finals(runs, "pacgan", PACGAN["targets"])  # PacGAN's GAN row
     measured, ok = {}, all(finals.values())
     for t, fs in finals.items():
         if fs is None:
@@ -442,16 +451,15 @@ def control_records(long: dict | None) -> list[dict]:
         steps = min(f["steps"] for f in fs)
         ok &= steps >= PACGAN["published"] and all(c["holds"] for c in cmp.values())
         measured[t] = {"iterations": steps, "seeds": len(fs), **cmp}
-    recs.append(control(
-        "PacGAN Table 1, GAN row (Lin et al. 2018): 6.3 +- 0.5 of 8 ring modes with 98.2 +- 0.2 % high-quality "
-        "samples, 17.3 +- 0.8 of 25 grid modes with 94.8 +- 0.7 % (10 trials, standard errors), after 400 "
-        "epochs; reproduced when, at that budget, each mean lies within Welch's tolerance of the published one "
-        "(family-wise 95 % over the 4 statistics)",
-        ok, {"setup": PACGAN_GAN.name, "nets": "G 2-400x4-2 batch norm, D maxout 3 x 200 (5 pieces)",
-             "optimizer": "Adam 1e-4, betas (0.2, 0.999) (blocks' beta1 0.8)", "batch": 100,
-             "training points": 100_000, "published iterations": PACGAN["published"]},
-        measured))
-    finals = _control_finals(runs, "gan_toy", GANTOY["targets"])  # (a) gan_toy.py
+    recs.append({
+        "reproduces": f"PacGAN Table 1, GAN row (Lin et al. 2018): {_PACGAN_ROW}, after 400 epochs; reproduced when, "
+                      "at that budget, each mean lies within Welch's tolerance of the published one (family-wise 95 % "
+                      "over the 4 statistics)",
+        "holds": bool(ok), "settings": {"setup": PACGAN_GAN.name, "nets": "G 2-400x4-2 batch norm, D maxout 3 x 200 (5 pieces)",
+                                        "optimizer": "Adam 1e-4, betas (0.2, 0.999) (blocks' beta1 0.8)", "batch": 100,
+                                        "training points": 100_000, "published iterations": PACGAN["published"]},
+        "measured": measured})
+    finals = _reproduction_finals(runs, "gan_toy", GANTOY["targets"])  # gan_toy.py
     measured, ok = {}, all(finals.values())
     for t, fs in finals.items():
         if fs is None:
@@ -460,138 +468,191 @@ def control_records(long: dict | None) -> list[dict]:
         ok &= all(f["steps"] >= GANTOY["published"] and f["learned"] and f["modes"] == len(f["counts"]) for f in fs)
         measured[t] = {"iterations": min(f["steps"] for f in fs), "seeds": len(fs),
                        "hq_share": [f["hq_share"] for f in fs], "modes": [f["modes"] for f in fs]}
-    recs.append(control(
-        "WGAN-GP's gan_toy.py (Gulrajani et al. 2017) learns the 8 Gaussians in 100,000 iterations: reproduced "
-        "when, at 100,000, every mode is captured and the high-quality share reaches the learned threshold",
-        ok, {"setup": GAN_TOY.name, "nets": "ReLU MLPs 512 x 3, tflib initialisation, 2-D noise",
-             "penalty": 0.1, "optimizer": "Adam 1e-4 (0.5, 0.9)", "n_critic": 5, "batch": 256,
-             "published iterations": GANTOY["published"]},
-        measured))
+    recs.append({
+        "reproduces": f"WGAN-GP's gan_toy.py (Gulrajani et al. 2017) learns the 8 Gaussians in {GANTOY['published']:,} "
+                      f"iterations: reproduced when, at {GANTOY['published']:,}, every mode is captured and the "
+                      "high-quality share reaches the "
+                      "learned threshold",
+        "holds": bool(ok), "settings": {"setup": GAN_TOY.name, "nets": "ReLU MLPs 512 x 3, tflib initialisation, 2-D noise",
+                                        "penalty": 0.1, "optimizer": "Adam 1e-4 (0.5, 0.9)", "n_critic": 5, "batch": 256,
+                                        "published iterations": GANTOY["published"]},
+        "measured": measured})
     return recs
 
 
 # ---------------------------------------------------------------------------------------------
 # The toy
 
-def run(quick: bool = False, seed: int = 0) -> dict:
-    """Numbers of the toy (no I/O except reading the committed long results); runs on two workers."""
-    plan = QUICK_RUN if quick else MAIN
-    seeds = [seed + i for i in range(plan["seeds"])]
-    tasks = [{"method": m, "target": t, "seed": s, "steps": plan["steps"], "every": plan["every"], "em_points": 500}
-             for t in plan["targets"] for m in METHODS for s in seeds]
-    tasks.sort(key=lambda t: -COST_MS[t["method"]])  # the slow runs first: the two workers finish together
-    runs = parallel_map(_toy_run, tasks, desc="mode-collapse runs")
-    long = None if quick else load_long()
-    long_runs = [r for k, r in (long or {}).get("runs", {}).items() if k.startswith("toy/")]
-    controls = control_records(long)
-    controls_ok = all(c["holds"] for c in controls)
-    basis = long_runs or runs  # the verdicts rest on the longest budget there is
-    on = "the long budget's committed runs (figures/long/mode_collapse.json)" if long_runs else "the main budget's runs"
-
-    g = torch.Generator().manual_seed(seed)
-    sanity = []
-    for t in TARGETS:
-        tg = Target(t, SCALE)
-        own = protocol(tg.sample(N_EVAL, g).numpy(), tg)
-        one = protocol(tg.means[[0] * N_EVAL] + tg.std * np.random.default_rng(seed).normal(size=(N_EVAL, 2)), tg)
-        spread = tg.means.std(0).mean() * math.sqrt(2)  # a Gaussian with the target's mean and spread
-        diffuse = protocol(np.random.default_rng(seed + 1).normal(size=(N_EVAL, 2)) * tg.means.std(0) + tg.means.mean(0), tg)
-        sanity.append({"target": t, "own": own, "one_mode": one, "diffuse": diffuse, "spread": spread})
-    expect = 1 - math.exp(-HQ_CHI2)
-    se = math.sqrt(expect * (1 - expect) / N_EVAL)
-    claims = [claim(
-        "protocol_on_known_samples",
-        "the protocol is sound: the target's own samples are high quality at the chi-square rate 1 - e^-4.5 = "
-        "0.989 (within 4 standard errors) and capture every mode; samples of one mode capture 1; a Gaussian with "
-        "the target's mean and spread (a generator that learned nothing) stays below the learned threshold (its "
-        "share's upper 4-standard-error bound)", "0.989, all; 1; < 0.356 ring, < 0.16 grid",
-        "; ".join(f"{s['target']}: {s['own']['hq_share']:.3f}, {s['own']['modes']}; {s['one_mode']['modes']}; "
-                  f"{s['diffuse']['hq_share']:.4f}" for s in sanity),
-        all(abs(s["own"]["hq_share"] - expect) < 4 * se and s["own"]["modes"] == len(Target(s["target"], SCALE).means)
-            and s["one_mode"]["modes"] == 1 and _upper(s["diffuse"]["hq_share"]) < LEARNED[s["target"]] for s in sanity),
-        "sanity", source="beyond the papers: VEEGAN / PacGAN protocol")]
-
-    cov = {m: coverage([r for r in basis if r["method"] == m]) for m in METHODS}
-    tracking = judge_tracking([r for r in basis if r["method"] == "clip"], controls_ok)
-    needs_full = []
-    if quick:
-        needs_full = ["gp_no_collapse", "clip_no_collapse", "gan_misses_modes", "clip_estimate_tracks_em"]
-    else:
-        for m, cid, src in (("gp", "gp_no_collapse", "beyond the papers: WGAN-GP (Gulrajani et al. 2017) on WGAN "
-                             "Section 4.3's claim"), ("clip", "clip_no_collapse", "WGAN, Section 3 ('impossible to collapse modes' with an optimal critic) and Section 4.3")):
-            holds, verdict, reason, test = judge_no_collapse(cov[m], controls_ok)
-            claims.append(claim(
-                cid, f"{LABELS[m]} shows no mode collapse: every run that learned its target (high-quality share >= "
-                "35.6 % ring, 16 % grid) captures every mode (modes per learned run, mean and 95 % interval; the "
-                f"GAN's beside); on {on}", "all modes on every learned run, >= 3 learned runs per target",
-                _coverage_text(cov[m], cov["gan"]), holds, source=src, verdict=verdict,
-                reason=reason, test=test))
-        gan = cov["gan"]
-        missed = {t: c for t, c in gan.items() if c["collapse_p"] < 0.05}
-        g_holds = True if missed else (None if any(not c["decided"] for c in gan.values()) else False)
-        g_decided = bool(missed) or all(c["decided"] for c in gan.values())
-        g_verdict = decide(g_holds, control_passed=controls_ok, decided=g_decided)
-        claims.append(claim(
-            "gan_misses_modes", "the GAN misses modes on some run that learned (PacGAN: 6.3 of 8 ring modes, 17.3 "
-            f"of 25 grid modes): the statistic above can fail; on {on}", "a missed mode with p < 0.05",
-            _coverage_text(gan), g_holds, source="beyond the papers: PacGAN Table 1 (Lin et al. 2018)",
-            verdict=g_verdict, reason=None if g_verdict == "agrees" else (
-                "the positive controls have not passed (see controls): no verdict until they do" if not controls_ok
-                else "no learned GAN run missed a mode, or too few learned: the GAN's row is not reproduced here")))
-        tt = tracking["test"]
-        claims.append(claim(
-            "clip_estimate_tracks_em", "the clipped critic's estimate follows the exact EM to the target (Section "
-            "4.2, at toy scale): mean within-run Pearson correlation over the checkpoints of the clipped runs on the "
-            "targets it learns (3 or more seeds past the learned threshold), against a permutation over runs within "
-            f"each target (p < 0.05); on {on}", "p < 0.05",
-            (f"{tt['statistic']:.3f} over {tt['runs']} runs x {tt['checkpoints']} checkpoints; across runs "
-             f"{tt['across_mean']:.3f}; null 95th percentile {tt['null_q95']:.3f}; p = {tt['p_value']:.4f}")
-            if tt else f"no target learned by the clipped WGAN ({tracking['learned']})",
-            tracking["holds"], source="WGAN, Section 4.2", verdict=tracking["verdict"], reason=tracking["reason"],
-            test={"statistic": "mean within-run Pearson r, permutation over runs", "p_value": tt["p_value"]} if tt else None))
-    result = {"targets": list(plan["targets"]), "methods": METHODS, "seeds": seeds, "steps": plan["steps"],
-              "checkpoints": checkpoints(plan["steps"], plan["every"]), "runs": runs, "controls": controls,
-              "long": _long_summary(long), "coverage": cov, "tracking": tracking, "sanity": sanity,
-              "learned_threshold": LEARNED, "published": {"veegan": VEEGAN_TABLE, "pacgan": PACGAN_TABLE,
-                                                          "pacgan_trials": PACGAN_TRIALS},
-              "verdicts_rest_on": on, "claims": claims, "needs_full_run": needs_full,
-              "settings": {"targets": f"{SCALE} scale (ring radius {Target('ring', SCALE).means[0, 0]:.3f}, std "
-                           f"{Target('ring', SCALE).std:.4f}; grid spacing {np.diff(np.unique(Target('grid', SCALE).means[:, 0]))[0]:.3f}, "
-                           f"std {Target('grid', SCALE).std:.4f})", "generator": "MLP 8-64-64-2",
-                           "critic": "MLP 2-64-64-1", "batch": 256, "n_critic_wgan": 5, "eval_samples": N_EVAL,
-                           "main": MAIN, "long": LONG}}
-    return check_result(result, SOURCE)
-
-
-HQ_CHI2 = 4.5  # P(chi-square_2 < 3^2) = 1 - exp(-9 / 2)
-
-
 def _upper(share: float, n: int = N_EVAL) -> float:
     """A share's upper bound, 4 binomial standard errors above it."""
     return share + 4 * math.sqrt(max(share * (1 - share), 1.0 / n) / n)
 
 
-def _coverage_text(cov: dict, gan: dict | None = None) -> str:
+def _sanity(seed: int) -> dict:
+    """The protocol on known samples: the target's own, one mode's, and a Gaussian with the target's mean
+    and spread (a generator that learned nothing)."""
+    g = torch.Generator().manual_seed(seed)
+    rows = []
+    for t in TARGETS:
+        tg = Target(t, SCALE)
+        own = protocol(tg.sample(N_EVAL, g).numpy(), tg)
+        one = protocol(tg.means[[0] * N_EVAL] + tg.std * np.random.default_rng(seed).normal(size=(N_EVAL, 2)), tg)
+        diffuse = protocol(np.random.default_rng(seed + 1).normal(size=(N_EVAL, 2)) * tg.means.std(0) + tg.means.mean(0), tg)
+        rows.append({"target": t, "own": own, "one_mode": one, "diffuse": diffuse})
+    se = math.sqrt(HQ_RATE * (1 - HQ_RATE) / N_EVAL)
+    return claim(
+        "protocol_on_known_samples",
+        f"the protocol is sound: the target's own samples are high quality at the chi-square rate 1 - e^-{HQ_STDS ** 2 / 2:g} = "
+        f"{HQ_RATE:.3f} (within 4 standard errors) and capture every mode; samples of one mode capture 1; a Gaussian "
+        "with the target's mean and spread (a generator that learned nothing) stays below the learned threshold (its "
+        "share's upper 4-standard-error bound)",
+        f"{HQ_RATE:.3f}, all; 1; < {LEARNED['ring']:.3f} ring, < {LEARNED['grid']:.3f} grid",
+        "; ".join(f"{s['target']}: {s['own']['hq_share']:.3f}, {s['own']['modes']}; {s['one_mode']['modes']}; "
+                  f"{s['diffuse']['hq_share']:.4f}" for s in rows),
+        all(abs(s["own"]["hq_share"] - HQ_RATE) < 4 * se and s["own"]["modes"] == len(Target(s["target"], SCALE).means)
+            and s["one_mode"]["modes"] == 1 and _upper(s["diffuse"]["hq_share"]) < LEARNED[s["target"]] for s in rows),
+        "sanity", source="beyond the papers: VEEGAN / PacGAN protocol"), rows
+
+
+def _coverage_text(ev: dict) -> str:
     parts = []
-    for t, c in cov.items():
+    for t, c in ev["targets"].items():
         iv = c["modes_interval"]
-        s = (f"{t}: {c['learned']}/{c['runs']} learned at {c['steps']:,} steps, modes {fmt(c['learned_modes'])} of "
-             f"{c['modes_total']}")
+        s = (f"{t}: {c['learned']}/{c['runs']} learned ({fmt(sorted(set(c['steps'])))} steps), modes of learned runs "
+             f"{fmt(c['learned_modes'])} of {c['modes_total']}")
         if iv["n"] > 1:
             s += f" (mean {iv['mean']:.2f}, 95 % [{iv['lo']:.2f}, {iv['hi']:.2f}])"
-        if gan and t in gan:
-            s += f"; GAN learned {gan[t]['learned']}/{gan[t]['runs']}, modes {fmt(gan[t]['learned_modes'])}"
+        s += (f"; every run: modes {fmt(c['modes'])}, smallest mode / fair share {fmt(c['smallest_ratio'])}, "
+              f"p {fmt([float(f'{p:.2g}') for p in c['smallest_p']])}")
         parts.append(s)
-    return "; ".join(parts)
+    return "; ".join(parts) + f"; over all {ev['runs']} runs p = {ev['p_value']:.3g}"
+
+
+def _decided_claim(cid: str, statement: str, expected: str, measured: str, j: dict, source: str,
+                   controls_ok: bool) -> dict:
+    """A finding from a judge's ingredients (``holds``, ``decided``, ``test``, ``seeds``, ``reason``) by the
+    evidence rule (:func:`claims.record.decide`, at least :data:`claims.MIN_SEEDS_TOY` seeds)."""
+    verdict = decide(j["holds"], test=j["test"], seeds=j["seeds"], control_passed=controls_ok,
+                     decided=j["decided"], min_seeds=MIN_SEEDS_TOY)
+    reason = None
+    if verdict not in ("agrees", "disagrees"):
+        reason = "; ".join(x for x in ((None if controls_ok else "the controls have not all passed (see controls)"),
+                                       j["reason"]) if x) or "not decided"
+    return claim(cid, statement, expected, measured, j["holds"], source=source, verdict=verdict, reason=reason,
+                 test=j["test"], seeds=j["seeds"], min_seeds=MIN_SEEDS_TOY)
+
+
+_SOURCES = {"gp": "beyond the papers: WGAN-GP (Gulrajani et al. 2017) on WGAN Section 4.3's claim",
+            "clip": "WGAN, Section 3 ('impossible to collapse modes' with an optimal critic) and Section 4.3",
+            "gan": "beyond the papers: PacGAN Table 1 (Lin et al. 2018)"}
+
+
+def collapse_claims(runs: list[dict], where: dict, controls_ok: bool) -> tuple[list[dict], dict]:
+    """The mode findings from the runs each rests on: for WGAN-GP and clipping, absolute coverage by the
+    learned runs (``*_no_collapse``) and the balance of the modes with no learned gate
+    (``*_modes_balanced``); the GAN misses modes (the balance test read the other way); and their evidence
+    per method."""
+    evs = {m: collapse_evidence([r for r in runs if r["method"] == m]) for m in METHODS}
+    on = lambda m: ", ".join(f"{t}: {where[f'{m}/{t}']} budget" for t in TARGETS if f"{m}/{t}" in where) or "no runs"  # noqa: E731
+    balance = (f"no run's smallest mode holds less than {FLOOR:g} of its fair share of the run's high-quality samples "
+               "(binomial, p >= 0.05 after Bonferroni over modes and runs; every run, no learned gate)")
+    out = []
+    for m in ("gp", "clip", "gan"):
+        ids = [f"{m}_no_collapse", f"{m}_modes_balanced"] if m != "gan" else ["gan_misses_modes"]
+        if not evs[m]["targets"]:
+            out += [claim(cid, f"{LABELS[m]}: not run", "runs", "not run", None, source=_SOURCES[m],
+                          reason="no runs of this method in this budget") for cid in ids]
+            continue
+        measured = _coverage_text(evs[m])
+        if m == "gan":
+            out.append(_decided_claim(
+                "gan_misses_modes", f"the GAN misses modes (PacGAN's GAN: {_PACGAN_MODES}): some run's smallest mode "
+                f"holds less than {FLOOR:g} of its fair share of high-quality samples (p < 0.05, Bonferroni over modes "
+                f"and runs; every run, no learned gate); on {on(m)}", "p < 0.05", measured,
+                judge_collapse(evs[m], "some"), _SOURCES[m], controls_ok))
+            continue
+        out.append(_decided_claim(
+            f"{m}_no_collapse", f"{LABELS[m]} shows no mode collapse, as absolute coverage: every run that learned its "
+            f"target (high-quality share >= {_PCT['ring']} ring, {_PCT['grid']} grid) captures every mode (modes missed "
+            f"per learned run, mean and 95 % interval over >= {MIN_SEEDS_TOY} learned seeds per target); on {on(m)}",
+            f"0 modes missed, >= {MIN_SEEDS_TOY} learned seeds per target", measured, judge_coverage(evs[m]),
+            _SOURCES[m], controls_ok))
+        out.append(_decided_claim(
+            f"{m}_modes_balanced", f"{LABELS[m]} shows no mode collapse, as balance: {balance}; decided with "
+            f">= {MIN_SEEDS_TOY} learned seeds per target that had the high-quality samples to reveal an empty mode; "
+            f"on {on(m)}", "p >= 0.05", measured, judge_collapse(evs[m], "none"), _SOURCES[m], controls_ok))
+    return out, evs
+
+
+def tracking_claim(tracking: dict, controls_ok: bool, on: str) -> dict:
+    """The Section 4.2 finding from :func:`judge_tracking`."""
+    tt, pw = tracking["test"], tracking["power"]
+    test = None if tt is None else {
+        "statistic": "mean within-run Pearson r (critic estimate, exact EM), permutation over runs within targets",
+        "p_value": tt["p_value"], "level": ALPHA, "n": tt["runs"], "null": "each run's estimate paired with another "
+        "run's EM of the same target (removes the trend every run shares)", "power": pw}
+    verdict = decide(tracking["holds"], test=test, seeds=tracking["seeds"], control_passed=controls_ok,
+                     decided=tracking["decided"], min_seeds=MIN_SEEDS_TOY)
+    reason = tracking["reason"]
+    if verdict not in ("agrees", "disagrees"):
+        reason = "; ".join(x for x in ((None if controls_ok else "the controls have not all passed (see controls)"),
+                                       reason) if x) or "not decided"
+    measured = (f"{tt['statistic']:.3f} over {tt['runs']} runs x {tt['checkpoints']} checkpoints; across runs "
+                f"{tt['across_mean']:.3f}; null 95th percentile {tt['null_q95']:.3f}; p = {tt['p_value']:.4f}; power "
+                f"against a planted tracking of that strength {pw['power']:.0%}") if tt else \
+        f"no target learned by the clipped WGAN ({tracking['learned']})"
+    return claim(
+        "clip_estimate_tracks_em", "the clipped critic's estimate follows the exact EM to the target within a run, "
+        "beyond the trend every run shares (Section 4.2, at toy scale): mean within-run Pearson correlation over the "
+        f"checkpoints of the clipped runs on the targets it learns ({MIN_LEARNED} or more seeds past the learned "
+        f"threshold), against a permutation over runs within each target (p < 0.05), where the test has power "
+        f"(>= {MIN_POWER:.0%} against a planted tracking); on {on}", "p < 0.05", measured, tracking["holds"],
+        source="WGAN, Section 4.2", verdict=verdict, reason=reason, test=test, seeds=tracking["seeds"],
+        min_seeds=MIN_SEEDS_TOY)
+
+
+def run(quick: bool = False, seed: int = 0) -> dict:
+    """Numbers of the toy (no I/O except reading the committed long results); runs on two workers."""
+    plan = QUICK_RUN if quick else MAIN
+    runs = parallel_map(toy_run, main_tasks(plan, seed), desc="mode-collapse runs")
+    long = None if quick else load_long()
+    on_runs, where = basis(runs, long["runs"] if long else None)
+    ctrl = controls(on_runs)
+    controls_ok = all(c["holds"] for c in ctrl)
+    sanity_claim, sanity = _sanity(seed)
+    claims = [sanity_claim]
+    needs_full, evs, tracking = [], {}, {"test": None, "targets": [], "learned": {}, "power": None}
+    if quick:
+        needs_full = ["gp_no_collapse", "gp_modes_balanced", "clip_no_collapse", "clip_modes_balanced",
+                      "gan_misses_modes", "clip_estimate_tracks_em"]
+    else:
+        found, evs = collapse_claims(on_runs, where, controls_ok)
+        claims += found
+        tracking = judge_tracking([r for r in on_runs if r["method"] == "clip"])
+        claims.append(tracking_claim(tracking, controls_ok, ", ".join(f"{t}: {where.get(f'clip/{t}', 'no')} budget"
+                                                                     for t in TARGETS)))
+    result = {"targets": list(plan["targets"]), "methods": METHODS, "seeds": [seed + i for i in range(plan["seeds"])],
+              "steps": plan["steps"], "checkpoints": checkpoints(plan["steps"], plan["every"]), "runs": runs,
+              "controls": ctrl, "published_reproductions": published_reproductions(long),
+              "long": _long_summary(long), "evidence": evs, "tracking": tracking, "sanity": sanity,
+              "learned_threshold": LEARNED, "published": {"veegan": VEEGAN_TABLE, "pacgan": PACGAN_TABLE,
+                                                          "pacgan_trials": PACGAN_TRIALS},
+              "verdicts_rest_on": where, "claims": claims, "needs_full_run": needs_full,
+              "settings": {"targets": f"{SCALE} scale (ring radius {Target('ring', SCALE).means[0, 0]:.3f}, std "
+                           f"{Target('ring', SCALE).std:.4f}; grid spacing {np.diff(np.unique(Target('grid', SCALE).means[:, 0]))[0]:.3f}, "
+                           f"std {Target('grid', SCALE).std:.4f})", "generator": "MLP 8-64-64-2",
+                           "critic": "MLP 2-64-64-1", "batch": 256, "n_critic_wgan": 5, "eval_samples": N_EVAL,
+                           "main": MAIN, "long": LONG, "decide": DECIDE, "floor": FLOOR}}
+    return check_result(result, SOURCE)
 
 
 def _long_summary(long: dict | None) -> dict | None:
-    """What the plot and the write-up draw of the long budget (its runs without their sample scatters
-    except one seed's)."""
+    """What the plot and the write-up draw of the long budget: each run's longest stage, keyed by run,
+    without its sample scatters except seed 0's."""
     if not long:
         return None
     runs = {}
-    for k, r in long["runs"].items():
+    for k, r in latest(long["runs"]).items():
         keep = {key: v for key, v in r.items() if key != "scatter" and key != "counts"}
         keep["counts"] = r["counts"][-1:]
         if k.endswith("/0"):
@@ -616,8 +677,20 @@ def plot(result: dict):
         budgets.append(("long", list(long_runs.values()), "s"))
     colors = {"gan": "C0", "clip": "C1", "gp": "C2"}
     top = outer[0].subgridspec(1, 4)
+    legend: dict = {}
     for i, (stat, t) in enumerate([(s, t) for s in ("modes", "hq_share") for t in TARGETS]):
-        _seed_panel(fig.add_subplot(top[i]), result, budgets, stat, t, colors)
+        ax = fig.add_subplot(top[i])
+        _seed_panel(ax, result, budgets, stat, t, colors)
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(lab, h)
+    from matplotlib.lines import Line2D
+
+    for label, _, marker in budgets:  # what the markers mean, once for the row
+        legend[f"{label} budget, a seed (filled: learned)"] = Line2D([], [], marker=marker, ls="", color="gray")
+    legend["mean over seeds, 95 % interval"] = Line2D([], [], marker="D", ls="-", color="k", ms=4)
+    # one legend above the row, clear of every panel's points (issue 32: per-panel legends hid the first columns)
+    fig.legend(list(legend.values()), list(legend.keys()), loc="upper center", ncol=6, fontsize=9,
+               bbox_to_anchor=(0.5, 0.978), frameon=False)
     mid = outer[1].subgridspec(1, 2)
     _curves_panel(fig.add_subplot(mid[0]), long_runs or {f"main/{i}": r for i, r in enumerate(result["runs"])},
                   colors, "long budget" if long_runs else "main budget")
@@ -626,8 +699,8 @@ def plot(result: dict):
     _tracking_panels(fig.add_subplot(low[0]), fig.add_subplot(low[1]), result, long_runs)
     _sample_panels(fig, outer[3].subgridspec(1, 6), result, long_runs)
     fig.suptitle("Mode collapse under the VEEGAN / PacGAN protocol: modes captured and high-quality share per "
-                 "seed, beside the published tables", fontsize=15)
-    fig.tight_layout(rect=(0, 0, 1, 0.98))
+                 "seed, beside the published tables", fontsize=15, y=0.997)
+    fig.tight_layout(rect=(0, 0, 1, 0.935))
     return fig
 
 
@@ -652,7 +725,8 @@ def _seed_panel(ax, result, budgets, stat, t, colors):
                 ax.errorbar(x + 0.32, iv["mean"], yerr=[[iv["mean"] - iv["lo"]], [iv["hi"] - iv["mean"]]],
                             fmt="D", ms=4, color="k", capsize=3, zorder=4)
             xt.append(x)
-            xl.append(f"{LABELS[m]}\n{label}, {fs[0]['steps']:,} st.")
+            lo, hi = min(f["steps"] for f in fs), max(f["steps"] for f in fs)
+            xl.append(f"{LABELS[m]}\n{label}, {lo:,}{'' if lo == hi else f'-{hi:,}'} st.")
             x += 1
         x += 0.4
     for i, (name, (modes, pct)) in enumerate(VEEGAN_TABLE[t].items()):
@@ -667,14 +741,13 @@ def _seed_panel(ax, result, budgets, stat, t, colors):
         ax.axhline(k, color="gray", ls="--", lw=1)
         ax.set(ylabel=f"modes captured (of {k})", ylim=(0, k + 1))
     else:
-        ax.axhline(100 * LEARNED[t], color="gray", ls=":", lw=1.5, label=f"learned: >= {100 * LEARNED[t]:.1f} %")
+        ax.axhline(100 * LEARNED[t], color="gray", ls=":", lw=1.5, label=f"learned threshold ({t}: {_PCT[t]})")
         ax.set(ylabel="high-quality samples (%)", ylim=(-2, 102))
     ax.set_xticks(xt)
     ax.set_xticklabels(xl, fontsize=7, rotation=35, ha="right")
     ax.set_xlabel("method (this toolkit's runs, then the published rows)", fontsize=7)
     ax.set_title(f"{t}: {'modes captured' if stat == 'modes' else 'high-quality samples'}\n(points: seeds, "
                  "filled = learned; black: mean, 95 % interval)", fontsize=10)
-    ax.legend(fontsize=6.5, loc="lower left" if stat == "modes" else "upper left")
 
 
 def _curves_panel(ax, runs, colors, label):
@@ -709,12 +782,12 @@ def _controls_panel(ax, result):
             if kind == "pacgan" and rs:
                 pub = PACGAN_TABLE[t]["GAN"]["hq_pct"][0]
                 ax.axhline(pub, color=c, ls=ls, lw=0.8)
-                ax.annotate(f"PacGAN published, {t}: {pub} % at 400,000", (0.01, pub), xycoords=("axes fraction", "data"),
+                ax.annotate(f"PacGAN published, {t}: {pub} % at {PACGAN['published']:,}", (0.01, pub), xycoords=("axes fraction", "data"),
                             fontsize=7, va="bottom")
-    status = "; ".join(f"{'passed' if c['holds'] else 'not reproduced'}" for c in result["controls"])
+    status = "; ".join(f"{'reproduced' if c['holds'] else 'not reproduced'}" for c in result["published_reproductions"])
     ax.set(xlabel="iterations", ylabel="high-quality samples (%)", ylim=(0, 102),
-           title=f"Positive controls as far as they ran on this CPU ({status})" if drew
-           else "Positive controls: not run (python -m toys.mode_collapse --long)")
+           title=f"Published-scale reproductions, as far as they ran (beside the verdicts, not gates): {status}"
+           if drew else "Published-scale reproductions: not run (python -m toys.mode_collapse --long)")
     if drew:
         ax.legend(fontsize=7, loc="center right")
 
@@ -790,7 +863,8 @@ def tables(result: dict) -> list[str]:
                     continue
                 fs = [final(r) for r in rs]
                 iv = mean_interval([f["modes"] for f in fs])
-                lines.append(f"| {label} ({fs[0]['steps']:,} steps) | {t} | {LABELS[m]} | {sum(f['learned'] for f in fs)}"
+                lo, hi = min(f["steps"] for f in fs), max(f["steps"] for f in fs)
+                lines.append(f"| {label} ({lo:,}{'' if lo == hi else f'-{hi:,}'} steps) | {t} | {LABELS[m]} | {sum(f['learned'] for f in fs)}"
                              f"/{len(fs)} | {', '.join(str(f['modes']) + ('*' if f['learned'] else '') for f in fs)} | "
                              f"{', '.join('%.2f' % f['hq_share'] for f in fs)} | {iv['mean']:.2f} "
                              f"[{iv['lo']:.2f}, {iv['hi']:.2f}] |")
@@ -801,9 +875,13 @@ def tables(result: dict) -> list[str]:
             lines.append(f"| {t} | VEEGAN: {name} | {modes} | {pct} |")
         g = PACGAN_TABLE[t]["GAN"]
         lines.append(f"| {t} | PacGAN: GAN | {g['modes'][0]} +- {g['modes'][1]} | {g['hq_pct'][0]} +- {g['hq_pct'][1]} |")
-    lines += ["", "Positive controls:", ""]
+    lines += ["", "Controls (this machine's runs; they gate every verdict):", ""]
     for c in result["controls"]:
-        lines.append(f"- {'**passed**' if c['holds'] else '**not reproduced**'}: {c['reproduces']}. Measured: "
+        lines.append(f"- {c['kind']}, {'**passed**' if c['holds'] else '**failed**'}: {c['reproduces']}. Measured: "
+                     f"{json.dumps(c['measured'], default=str)[:800]}")
+    lines += ["", "Published-scale reproductions (drawn beside the verdicts, not gates):", ""]
+    for c in result["published_reproductions"]:
+        lines.append(f"- {'**reproduced**' if c['holds'] else '**not reproduced**'}: {c['reproduces']}. Measured: "
                      f"{json.dumps(c['measured'], default=str)[:600]}")
     prov = (result.get("long") or {}).get("provenance")
     if prov:

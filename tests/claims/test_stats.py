@@ -136,3 +136,23 @@ def test_window_permutation(rng):
     # permutations' seed 0), so the outcome is fixed
     assert r["p_value"] > 0.05 and r["null_q95"] > 0
     assert np.isnan(stats.window_permutation(same, [np.zeros(20, bool)] * 3)["p_value"])
+
+
+def test_bonferroni_and_planted_tracking_power():
+    """The family-wise p of the smallest p-value; the tracking test's power against a planted tracking is
+    high where the runs' series differ and low where they all follow one course (it can fail)."""
+    import pytest
+
+    from claims.stats import bonferroni, planted_tracking_power
+
+    assert bonferroni([0.01, 0.5, 0.2]) == pytest.approx(0.03) and bonferroni([0.6, 0.9]) == 1.0 and bonferroni([]) == 1.0
+    rng = np.random.default_rng(0)
+    trend = np.exp(-np.arange(40) / 8)
+    own = [trend + np.cumsum(rng.normal(size=40)) * 0.05 for _ in range(5)]
+    assert planted_tracking_power(own, 0.8, reps=20)["power"] >= 0.8
+    shared = [trend + 1e-3 * rng.normal(size=40) for _ in range(5)]
+    assert planted_tracking_power(shared, 0.8, reps=20)["power"] < 0.5
+    with pytest.raises(ValueError, match="r must"):
+        planted_tracking_power(own, 1.0)
+    with pytest.raises(ValueError, match="smooth"):
+        planted_tracking_power(own, 0.5, smooth=0)

@@ -49,14 +49,25 @@ def test_protocol_on_known_samples(name, rng):
         protocol(np.zeros((5, 3)), t)
 
 
-def test_missing_mass_bound_and_missed_mode_probability():
+def test_missing_mass_bound_and_the_smallest_mode_test():
+    from claims.stats import min_detectable_n, smallest_share_test
+
     assert abs(missing_mass_bound(2500) - 3 / 2500) < 1e-4  # the rule of three
-    counts = [100] * 8
-    assert mc.missed_mode_p(counts) == 1.0
-    counts[2] = 0  # 700 high-quality samples of 2,500 and a mode empty: collapse, beyond chance
-    assert mc.missed_mode_p(counts) < 1e-10
-    sparse = [1, 1, 0, 1, 1, 1, 1, 1]  # 7 high-quality samples: an empty mode is chance
-    assert mc.missed_mode_p(sparse) > 0.5
+    assert smallest_share_test([100] * 8)["p_value"] == 1.0
+    dropped = smallest_share_test([100] * 7 + [0])  # 700 high-quality samples and a mode empty: collapse
+    assert dropped["p_value"] < 1e-10 and dropped["ratio"] == 0 and abs(dropped["p_value"] - 8 * (15 / 16) ** 700) < 1e-25
+    assert smallest_share_test([1, 1, 0, 1, 1, 1, 1, 1])["p_value"] == 1.0  # 7 samples: an empty mode is chance
+    low = smallest_share_test([120] * 7 + [20])  # a mode at a fifth of its fair share: collapsed, not empty
+    assert low["p_value"] < 1e-6 and 0 < low["ratio"] < 0.25
+    assert smallest_share_test([120] * 7 + [80])["p_value"] > 0.05  # at 0.7 of its share: not collapsed
+    for k in (8, 25):  # the fewest samples that reveal an empty mode, and one fewer that cannot
+        n = min_detectable_n(k)
+        assert smallest_share_test([n // (k - 1) + 1] * (k - 1) + [0])["p_value"] < 0.05
+        assert k * (1 - 0.5 / k) ** (n - 1) >= 0.05
+    with pytest.raises(ValueError, match="counts"):
+        smallest_share_test([5])
+    with pytest.raises(ValueError, match="floor"):
+        smallest_share_test([5, 5], floor=0)
 
 
 def _run(target, method, seed, hq, modes_missing=0, steps=5000, em=None, est=None):
@@ -72,31 +83,122 @@ def _run(target, method, seed, hq, modes_missing=0, steps=5000, em=None, est=Non
     return rec
 
 
-def _cov(spec):
-    return mc.coverage([_run(t, "gp", s, hq, miss) for t, runs in spec.items() for s, (hq, miss) in enumerate(runs)])
+def _judge(spec, claim_is="none", method="gp"):
+    runs = [_run(t, method, s, hq, miss) for t, rs in spec.items() for s, (hq, miss) in enumerate(rs)]
+    return mc.judge_collapse(mc.collapse_evidence(runs), claim_is)
 
 
 def test_no_collapse_one_case_per_verdict():
     learned_all = {"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 5}
-    holds, verdict, reason, test = mc.judge_no_collapse(_cov(learned_all), controls_ok=True)
-    assert (holds, verdict, reason, test) == (True, "agrees", None, None)
-    # a learned grid run misses 3 modes: evidence of collapse, a test, and with passed controls a disagreement
-    collapsed = {"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 4 + [(0.3, 3)]}
-    holds, verdict, reason, test = mc.judge_no_collapse(_cov(collapsed), controls_ok=True)
-    assert holds is False and verdict == "disagrees" and test["p_value"] < 1e-3
-    # the same numbers without passed controls: no verdict
-    holds, verdict, reason, _ = mc.judge_no_collapse(_cov(collapsed), controls_ok=False)
-    assert verdict == "no verdict" and "controls" in reason
-    # too few runs learned the grid (2 of 5 above 16 %): no verdict, with the budget that would decide
-    few = {"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 2 + [(0.1, 0)] * 3}
-    holds, verdict, reason, _ = mc.judge_no_collapse(_cov(few), controls_ok=True)
-    assert holds is None and verdict == "no verdict" and "2 of 5 runs learned the grid" in reason
-    # one target only (the main budget trains the ring): no verdict, the grid needs the long budget
-    holds, verdict, reason, _ = mc.judge_no_collapse(_cov({"ring": [(0.6, 0)] * 5}), controls_ok=True)
-    assert holds is None and verdict == "no verdict" and "grid is trained only by the long budget" in reason
-    # runs that did not learn are not judged: a diffuse run with missing modes is no evidence
-    diffuse = {"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 5 + [(0.05, 10)]}
-    assert mc.judge_no_collapse(_cov(diffuse), controls_ok=True)[1] == "agrees"
+    j = _judge(learned_all)
+    assert j["holds"] is True and j["decided"] and j["seeds"] == [0, 1, 2, 3, 4] and j["test"]["p_value"] == 1.0
+    assert j["test"]["modes_interval"]["grid"] == [25, 25]
+    # a learned grid run misses 3 modes: evidence of collapse, decided against the claim
+    j = _judge({"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 4 + [(0.3, 3)]})
+    assert j["holds"] is False and j["decided"] and j["test"]["p_value"] < 1e-3
+    # too few runs learned the grid (2 of 5 above 16 %) and no evidence: undecided, with the reason
+    j = _judge({"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 2 + [(0.1, 0)] * 3})
+    assert j["holds"] is None and not j["decided"] and "2 of 5 runs learned the grid" in j["reason"]
+    # one target only (the main budget trains the ring): undecided, the grid needs the long budget
+    j = _judge({"ring": [(0.6, 0)] * 5})
+    assert not j["decided"] and "grid is trained only by the long budget" in j["reason"]
+    # no learned gate on the smallest-mode test: a ring run below the threshold (30 %: 750 high-quality samples)
+    # with an empty mode is evidence, where a run with 25 of them and two empty modes is not
+    assert _judge({"ring": [(0.6, 0)] * 5 + [(0.3, 1)], "grid": [(0.3, 0)] * 5})["holds"] is False
+    assert _judge({"ring": [(0.6, 0)] * 5 + [(0.01, 2)], "grid": [(0.3, 0)] * 5})["holds"] is True
+    # the GAN's claim reads the same test the other way
+    assert _judge({"ring": [(0.6, 0)] * 4 + [(0.3, 1)], "grid": [(0.3, 0)] * 5}, "some", "gan")["holds"] is True
+    assert _judge({"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 5}, "some", "gan")["holds"] is False
+    with pytest.raises(ValueError, match="claim_is"):
+        _judge(learned_all, "all")
+
+
+def test_coverage_one_case_per_verdict():
+    def cov(spec):
+        runs = [_run(t, "gp", s, hq, miss) for t, rs in spec.items() for s, (hq, miss) in enumerate(rs)]
+        return mc.judge_coverage(mc.collapse_evidence(runs))
+
+    j = cov({"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 5})
+    assert j["holds"] is True and j["decided"] and j["test"]["interval"] == [0, 0] and j["seeds"] == [0, 1, 2, 3, 4]
+    j = cov({"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 4 + [(0.3, 1)]})  # a learned run missed a mode
+    assert j["holds"] is False and j["decided"] and j["test"]["mean"] > 0
+    j = cov({"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 4 + [(0.1, 0)]})  # 4 learned grid seeds
+    assert j["holds"] is None and not j["decided"] and "4 of 5 runs learned the grid" in j["reason"]
+    j = cov({"ring": [(0.6, 0)] * 5, "grid": [(0.3, 0)] * 5 + [(0.05, 10)]})  # an unlearned run is not judged
+    assert j["holds"] is True
+
+
+def test_collapse_claims_report_the_main_budget_and_follow_the_rule():
+    """gp_no_collapse and gan_misses_modes say what was measured (the main budget's ring), and their verdicts
+    follow the evidence rule: decided only with passed controls, the test and 5 seeds."""
+    main = ([_run("ring", "gp", s, 0.4) for s in range(5)] + [_run("ring", "clip", s, 0.05) for s in range(5)]
+            + [_run("ring", "gan", s, 0.3, 2 if s == 0 else 0) for s in range(5)])
+    runs, where = mc.basis(main, None)
+    assert where == {"gan/ring": "main", "clip/ring": "main", "gp/ring": "main"}
+    claims, evs = mc.collapse_claims(runs, where, controls_ok=True)
+    c = {x["id"]: x for x in claims}
+    assert list(c) == ["gp_no_collapse", "gp_modes_balanced", "clip_no_collapse", "clip_modes_balanced",
+                       "gan_misses_modes"]
+    assert "ring: 5/5 learned" in c["gp_no_collapse"]["measured"] and "not measured" not in c["gp_no_collapse"]["measured"]
+    assert c["gp_no_collapse"]["verdict"] == "no verdict" and "grid" in c["gp_no_collapse"]["reason"]
+    # the GAN's seed 0 dropped 2 ring modes with 750 high-quality samples: evidence, decided on one target
+    assert c["gan_misses_modes"]["verdict"] == "agrees" and c["gan_misses_modes"]["seeds"] == [0, 1, 2, 3, 4]
+    assert c["gan_misses_modes"]["test"]["p_value"] < 1e-10
+    failed = {x["id"]: x for x in mc.collapse_claims(runs, where, controls_ok=False)[0]}
+    assert failed["gan_misses_modes"]["verdict"] == "no verdict" and "controls" in failed["gan_misses_modes"]["reason"]
+    # both targets learned by 5 seeds, every mode even: both readings agree
+    both = main + [_run("grid", "gp", s, 0.2) for s in range(5)]
+    c = {x["id"]: x for x in mc.collapse_claims(*mc.basis(both, None), controls_ok=True)[0]}
+    assert c["gp_no_collapse"]["verdict"] == "agrees" and c["gp_no_collapse"]["test"]["modes_interval"]["ring"] == [8, 8]
+    assert c["gp_modes_balanced"]["verdict"] == "agrees"
+    # a learned run with 4 modes missing: both disagree
+    bad = both + [_run("grid", "gp", 5, 0.2, 4)]
+    c = {x["id"]: x for x in mc.collapse_claims(*mc.basis(bad, None), controls_ok=True)[0]}
+    assert c["gp_no_collapse"]["verdict"] == "disagrees" and c["gp_modes_balanced"]["verdict"] == "disagrees"
+    # every mode captured but one held at a twentieth of its fair share: coverage agrees, balance disagrees
+    uneven = [dict(both[0], counts=[[100] * 7 + [5]])] + both[1:]
+    c = {x["id"]: x for x in mc.collapse_claims(*mc.basis(uneven, None), controls_ok=True)[0]}
+    assert c["gp_no_collapse"]["verdict"] == "agrees" and c["gp_modes_balanced"]["verdict"] == "disagrees"
+
+
+def test_basis_prefers_the_long_budget_and_each_runs_longest_stage():
+    main = [_run("ring", "gp", s, 0.2, steps=2000) for s in range(5)] + [_run("ring", "gan", 0, 0.2, steps=2000)]
+    long = {"toy/ring/gp/0@2500": _run("ring", "gp", 0, 0.1, steps=2500),
+            "toy/ring/gp/0@5000": _run("ring", "gp", 0, 0.4, steps=3000),
+            "toy/grid/clip/1": _run("grid", "clip", 1, 0.03, steps=12_000),
+            "toy/grid/clip/1@24000": _run("grid", "clip", 1, 0.06, steps=24_000),
+            "pacgan/ring/0": _run("ring", "gan", 0, 0.9, steps=6000)}
+    assert mc.run_key("toy/grid/clip/3@24000") == ("toy/grid/clip/3", 24000) and mc.run_key("a/b") == ("a/b", 0)
+    assert {k: r["step"][-1] for k, r in mc.latest(long).items()} == {
+        "toy/ring/gp/0": 3000, "toy/grid/clip/1": 24_000, "pacgan/ring/0": 6000}
+    runs, where = mc.basis(main, long)
+    assert where == {"gan/ring": "main", "clip/grid": "long", "gp/ring": "long"}
+    assert [(r["method"], r["target"], r["step"][-1]) for r in runs] == [
+        ("gan", "ring", 2000), ("clip", "grid", 24_000), ("gp", "ring", 3000)]
+
+
+def test_controls_learn_and_detect_a_planted_collapse(monkeypatch):
+    learned = [_run(t, "gp", s, 0.5) for t in ("ring", "grid") for s in range(5)]
+    learns, power = mc.controls(learned)
+    assert learns["kind"] == "learns" and learns["holds"] and power["kind"] == "power" and power["holds"]
+    assert all(p < 0.01 for v in power["measured"]["dropped one mode: p per seed"].values() for p in v["p"])
+    # 4 learned grid seeds (clipped or GP): the setup has not shown it learns the grid
+    assert not mc.controls(learned[:-1] + [_run("grid", "clip", 9, 0.05)])[0]["holds"]
+    # at a high-quality share too low to show a missing mode, the power control fails
+    monkeypatch.setattr(mc, "LEARNED", {"ring": 0.01, "grid": 0.02})
+    assert not mc.controls(learned)[1]["holds"]
+
+
+def test_planted_generator_drops_modes():
+    from toys.mixtures import planted
+
+    for name in ("ring", "grid"):
+        t = Target(name, "gan_toy")
+        for drop in (0, 1, 3):
+            r = protocol(planted(t, 0.3, drop, seed=drop), t)
+            assert r["hq_share"] == pytest.approx(0.3, abs=1e-3) and r["modes"] == len(t.means) - drop
+        with pytest.raises(ValueError, match="drop"):
+            planted(t, 0.3, len(t.means))
 
 
 def test_learned_threshold_comes_from_the_published_rows():
@@ -112,43 +214,41 @@ def test_tracking_verdicts():
     rng = np.random.default_rng(1)
     trend = np.exp(-np.arange(40) / 8)
     runs = []
-    for s in range(5):
+    for s in range(5):  # each run's EM has its own course (a random walk on the shared trend)
         w = np.cumsum(rng.normal(size=40)) * 0.05
         runs.append(_run("ring", "clip", s, 0.5, em=trend + w, est=0.01 * (trend + w) + 1e-4 * rng.normal(size=40)))
-    r = mc.judge_tracking(runs, controls_ok=True)
-    assert r["verdict"] == "agrees" and r["test"]["p_value"] < 0.05
-    assert mc.judge_tracking(runs, controls_ok=False)["verdict"] == "no verdict"
+    r = mc.judge_tracking(runs, power_reps=20)
+    assert r["decided"] and r["holds"] and r["test"]["p_value"] < 0.05 and r["power"]["power"] >= 0.8
     unlearned = [dict(x, hq_share=[0.01] * 40) for x in runs]
-    r = mc.judge_tracking(unlearned, controls_ok=True)
-    assert r["verdict"] == "no verdict" and r["test"] is None and "0 on the ring" in r["reason"]
+    r = mc.judge_tracking(unlearned, power_reps=20)
+    assert not r["decided"] and r["test"] is None and "0 on the ring" in r["reason"]
     # the target counts as learned with 3 of 5 runs past the threshold; all 5 enter the test
     three = [dict(x, hq_share=[0.5 if i < 3 else 0.1] * 40) for i, x in enumerate(runs)]
-    r = mc.judge_tracking(three, controls_ok=True)
-    assert r["targets"] == ["ring"] and r["test"]["runs"] == 5 and r["verdict"] == "agrees"
-    # a shared trend and no tracking: the test runs and finds nothing, an absence of evidence
-    flat = [dict(x, em=list(trend + 0.05 * rng.normal(size=40)), estimate=list(trend + 0.05 * rng.normal(size=40)))
+    r = mc.judge_tracking(three, power_reps=20)
+    assert r["targets"] == ["ring"] and r["test"]["runs"] == 5 and r["holds"]
+    # fewer than 5 runs: the test runs, undecided
+    r = mc.judge_tracking(runs[:4], power_reps=20)
+    assert r["test"]["runs"] == 4 and not r["decided"] and "fewer than 5" in r["reason"]
+    # an estimate that follows only the shared trend: decided against, the test having power on these runs
+    flat = [dict(x, estimate=list(trend + 0.05 * rng.normal(size=40))) for x in runs]
+    r = mc.judge_tracking(flat, power_reps=20)
+    assert r["decided"] and r["holds"] is False and r["power"]["power"] >= 0.8
+    # runs whose EM all follow one course: no power to separate tracking from it, no verdict
+    same = [dict(x, em=list(trend + 1e-3 * rng.normal(size=40)), estimate=list(trend + 0.05 * rng.normal(size=40)))
             for x in runs]
-    r = mc.judge_tracking(flat, controls_ok=True)
-    assert r["holds"] is False and r["verdict"] == "no verdict" and "shared trend" in r["reason"]
+    r = mc.judge_tracking(same, power_reps=20)
+    assert not r["decided"] and r["power"]["power"] < 0.8 and "power" in r["reason"]
 
 
-def test_published_comparison_and_controls():
-
-    def long(steps, missing, hq):
-        runs = {}
-        for t in ("ring", "grid"):
-            for s in range(5):
-                runs[f"pacgan/{t}/{s}"] = _run(t, "gan", s, hq[t][s], missing[t][s], steps=steps)
-        runs["gan_toy/ring/0"] = _run("ring", "gp", 0, 0.9, 0, steps=100_000)
-        return {"runs": runs}
-    like = long(400_000, {"ring": [2, 1, 2, 2, 1], "grid": [8, 7, 9, 7, 8]},
-                {"ring": [0.98, 0.982, 0.985, 0.979, 0.983], "grid": [0.95, 0.94, 0.948, 0.952, 0.947]})
-    b, a = mc.control_records(like)
-    assert b["holds"] and a["holds"]
-    short = long(10_000, {"ring": [2, 1, 2, 2, 1], "grid": [8, 7, 9, 7, 8]},
-                 {"ring": [0.98, 0.982, 0.985, 0.979, 0.983], "grid": [0.95, 0.94, 0.948, 0.952, 0.947]})
-    assert not mc.control_records(short)[0]["holds"]  # the published budget was not run
-    assert not any(c["holds"] for c in mc.control_records(None))
+def test_tracking_claim_follows_the_evidence_rule():
+    rng = np.random.default_rng(2)
+    trend = np.exp(-np.arange(40) / 8)
+    runs = [_run("ring", "clip", s, 0.5, em=trend + (w := np.cumsum(rng.normal(size=40)) * 0.05),
+                 est=trend + w + 0.01 * rng.normal(size=40)) for s in range(5)]
+    tr = mc.judge_tracking(runs, power_reps=20)
+    c = mc.tracking_claim(tr, True, "ring: long budget")
+    assert c["verdict"] == "agrees" and c["seeds"] == [0, 1, 2, 3, 4] and c["test"]["power"]["power"] >= 0.8
+    assert mc.tracking_claim(tr, False, "ring")["verdict"] == "no verdict"
 
 
 def test_pacgan_setup_converts_blocks_adam():
@@ -171,9 +271,10 @@ def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
 
 def test_quick_run_gives_no_verdict_claims(toy_result):
     r = toy_result("mode_collapse")
-    assert r["needs_full_run"] == ["gp_no_collapse", "clip_no_collapse", "gan_misses_modes", "clip_estimate_tracks_em"]
+    assert r["needs_full_run"] == ["gp_no_collapse", "gp_modes_balanced", "clip_no_collapse", "clip_modes_balanced",
+                                   "gan_misses_modes", "clip_estimate_tracks_em"]
     assert [c["id"] for c in r["claims"]] == ["protocol_on_known_samples"] and r["claims"][0]["holds"]
-    assert len(r["runs"]) == 3 and r["long"] is None
+    assert len(r["runs"]) == 3 and r["long"] is None and [c["kind"] for c in r["controls"]] == ["learns", "power"]
     for run in r["runs"]:
         assert len(run["step"]) == 20 and all(np.isfinite(run["em"])) and len(run["counts"][-1]) == 8
 
@@ -184,24 +285,55 @@ def test_committed_verdicts_follow_from_the_committed_numbers():
 
     path = FIGURES_DIR / "mode_collapse.json"
     data = json.loads(path.read_text())
-    assert "coverage" in data, "the committed figure predates this toy's protocol: regenerate it (python -m figures)"
+    assert "evidence" in data, "the committed figure predates this toy's evidence rule: regenerate it (python -m figures)"
     long = mc.load_long()
-    basis = [r for k, r in long["runs"].items() if k.startswith("toy/")] if long else data["runs"]
-    controls = mc.control_records(long)
-    ok = all(c["holds"] for c in controls)
-    assert [c["holds"] for c in controls] == [c["holds"] for c in data["controls"]]
+    runs, where = mc.basis(data["runs"], long["runs"] if long else None)
+    assert where == data["verdicts_rest_on"]
+    ctrl = mc.controls(runs)
+    assert [c["holds"] for c in ctrl] == [c["holds"] for c in data["controls"]]
+    ok = all(c["holds"] for c in ctrl)
     claims = {c["id"]: c for c in data["claims"]}
-    for m, cid in (("gp", "gp_no_collapse"), ("clip", "clip_no_collapse")):
-        holds, verdict, _, _ = mc.judge_no_collapse(mc.coverage([r for r in basis if r["method"] == m]), ok)
-        assert (claims[cid]["holds"], claims[cid]["verdict"]) == (holds, verdict)
-    tr = mc.judge_tracking([r for r in basis if r["method"] == "clip"], ok)
+    for c in mc.collapse_claims(runs, where, ok)[0]:
+        assert (claims[c["id"]]["holds"], claims[c["id"]]["verdict"]) == (c["holds"], c["verdict"]), c["id"]
+    tr = mc.tracking_claim(mc.judge_tracking([r for r in runs if r["method"] == "clip"]), ok, "")
     assert claims["clip_estimate_tracks_em"]["verdict"] == tr["verdict"]
     if long:
         prov = long["provenance"]
         assert prov["command"] == mc.LONG_COMMAND and prov["cpu_seconds"] > 0 and prov["machine"]["cores"]
-        # a partial long budget is committed as such: its runs are planned tasks (the rest resume later)
+        # a partial long budget is committed as such: its runs are planned tasks (the rest resume later), or
+        # the committed runs without stages that a staged run of the same seed replaces
         planned = {t["key"] for t in mc.long_tasks(FIGURES_DIR / "long")}
-        assert long["runs"] and set(long["runs"]) <= planned, set(long["runs"]) - planned
+        kept = {f"toy/{t}/clip/{s}" for t in ("ring", "grid") for s in range(5)}
+        assert long["runs"] and set(long["runs"]) <= planned | kept, set(long["runs"]) - planned - kept
+
+
+def test_long_budget_plan_and_its_stated_cost():
+    """The decisive runs come first, in the order that decides most (WGAN-GP ring, grid, then the clipped
+    grid), each stage over the seeds before the next; the module docstring states the plan's CPU-hours."""
+    import re
+
+    from toys import mode_collapse_runs as runs
+
+    keys = [t["key"] for t in sorted(runs.long_tasks("/nonexistent"), key=lambda t: t.get("priority", 0))]
+    assert keys[:5] == [f"toy/ring/gp/{s}@2500" for s in range(5)]
+    first = {k.rsplit("/", 1)[0]: i for i, k in reversed(list(enumerate(keys)))}
+    assert first["toy/ring/gp"] < first["toy/grid/gp"] < first["toy/grid/clip"] < first["toy/ring/gan"]
+    assert keys.index("toy/grid/clip/4@12000") < keys.index("toy/grid/clip/0@24000")
+    stated = float(re.search(r"about ([0-9.]+) CPU-hours", mc.__doc__).group(1))
+    assert stated == round(runs.long_cpu_hours(), 1)
+
+
+def test_a_run_stops_at_its_threshold_and_stays_stopped(tmp_path):
+    t = Target("ring", "gan_toy")
+    whole = train(TOY["gp"], t, 3, 12, [4, 8, 12], em_points=20)
+    stop = whole["hq_share"][0]  # reached at the first checkpoint
+    state = tmp_path / "s.pt"
+    r = train(TOY["gp"], t, 3, 12, [4, 8, 12], em_points=20, stop_at=stop, state_path=state, save_every=4)
+    assert r["stopped"] == 4 and r["step"] == [4] and r["hq_share"] == whole["hq_share"][:1]
+    again = train(TOY["gp"], t, 3, 40, [4, 8, 12, 40], em_points=20, stop_at=stop, state_path=state, save_every=4)
+    assert again["stopped"] == 4 and again["step"] == [4]  # a later stage of a stopped run stays stopped
+    never = train(TOY["gp"], t, 3, 12, [4, 8, 12], em_points=20, stop_at=1.1)
+    assert never["stopped"] is None and never["hq_share"] == whole["hq_share"]
 
 
 def test_controls_for_an_accelerator_are_resumable_and_merged(tmp_path):
