@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike
 from ._validation import (
     as_weights,
     check_choice,
+    check_nonnegative,
     check_positive,
     check_seed,
     is_tensor,
@@ -345,17 +346,19 @@ def _int_power(K: np.ndarray, p: int) -> None:
 
 def _kernel_parameters(kernel: str, xs, ys, bandwidth, degree, gamma, coef0):
     """The kernel's parameter: the bandwidth h (the median heuristic when None), 1.0 for the
-    energy kernel, or (degree, gamma, coef0) for the polynomial kernel (gamma None: 1/d)."""
+    energy kernel, or (degree, gamma, coef0) for the polynomial kernel (gamma None: 1/d).
+
+    Every parameter is validated whatever the kernel (a string given for one the kernel does not
+    use is still a mistake); each goes through the one gate, ``_validation.number``."""
+    degree = check_positive(degree, "degree", integer=True)
+    gamma = None if gamma is None else check_positive(gamma, "gamma")
+    coef0 = check_nonnegative(coef0, "coef0")
+    h = None if bandwidth is None else check_positive(bandwidth, "bandwidth")
     if kernel == "polynomial":
-        check_positive(degree, "degree", integer=True)
-        g = 1.0 / xs.shape[1] if gamma is None else check_positive(gamma, "gamma")
-        if isinstance(coef0, bool) or not isinstance(coef0, (int, float, np.number)) or not (
-                np.isfinite(coef0) and coef0 >= 0):
-            raise ValueError(f"coef0 must be a finite number >= 0, got {coef0!r}")
-        return (int(degree), g, float(coef0))
+        return (degree, 1.0 / xs.shape[1] if gamma is None else gamma, coef0)
     if kernel == "energy":
         return 1.0
-    return median_heuristic(xs, ys) if bandwidth is None else check_positive(bandwidth, "bandwidth")
+    return median_heuristic(xs, ys) if h is None else h
 
 
 def _sample_weights(a, b, xs, ys, estimator: str):

@@ -52,6 +52,7 @@ from ._validation import (
     check_seed,
     is_tensor,
     numpy_only,
+    peer_names,
     real_array,
     sample_pair,
 )
@@ -441,6 +442,7 @@ def _wasserstein_1d(x, y, a, b, p: float):
     return float(scale * root(du @ power(np.abs(np.take(xs, ia) - np.take(ys, ib)))))
 
 
+@peer_names(p="order")
 def wasserstein(
     x: ArrayLike, y: ArrayLike, a: ArrayLike | None = None, b: ArrayLike | None = None,
     *, order: float = 1.0, max_iter: int | None = None,
@@ -508,6 +510,8 @@ def wasserstein(
     """
     xs, ys = sample_pair(x, y)
     p = _check_order(order)
+    if max_iter is not None:  # checked here too: the 1-D path has no pivots, but a bad value is a mistake
+        max_iter = check_positive(max_iter, "max_iter", integer=True)
     if xs.shape[1] == 1:
         return _wasserstein_1d(xs, ys, a, b, p)
     n, m = xs.shape[0], ys.shape[0]
@@ -522,6 +526,7 @@ def wasserstein(
     return scale * value if is_tensor(xs) else float(scale * value)
 
 
+@peer_names(p="order")
 def sliced_wasserstein(
     x: ArrayLike, y: ArrayLike, a: ArrayLike | None = None, b: ArrayLike | None = None,
     *, order: float = 1.0, n_projections: int = 256, seed: int | None = 0,
@@ -631,6 +636,7 @@ def _symmetric_entropic_cost(M, a, eps: float, max_iter: int, tol: float, which:
     return (plan * M).sum()
 
 
+@peer_names(reg="epsilon")
 def sinkhorn_divergence(
     x: ArrayLike, y: ArrayLike, a: ArrayLike | None = None, b: ArrayLike | None = None,
     *, epsilon: float = 0.01, max_iter: int = 100_000, tol: float = 1e-6,
