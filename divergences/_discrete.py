@@ -47,8 +47,7 @@ def _along(f, p, q, axis, base=None):
         hp, hq = histogram_pair(p, q)
     else:
         hp, hq = histogram_stack(p, q, axis)
-    with np.errstate(over="ignore"):  # p / q beyond 1e308 (q subnormal): its log is inf, as rel_entr's
-        value = f(namespace(hp, hq), hp, hq)
+    value = f(namespace(hp, hq), hp, hq)
     if unit != 1.0:
         value = value / unit
     return as_result(value)
@@ -58,6 +57,8 @@ def _along(f, p, q, axis, base=None):
 # torch's from array_api_compat): the same operations on numpy arrays and on tensors, which keep
 # their gradients. The bounds (TV <= 1, KL >= 0, 0 <= JS <= ln 2) are exact; the clipping removes
 # only floating-point rounding (np.minimum / np.maximum: np.clip costs about 60 us a call more).
+# Sums are the arrays' own method (``.sum(axis=-1)``, numpy's and torch's alike): np.sum's
+# dispatch doubled the time of a 10-bin TV.
 
 
 def _special(xp):
@@ -89,12 +90,12 @@ def _special(xp):
 
 
 def _tv(xp, hp, hq):
-    return xp.minimum(0.5 * xp.sum(xp.abs(hp - hq), axis=-1), 1.0)
+    return xp.minimum(0.5 * abs(hp - hq).sum(axis=-1), 1.0)
 
 
 def _kl(xp, hp, hq):
     rel_entr, _ = _special(xp)
-    return xp.maximum(xp.sum(rel_entr(hp, hq), axis=-1), 0.0)
+    return xp.maximum(rel_entr(hp, hq).sum(axis=-1), 0.0)
 
 
 def _js(xp, hp, hq):
@@ -103,7 +104,7 @@ def _js(xp, hp, hq):
     _, xlogy = _special(xp)
     s = hp + hq
     s = xp.where(s > 0, s, xp.ones_like(s))
-    value = 0.5 * (xp.sum(xlogy(hp, 2.0 * hp / s), axis=-1) + xp.sum(xlogy(hq, 2.0 * hq / s), axis=-1))
+    value = 0.5 * (xlogy(hp, 2.0 * hp / s).sum(axis=-1) + xlogy(hq, 2.0 * hq / s).sum(axis=-1))
     return xp.minimum(xp.maximum(value, 0.0), LN2)
 
 
