@@ -8,8 +8,8 @@ loop, and then runs the experiments a CPU cannot decide (issue 23).
 
 Phases, in priority order, under ``--budget-seconds`` (default 420, start to last line):
 
-1. **install**: the modules the image lacks (POT, lmdb, mlxtend, threadpoolctl) from the wheels in
-   ``.whl/``: ``pip install --no-index --no-deps --target /tmp/site``, then on ``PYTHONPATH``.
+1. **install**: the modules the image lacks (POT, lmdb, mlxtend, threadpoolctl, array_api_compat) from
+   the wheels in ``.whl/``: ``pip install --no-index --no-deps --target /tmp/site``, then on ``PYTHONPATH``.
 2. **tests**: :data:`GPU_TESTS` (the trainer's smoke and resume tests, the torch paths of
    ``divergences``, the quality metrics inside training) with ``WGAN_TEST_DEVICE=cuda``. A
    failure stops the command (exit status 1) unless ``--keep-going``.
@@ -65,7 +65,8 @@ FILES = {
 MAX_FILE_BYTES = 16_000_000
 
 #: what the image lacks: import name -> distribution name (the wheels of gpu_wheels.sh)
-NEEDED = {"ot": "POT", "lmdb": "lmdb", "mlxtend": "mlxtend", "threadpoolctl": "threadpoolctl"}
+NEEDED = {"ot": "POT", "lmdb": "lmdb", "mlxtend": "mlxtend", "threadpoolctl": "threadpoolctl",
+          "array_api_compat": "array_api_compat"}  # the wheel's name (pip reads array-api-compat)
 
 #: the tests that exercise the GPU paths, run with WGAN_TEST_DEVICE=cuda
 GPU_TESTS = [

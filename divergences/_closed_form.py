@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._densities import crossings
-from ._validation import as_samples, as_weights, check_positive, check_scalar, numpy_only, real_array
+from ._validation import as_samples, as_weights, check_positive, check_scalar, number, numpy_only, peer_names, real_array
 
 
 def _gaussian(mean, cov, side: str, function: str, definite: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +71,14 @@ def _pair(mean_p, cov_p, mean_q, cov_q, function: str, definite: bool = True):
 def _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q) -> tuple[float, float, float, float]:
     return (check_scalar(mu_p, "mu_p"), check_positive(sigma_p, "sigma_p"), check_scalar(mu_q, "mu_q"),
             check_positive(sigma_q, "sigma_q"))
+
+
+def _closed_order(order) -> int:
+    """The order of a closed-form W_p between Gaussians: 1 or 2 (2.0 too), through the one gate."""
+    v = number(order, "order")
+    if v not in (1.0, 2.0):
+        raise ValueError(f"order must be 1 or 2 (the orders with a closed form), got {order!r}")
+    return int(v)
 
 
 def _gap(mu_p: float, mu_q: float, scale: float) -> float:
@@ -133,6 +141,7 @@ def kl_gaussian(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: A
     return float(max(0.0, 0.5 * (trace + maha - d + logdet_q - logdet_p)))
 
 
+@peer_names(p="order")
 def wasserstein_gaussian(
     mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayLike, *, order: int
 ) -> float:
@@ -173,8 +182,7 @@ def wasserstein_gaussian(
     5.0
     """
     mp, Sp, mq, Sq = _pair(mean_p, cov_p, mean_q, cov_q, "wasserstein_gaussian", definite=False)
-    if isinstance(order, bool) or order not in (1, 2):
-        raise ValueError(f"order must be 1 or 2 (the orders with a closed form), got {order!r}")
+    order = _closed_order(order)
     if order == 1:
         if mp.size != 1:
             raise ValueError(f"order=1 has a closed form between Gaussians in d = 1 only (here d = {mp.size}); "
@@ -193,6 +201,7 @@ def _w1_gaussian_1d(mp: float, sp: float, mq: float, sq: float) -> float:
     return float(ds * math.sqrt(2.0 / math.pi) * math.exp(-0.5 * z * z) + dmu * math.erf(z / math.sqrt(2.0)))
 
 
+@peer_names(p="order")
 def wasserstein_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float, *, order: int) -> float:
     r"""Exact W1 (``order=1``) or W2 (``order=2``) between N(mu_p, sigma_p^2) and N(mu_q, sigma_q^2)
     on the real line (sigma: standard deviations).
@@ -216,8 +225,7 @@ def wasserstein_gaussian_1d(mu_p: float, sigma_p: float, mu_q: float, sigma_q: f
     5.0
     """
     mp, sp, mq, sq = _gaussian_1d(mu_p, sigma_p, mu_q, sigma_q)
-    if isinstance(order, bool) or order not in (1, 2):
-        raise ValueError(f"order must be 1 or 2 (the orders with a closed form), got {order!r}")
+    order = _closed_order(order)
     if order == 2:
         return float(math.hypot(mp - mq, sp - sq))
     return _w1_gaussian_1d(mp, sp, mq, sq)

@@ -37,7 +37,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import check_choice, check_positive
+from ._validation import check_choice, check_positive, real_array
 
 Density = Callable[[np.ndarray], np.ndarray]
 
@@ -126,7 +126,7 @@ def _breakpoints(lp, lq, lo: float, hi: float, points) -> np.ndarray:
     def gap(t: np.ndarray) -> np.ndarray:
         return np.exp(lp(t)) - np.exp(lq(t))
 
-    extra = np.asarray(points if points is not None else [], dtype=np.float64)
+    extra = real_array(points if points is not None else [], "points").reshape(-1)
     pts = np.concatenate([np.linspace(lo, hi, 17)[1:-1], crossings(gap, lo, hi), extra,
                           support_edges(lp, lo, hi), support_edges(lq, lo, hi)])
     return np.unique(pts[(pts > lo) & (pts < hi)])
@@ -134,8 +134,8 @@ def _breakpoints(lp, lq, lo: float, hi: float, points) -> np.ndarray:
 
 def _check_bounds(bounds):
     try:
-        b = np.asarray(bounds, dtype=np.float64)
-    except (TypeError, ValueError):
+        b = real_array(bounds, "bounds")
+    except TypeError:
         raise ValueError(f"bounds must be numbers, (lo, hi) or ((x0, x1), (y0, y1)), got {bounds!r}") from None
     if b.shape == (2,):
         dim = 1
@@ -219,6 +219,10 @@ def _density_divergence(
     from scipy import integrate
 
     check_choice(divergence, "divergence", _DIVERGENCES)
+    # checked whatever the dimension (grid is used in 2-D only, points in 1-D only): a bad value is a mistake
+    n = check_positive(grid, "grid", integer=True, minimum=3) | 1
+    if points is not None:
+        points = real_array(points, "points").reshape(-1)
     lp, fp = _log_density(p, "p", log)
     lq, fq = _log_density(q, "q", log)
     if bounds is None:
@@ -248,7 +252,6 @@ def _density_divergence(
 
         value = integrate.quad(f, a, b, points=pts, epsabs=1e-12, epsrel=1e-10, limit=1000)[0]
     else:
-        n = check_positive(grid, "grid", integer=True, minimum=3) | 1
         xs, ys = np.linspace(*rows[0], n), np.linspace(*rows[1], n)
         X, Y = np.meshgrid(xs, ys, indexing="ij")
         pts2 = np.column_stack([X.ravel(), Y.ravel()])

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike
-from ._validation import check_positive, histogram_pair, histogram_stack, is_tensor
+from ._validation import as_result, check_positive, histogram_pair, histogram_stack, namespace
 
 LN2 = math.log(2.0)
 
@@ -47,42 +47,65 @@ def _along(f, p, q, axis, base=None):
         hp, hq = histogram_pair(p, q)
     else:
         hp, hq = histogram_stack(p, q, axis)
-    value = f(hp, hq)
+    value = f(namespace(hp, hq), hp, hq)
     if unit != 1.0:
         value = value / unit
-    if is_tensor(value):
-        return value
-    return float(value) if np.ndim(value) == 0 else value
+    return as_result(value)
 
 
-def _tv(hp, hq):
-    if is_tensor(hp):
-        return (0.5 * (hp - hq).abs().sum(-1)).clamp(max=1.0)
-    return np.minimum(1.0, 0.5 * np.abs(hp - hq).sum(-1))
+# Each formula is written once, in the array namespace ``xp`` of its histograms (numpy's, or
+# torch's from array_api_compat): the same operations on numpy arrays and on tensors, which keep
+# their gradients. The bounds (TV <= 1, KL >= 0, 0 <= JS <= ln 2) are exact; the clipping removes
+# only floating-point rounding (np.minimum / np.maximum: np.clip costs about 60 us a call more).
+# Sums are the arrays' own method (``.sum(axis=-1)``, numpy's and torch's alike): np.sum's
+# dispatch doubled the time of a 10-bin TV.
 
 
-def _kl(hp, hq):
-    if is_tensor(hp):
-        return hp.xlogy(hp).sum(-1) - hp.xlogy(hq).sum(-1)
-    from scipy.special import rel_entr
+def _special(xp):
+    r"""``(rel_entr, xlogy)`` for the namespace ``xp``: scipy's ufuncs for numpy, by hand (one pass
+    each: measured 19 against 229 us for KL of 10 bins, 23 against 29 ms at 1e5 bins, against the
+    same terms written with ``where`` below); for torch the same terms in the namespace,
 
-    return np.maximum(0.0, rel_entr(hp, hq).sum(-1))
+    .. math:: \mathrm{xlogy}(x, y) = x \ln y\ (0 \text{ at } x = 0), \qquad
+              \mathrm{rel\_entr}(x, y) = x \ln(x / y)\ (0 \text{ at } x = 0, +\infty \text{ at }
+              x > 0 = y),
+
+    with the logarithm taken of 1 where x = 0, so the gradient there is finite (torch's own
+    ``xlogy`` gives NaN for the gradient of x ln(x / y) at x = 0)."""
+    if xp is np:
+        from scipy.special import rel_entr, xlogy
+
+        return rel_entr, xlogy
+
+    def xlogy(x, y):
+        return x * xp.log(xp.where(x == 0, xp.ones_like(y), y))
+
+    def rel_entr(x, y):
+        # one logarithm of the ratio, as scipy computes it: a difference x ln x - x ln y would
+        # cancel, and KL near 0 would lose its relative accuracy
+        ratio = x / xp.where(y > 0, y, xp.ones_like(y))
+        return xp.where((y == 0) & (x > 0), xp.full_like(x, math.inf), xlogy(x, ratio))
+
+    return rel_entr, xlogy
 
 
-def _js(hp, hq):
+def _tv(xp, hp, hq):
+    return xp.minimum(0.5 * abs(hp - hq).sum(axis=-1), 1.0)
+
+
+def _kl(xp, hp, hq):
+    rel_entr, _ = _special(xp)
+    return xp.maximum(rel_entr(hp, hq).sum(axis=-1), 0.0)
+
+
+def _js(xp, hp, hq):
     # p ln(2p / (p + q)) rather than rel_entr(p, (p + q) / 2): halving a subnormal p + q can
     # underflow to 0 and turn a negligible term into inf; 2p / (p + q) is always in [0, 2].
+    _, xlogy = _special(xp)
     s = hp + hq
-    if is_tensor(hp):
-        s = s.where(s > 0, s.new_ones(()))
-        value = 0.5 * (hp.xlogy(2.0 * hp / s).sum(-1) + hq.xlogy(2.0 * hq / s).sum(-1))
-        return value.clamp(0.0, LN2)
-    from scipy.special import xlogy
-
-    s = np.where(s > 0, s, 1.0)
-    value = 0.5 * (xlogy(hp, 2.0 * hp / s).sum(-1) + xlogy(hq, 2.0 * hq / s).sum(-1))
-    # The bounds are exact; clipping removes only floating-point rounding.
-    return np.clip(value, 0.0, LN2)
+    s = xp.where(s > 0, s, xp.ones_like(s))
+    value = 0.5 * (xlogy(hp, 2.0 * hp / s).sum(axis=-1) + xlogy(hq, 2.0 * hq / s).sum(axis=-1))
+    return xp.minimum(xp.maximum(value, 0.0), LN2)
 
 
 def tv(p: ArrayLike, q: ArrayLike, *, axis: int | None = None):

@@ -32,6 +32,7 @@ one exponential and one matrix-vector product, instead of building squared dista
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,11 +40,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validation import (
+    as_result,
     as_weights,
     check_choice,
+    check_nonnegative,
     check_positive,
     check_seed,
+    detached,
     is_tensor,
+    namespace,
     numpy_only,
     sample_pair,
     to_numpy,
@@ -76,10 +81,7 @@ def median_heuristic(x: ArrayLike, y: ArrayLike, *, seed: int = 0) -> float:
 
     seed = check_seed(seed)
     xs, ys = sample_pair(x, y)
-    if is_tensor(xs):
-        pooled = np.concatenate([to_numpy(xs), to_numpy(ys)])
-    else:
-        pooled = np.concatenate([xs, ys])
+    pooled = np.concatenate([to_numpy(xs), to_numpy(ys)])  # on the CPU, detached: a constant
     if pooled.shape[0] > MEDIAN_SUBSAMPLE:
         idx = np.random.default_rng(seed).choice(pooled.shape[0], MEDIAN_SUBSAMPLE, replace=False)
         pooled = pooled[idx]
@@ -91,12 +93,17 @@ def median_heuristic(x: ArrayLike, y: ArrayLike, *, seed: int = 0) -> float:
 
 def _radial(d2, kernel: str, h: float):
     """A radial kernel's values from squared distances ``d2``: the one definition of the Gaussian,
-    Laplacian and energy kernels (a numpy array is overwritten in place; a tensor is not)."""
+    Laplacian and energy kernels, in the array namespace of ``d2`` (a tensor keeps its gradient).
+
+    A numpy array is overwritten in place instead, by hand: measured on a 2048 x 2048 block
+    (one thread), the Gaussian 139 ms in place against 155 ms out of place, the Laplacian 119-181
+    ms against 231 ms, and no temporaries (``mmd_test``'s pooled matrix is up to 8000 x 8000)."""
     if is_tensor(d2):
+        xp = namespace(d2)
         if kernel == "gaussian":
-            return (-0.5 * d2 / h / h).exp()
-        d = d2.sqrt()
-        return (-d / h).exp() if kernel == "laplacian" else -d
+            return xp.exp(-0.5 * d2 / h / h)  # twice / h, never / (h * h): a tiny h would square to 0
+        d = xp.sqrt(d2)
+        return xp.exp(-d / h) if kernel == "laplacian" else -d
     if kernel == "gaussian":
         d2 *= -0.5
         d2 /= h  # twice, never h * h: a tiny h would square to 0
@@ -112,7 +119,9 @@ def _radial(d2, kernel: str, h: float):
 
 def _polynomial(gram, params):
     r"""The polynomial kernel :math:`(\gamma \langle x, y\rangle + c_0)^p` from inner products
-    ``gram`` (a numpy array is overwritten in place; a tensor is not)."""
+    ``gram``. A numpy array is overwritten in place, by hand, with repeated multiplications for
+    the integer power: measured on a 2048 x 2048 block (one thread, p = 3), 52-54 ms against
+    280-293 ms for ``(gamma * gram + c0) ** p`` out of place; a tensor is not (gradients)."""
     degree, gamma, coef0 = params
     if is_tensor(gram):
         return (gamma * gram + coef0) ** degree
@@ -186,6 +195,9 @@ def _kernel_sum(x, y, kernel: str, h, *, same: bool, block: int, wx=None, wy=Non
     """
     n = x.shape[0]
     rows = max(1, block // max(y.shape[0], 1))
+    # Two paths, by hand: numpy's blocks are computed in place (the factorised Gaussian, the
+    # symmetric triangle), which python -m benchmarks.divergences measures at a fraction of the
+    # full-matrix time and memory; torch's is an autograd Function with its own O(rows m) backward.
     if is_tensor(x):
         return _torch_sum(x, y, kernel, h, same, rows, wx, wy)
     if same:
@@ -345,17 +357,19 @@ def _int_power(K: np.ndarray, p: int) -> None:
 
 def _kernel_parameters(kernel: str, xs, ys, bandwidth, degree, gamma, coef0):
     """The kernel's parameter: the bandwidth h (the median heuristic when None), 1.0 for the
-    energy kernel, or (degree, gamma, coef0) for the polynomial kernel (gamma None: 1/d)."""
+    energy kernel, or (degree, gamma, coef0) for the polynomial kernel (gamma None: 1/d).
+
+    Every parameter is validated whatever the kernel (a string given for one the kernel does not
+    use is still a mistake); each goes through the one gate, ``_validation.number``."""
+    degree = check_positive(degree, "degree", integer=True)
+    gamma = None if gamma is None else check_positive(gamma, "gamma")
+    coef0 = check_nonnegative(coef0, "coef0")
+    h = None if bandwidth is None else check_positive(bandwidth, "bandwidth")
     if kernel == "polynomial":
-        check_positive(degree, "degree", integer=True)
-        g = 1.0 / xs.shape[1] if gamma is None else check_positive(gamma, "gamma")
-        if isinstance(coef0, bool) or not isinstance(coef0, (int, float, np.number)) or not (
-                np.isfinite(coef0) and coef0 >= 0):
-            raise ValueError(f"coef0 must be a finite number >= 0, got {coef0!r}")
-        return (int(degree), g, float(coef0))
+        return (degree, 1.0 / xs.shape[1] if gamma is None else gamma, coef0)
     if kernel == "energy":
         return 1.0
-    return median_heuristic(xs, ys) if bandwidth is None else check_positive(bandwidth, "bandwidth")
+    return median_heuristic(xs, ys) if h is None else h
 
 
 def _sample_weights(a, b, xs, ys, estimator: str):
@@ -369,7 +383,7 @@ def _sample_weights(a, b, xs, ys, estimator: str):
     wb = as_weights(b, ys.shape[0], "b", like=ys)
     if estimator == "unbiased":
         for name, w in (("a", wa), ("b", wb)):
-            if not float((1.0 - (w * w).sum()).detach() if is_tensor(w) else 1.0 - (w * w).sum()) > 1e-12:
+            if not float(detached(1.0 - (w * w).sum())) > 1e-12:
                 raise ValueError(f"{name} puts all its weight on one sample: the unbiased estimator needs two")
     return wa, wb
 
@@ -475,17 +489,16 @@ def mmd2(
             _pair_kernel(x1, x2, kernel, h) + _pair_kernel(y1, y2, kernel, h)
             - _pair_kernel(x1, y2, kernel, h) - _pair_kernel(x2, y1, kernel, h)
         )
-        value = hvals.mean()
-        return value if is_tensor(value) else float(value)
+        return as_result(hvals.mean())
 
     if estimator == "unbiased" and (n < 2 or m < 2):
         raise ValueError("x and y need at least 2 samples each for the unbiased estimator")
     value = _quadratic(xs, ys, kernel, h, estimator, block_entries, wa, wb)
-    if not bool(np.isfinite(float(value.detach() if is_tensor(value) else value))):
+    if not math.isfinite(float(detached(value))):
         top = max(float(abs(to_numpy(xs)).max()), float(abs(to_numpy(ys)).max()))
         raise ValueError(f"x and y: the {kernel} kernel's sums overflow at these magnitudes (entries up to "
                          f"{top:.3g}); rescale the data")
-    return value if is_tensor(value) else float(value)
+    return as_result(value)
 
 
 def _standardised(xs, ys, kernel: str, h):
@@ -499,14 +512,11 @@ def _standardised(xs, ys, kernel: str, h):
     scale = 1.0
     if kernel == "polynomial":
         return xs, ys, h, scale
-    centre = 0.5 * (xs.mean(0) + ys.mean(0))
-    if is_tensor(centre):
-        centre = centre.detach()
+    centre = detached(0.5 * (xs.mean(0) + ys.mean(0)))
     xs, ys = xs - centre, ys - centre
     if kernel in ("gaussian", "laplacian"):
         xs, ys, h = xs / h, ys / h, 1.0
-    top = max(float(abs(xs).detach().max() if is_tensor(xs) else abs(xs).max()),
-              float(abs(ys).detach().max() if is_tensor(ys) else abs(ys).max()))
+    top = max(float(abs(detached(xs)).max()), float(abs(detached(ys)).max()))
     if top > 1e100 or 0 < top < 1e-100:
         scale = top
         xs, ys = xs / scale, ys / scale
@@ -531,8 +541,8 @@ def _quadratic(xs, ys, kernel: str, h, estimator: str, block: int, wa=None, wb=N
         value = (sxx - txx) / (1 - (wa * wa).sum()) + (syy - tyy) / (1 - (wb * wb).sum()) - 2 * sxy
     else:
         value = sxx + syy - 2 * sxy
-    if estimator == "biased" and not is_tensor(value):
-        value = max(value, 0.0)  # >= 0 exactly; clip only the rounding of the sums
+    if estimator == "biased":  # >= 0 exactly; clip only the rounding of the sums (a tensor keeps its gradient)
+        value = namespace(value).clip(value, min=0.0)
     return value * scale
 
 

@@ -16,6 +16,8 @@ torch is never imported here: a tensor can exist only once its caller has import
 
 from __future__ import annotations
 
+import functools
+import numbers
 import sys
 from typing import Any
 
@@ -29,6 +31,51 @@ def is_tensor(x: Any) -> bool:
     """True when ``x`` is a ``torch.Tensor`` (without importing torch: no tensor exists before)."""
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(x, torch.Tensor)
+
+
+def namespace(*arrays):
+    """The array API namespace of the arguments, one per call, so that a formula is written once
+    for numpy and torch: ``array_api_compat``'s torch namespace when any of them is a tensor (as
+    scipy uses it), else numpy's own.
+
+    numpy >= 2.1 has the standard's signatures for every function used here (``clip``'s ``min`` and
+    ``max`` came in 2.1), so it is its own namespace, as ``array_api_compat.array_namespace(...,
+    use_compat=False)`` returns it; the compat wrapper of numpy clones numpy's namespace on import,
+    which loads numpy's lazy submodules (f2py, testing): 40 to 290 ms on the first numpy call,
+    measured on 2 cores. An older numpy gets the wrapper. The namespace is chosen by type, not by
+    ``array_namespace`` (about 10 us a call against 0.3 us: a histogram's whole ``tv`` takes about
+    20 us), since validated input is a numpy array or a tensor; torch's namespace is imported only
+    once a tensor exists."""
+    for a in arrays:
+        if is_tensor(a):
+            import array_api_compat.torch as xp
+
+            return xp
+    if _NUMPY_IS_ITS_NAMESPACE:
+        return np
+    import array_api_compat.numpy as xp  # pragma: no cover - numpy < 2.1
+
+    return xp
+
+
+#: numpy >= 2.1: its main namespace follows the array API standard for what this package uses
+_NUMPY_IS_ITS_NAMESPACE = tuple(int(v) for v in np.__version__.split(".")[:2]) >= (2, 1)
+
+
+def detached(x):
+    """A tensor detached from its graph (a constant of the computation); anything else unchanged."""
+    return x.detach() if is_tensor(x) else x
+
+
+def as_result(value, like=None):
+    """A value in the kind of the input it came from: a tensor for tensors (differentiable, on its
+    device), a Python float for numpy input (a numpy array of values, along an axis, stays an
+    array). ``like``: the input, when the value was computed with torch from numpy input."""
+    if is_tensor(value) and (like is None or is_tensor(like)):
+        return value
+    if is_tensor(value):
+        value = value.detach().cpu().numpy()
+    return float(value) if getattr(value, "ndim", 0) == 0 else value  # np.ndim: 3 us more a call
 
 
 def _finite(x, name: str) -> None:
@@ -51,13 +98,18 @@ def _check_tensor(x, name: str):
 
 def real_array(x, name: str) -> np.ndarray:
     """``x`` as a float64 numpy array; TypeError for complex or non-numeric input, ValueError for
-    a ragged sequence."""
+    a ragged sequence or for numbers given as strings (``["0.5", "0.5"]``: refused as a scalar
+    "0.5" is, by :func:`number`, never parsed)."""
     if isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
+        raise ValueError(f"{name} must be an array of numbers, not a string: got {x!r}")
     try:
         arr = np.asarray(x)
     except ValueError:
         raise ValueError(f"{name} must be a rectangular array of numbers (got a ragged sequence)") from None
+    if arr.dtype.kind in "US":
+        first = arr.reshape(-1)[0] if arr.size else ""
+        raise ValueError(f"{name} must be an array of numbers, not of strings: got {str(first)!r} among its "
+                         f"entries (pass the numbers themselves)")
     if arr.dtype == object:
         raise ValueError(f"{name} must be a rectangular array of numbers (got a ragged or mixed sequence)")
     if np.iscomplexobj(arr):
@@ -139,9 +191,7 @@ def histogram_stack(p, q, axis: int, names: tuple[str, str] = ("p", "q")):
     if tuple(a.shape) != tuple(b.shape):
         raise ValueError(f"{names[0]} and {names[1]} must have the same shape, got {tuple(a.shape)} and "
                          f"{tuple(b.shape)}")
-    ndim = a.ndim
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
-        raise ValueError(f"axis must be an integer in [-{ndim}, {ndim}), got {axis!r}")
+    axis = check_axis(axis, a.ndim)
     result = []
     for arr, name in zip((a, b), names):
         arr = arr.movedim(int(axis), -1) if is_tensor(arr) else np.moveaxis(arr, int(axis), -1)
@@ -215,25 +265,62 @@ def check_choice(value: str, name: str, choices) -> str:
     return value
 
 
+def number(value, name: str, *, integer: bool = False):
+    """The one gate of every scalar parameter of the public API: ``value`` as a Python float (an
+    int when ``integer``), or a ValueError whose message starts with ``name``.
+
+    A number given as a string ("2", "0.1") is refused, never parsed: ``float("2")`` would take it,
+    and a string where a number belongs is a mistake to show, not to guess at (``real_array``
+    refuses an array of strings the same way). A bool, a complex number, None, a sequence, or an
+    array or tensor of more than one element is refused too; a one-element array or tensor (say
+    ``np.median(d)`` or ``t.max()``) gives its number. With ``integer``, only integers (Python's,
+    numpy's, or a one-element integer array or tensor) are accepted: 2.0 is not a count.
+    """
+    kind = "an integer" if integer else "a number"
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be {kind}, not a string: got {value!r} (pass the number itself)")
+    if is_tensor(value) or isinstance(value, np.ndarray):
+        if (value.numel() if is_tensor(value) else value.size) != 1:
+            raise ValueError(f"{name} must be {kind}, got an array of shape {tuple(value.shape)}")
+        if not is_tensor(value) and value.dtype.kind in "US":
+            raise ValueError(f"{name} must be {kind}, not a string: got {value.item()!r} (pass the number "
+                             "itself)")
+        value = value.item()  # a Python number (a tensor is detached and brought to the CPU)
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be {kind}, got the bool {value!r}")
+    if integer:
+        if not isinstance(value, (int, np.integer)):
+            raise ValueError(f"{name} must be {kind}, got {value!r}")
+        return int(value)
+    if not isinstance(value, (numbers.Real, np.integer, np.floating)):
+        raise ValueError(f"{name} must be {kind}, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def _gate(value, name: str, integer: bool, message: str):
+    """:func:`number`, with ``message`` for a value that is not a number at all (a string keeps
+    :func:`number`'s own message, which says so)."""
+    try:
+        return number(value, name, integer=integer)
+    except ValueError:
+        if isinstance(value, (str, bytes)) or (isinstance(value, np.ndarray) and value.dtype.kind in "US"):
+            raise
+        raise ValueError(message) from None
+
+
 def check_positive(value, name: str, *, integer: bool = False, minimum=None):
     """Raise unless ``value`` is a finite number > 0 and not subnormal (an int when ``integer``,
-    at least ``minimum`` when given)."""
+    at least ``minimum`` when given); return it (through :func:`number`)."""
     if integer:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        v = _gate(value, name, True, f"{name} must be a positive integer, got {value!r}")
+        if v <= 0:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if minimum is not None and value < minimum:
-            raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
-        return int(value)
-    if isinstance(value, bool) or (is_tensor(value) and value.numel() != 1):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    if v < TINY:
-        raise ValueError(f"{name} is subnormal ({v!r}): too small to compute with")
+    else:
+        v = _gate(value, name, False, f"{name} must be a positive number, got {value!r}")
+        if not np.isfinite(v) or v <= 0:
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        if v < TINY:
+            raise ValueError(f"{name} is subnormal ({v!r}): too small to compute with")
     if minimum is not None and v < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
     return v
@@ -244,19 +331,52 @@ def check_seed(seed, name: str = "seed"):
     negative seed, "expected non-negative integer", does not say which argument it was)."""
     if seed is None:
         return None
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    s = _gate(seed, name, True, f"{name} must be None or an integer >= 0, got {seed!r}")
+    if s < 0:
         raise ValueError(f"{name} must be None or an integer >= 0, got {seed!r}")
-    return int(seed)
+    return s
 
 
 def check_scalar(value, name: str) -> float:
     """A finite real number (a mean, a location); ValueError naming it otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
+    v = _gate(value, name, False, f"{name} must be a finite number, got {value!r}")
     if not np.isfinite(v):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return v
+
+
+def check_nonnegative(value, name: str) -> float:
+    """A finite number >= 0 (an offset such as the polynomial kernel's c0)."""
+    v = _gate(value, name, False, f"{name} must be a finite number >= 0, got {value!r}")
+    if not (np.isfinite(v) and v >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return v
+
+
+def check_axis(axis, ndim: int) -> int:
+    """An axis of an ``ndim``-dimensional array, in [-ndim, ndim)."""
+    a = _gate(axis, "axis", True, f"axis must be an integer in [-{ndim}, {ndim}), got {axis!r}")
+    if not -ndim <= a < ndim:
+        raise ValueError(f"axis must be an integer in [-{ndim}, {ndim}), got {axis!r}")
+    return a
+
+
+def peer_names(**ours):
+    """Decorator: a call that uses a peer library's name for one of the function's arguments
+    (``peer="ours"``: POT's and scipy's ``p=`` for the order, POT's ``reg=`` for epsilon) raises
+    a TypeError that names the argument to use, rather than Python's bare "unexpected keyword
+    argument 'p'". Here ``p`` and ``q`` always name distributions, never an order."""
+
+    def wrap(f):
+        @functools.wraps(f)
+        def call(*args, **kwargs):
+            for peer, name in ours.items():
+                if peer in kwargs:
+                    why = "POT's and scipy's name; here p and q name distributions" if peer == "p" else "POT's name"
+                    raise TypeError(f"{name} is this argument's name in {f.__name__}, not {peer} ({why}): call "
+                                    f"{f.__name__}(..., {name}={kwargs[peer]!r})")
+            return f(*args, **kwargs)
+
+        return call
+
+    return wrap

@@ -46,7 +46,8 @@ def test_plugin_estimators_see_disjoint_manifolds(rng):
     z = rng.random(2000)
     a, b = np.c_[np.zeros(2000), z], np.c_[np.ones(2000), z]
     assert D.js_binned(a, b, bins=32) == pytest.approx(math.log(2), abs=1e-12)
-    assert D.tv_binned(a, b, bins=32) == 1.0
+    # 1 up to the rounding of the normalised counts' sums (summation order), clipped from above only
+    assert D.tv_binned(a, b, bins=32) == pytest.approx(1.0, abs=1e-15)
 
 
 def test_2d_kde_estimates(rng):
