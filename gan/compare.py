@@ -457,8 +457,9 @@ def main(argv: list[str] | None = None) -> int:
         result = compare(a, b, metrics, features=args.features, seed=args.seed)
     except ValueError as err:
         ap.exit(2, f"{ap.prog}: error: {err}\n")
-    print(json.dumps(result, indent=2) if args.json else format_table(result))
-    return 0
+    from .console import emit  # a full or closed standard output: one line, exit 1
+
+    return 0 if emit(json.dumps(result, indent=2) if args.json else format_table(result)) else 1
 
 
 if __name__ == "__main__":
