@@ -88,14 +88,14 @@ def test_a_checkpoint_complete_on_disk_is_used_not_deleted(tmp_path, capsys, cut
     the newest checkpoint under its temporary name."""
     run = tmp_path / "run"
     run_tiny(run, generator_steps=4, checkpoint_every=2)  # checkpoint.pt at 4, checkpoint.prev.pt at 2
-    os.replace(run / "checkpoint.pt", run / checkpoint.NEW)
+    os.replace(run / "checkpoint.pt", run / ".checkpoint.pt.new.tmp")  # checkpoint.NEW
     if cut == "before the first rename":
         (run / "checkpoint.pt").write_bytes((run / "checkpoint.prev.pt").read_bytes())
     assert main(["--resume", str(run), "--generator-steps", "4"]) == 0
     captured = capsys.readouterr()
     assert "completed the checkpoint of step 4" in captured.err and "temporary file" not in captured.err
     assert "nothing to do" in captured.out and "already at step 4" in captured.out
-    assert checkpoint.load(run)["step"] == 4 and not (run / checkpoint.NEW).exists()
+    assert checkpoint.load(run)["step"] == 4 and not (run / ".checkpoint.pt.new.tmp").exists()
     assert int(checkpoint.decode((run / "checkpoint.prev.pt").read_bytes())["step"]) == 2
 
 
@@ -129,23 +129,38 @@ def test_a_kill_inside_the_move_to_replaced_never_loses_the_old_run(tmp_path, ca
     assert [r["step"] for r in rows] == [1, 2, 3, 4, 5, 6]
     assert [r["em_estimate"] for r in rows[:4]] == [r["em_estimate"] for r in old]  # the old run's own lines
     assert "interrupted while it set the old run aside" in capsys.readouterr().err
-    assert not any((run / n).exists() for n in (rundir.REPLACED, rundir.REPLACING))
+    assert not any((run / n).exists() for n in (".replaced", ".replacing"))
+
+
+KILL_IN_MOVE_BACK = """
+import os, signal, sys
+from pathlib import Path
+real, moved = os.replace, []
+def replace(src, dst):
+    if Path(src).parent.name in (".replaced", ".restoring") and Path(dst).parent.name == "run":
+        moved.append(dst)  # a file of the old run moves back
+        if len(moved) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return real(src, dst)
+os.replace = replace
+from gan.train import main
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 def test_a_kill_inside_the_move_back_finishes_it(tmp_path, capsys):
-    """A replacement that fails moves the old run back; a kill half-way through that move is
-    finished on the next start (the old run whole, none of the failed one's files)."""
+    """A replacement that diverges before its first checkpoint moves the old run back; a kill
+    half-way through that move is finished on the next start: the old run whole, none of the
+    failed one's files."""
     run = tmp_path / "run"
     run_tiny(run, generator_steps=4)
     old = _files(run)
-    rundir.set_aside(run)  # what a killed --overwrite leaves, then its own files:
-    rundir.write_json(run / rundir.CONFIG, {"data": "half-started"})
-    rundir.append_metrics(run, [{"step": 1}])
-    os.replace(run / rundir.REPLACED, run / rundir.RESTORING)  # the move back starts ...
-    os.replace(run / rundir.RESTORING / rundir.METRICS, run / rundir.METRICS)  # ... and is killed
+    killed = _python("-c", KILL_IN_MOVE_BACK, *NEW, "--out", str(run), "--overwrite", "--lr", "1e38",
+                     "--generator-steps", "6", "--log-every", "1", "--sample-every", "1", "--checkpoint-every", "100")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert main(["--resume", str(run), "--generator-steps", "4"]) == 0
     assert "moved the old run back: finished" in capsys.readouterr().err
-    assert _files(run) == old and not (run / rundir.RESTORING).exists()
+    assert _files(run) == old and not any((run / n).exists() for n in (".replaced", ".restoring"))
 
 
 # --------------------------------------------------------------------------- item 7: one piece of advice
@@ -171,8 +186,8 @@ def test_evaluate_on_a_mistyped_directory_makes_nothing(tmp_path, capsys):
     for argv in ([str(tmp_path / "nope")], [str(tmp_path / "nope"), "--out", str(tmp_path / "nope" / "e.jsonl")]):
         with pytest.raises(SystemExit) as exc:
             evaluate.main(argv)
-        assert exc.value.code == 2 and "not a run directory (it does not exist)" in capsys.readouterr().err
         assert not (tmp_path / "nope").exists()
+        assert exc.value.code == 2 and "not a run directory (it does not exist)" in capsys.readouterr().err
 
 
 def test_plot_names_a_directory_that_does_not_exist(tmp_path, capsys):
