@@ -161,6 +161,24 @@ def load_at_most(run_dir: str | os.PathLike, step: int) -> dict | None:
     return None
 
 
+def load_newest(run_dir: str | os.PathLike) -> dict:
+    """The valid checkpoint of the latest step among :data:`NEW`, ``checkpoint.pt`` and
+    ``checkpoint.prev.pt``: what :func:`load` gives once :func:`recover_interrupted_save` has
+    run, whether or not it has run yet (for the ranks that do not own the run directory).
+    Raises ``ValueError`` when none is valid."""
+    run_dir = Path(run_dir)
+    best = None
+    for name in (NEW, CHECKPOINT, PREVIOUS):
+        path = run_dir / name
+        try:
+            state = decode(path.read_bytes(), str(path))
+        except (ValueError, OSError):  # missing, invalid, or renamed by rank 0 meanwhile
+            continue
+        if best is None or int(state["step"]) > int(best["step"]):
+            best = state
+    return best if best is not None else load(run_dir)
+
+
 def load(run_dir: str | os.PathLike) -> dict:
     """The run's latest valid checkpoint: ``checkpoint.pt``, else ``checkpoint.prev.pt``.
 

@@ -71,6 +71,8 @@ def _recover_once(run: Path) -> list[str]:
     """:func:`recover`, under the run's lock, before ``--resume`` reads the run (its config.json
     may be in the middle of a move); nothing when another process owns the run (the start is
     then refused anyway)."""
+    if int(os.environ.get("RANK", "0")) != 0:  # torchrun: rank 0 alone touches the directory
+        return []
     if not any((run / n).exists() for n in (rundir.REPLACING, rundir.RESTORING, checkpoint.NEW)):
         return []
     try:
@@ -139,8 +141,8 @@ class Start:
         the caller calls :meth:`finish` (``ok=False``)."""
         out = self.out
         if int(os.environ.get("RANK", "0")) != 0:  # torchrun: rank 0 owns the directory
-            if resume:
-                self.state = checkpoint.load(out)
+            if resume:  # the checkpoint rank 0 resumes from, read while rank 0 may be finishing a save
+                self.state = self._complete_history(checkpoint.load_newest(out))
                 self.saved_step = int(self.state["step"])
             return self
         if resume and not out.is_dir():

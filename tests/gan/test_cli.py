@@ -117,7 +117,7 @@ def test_relaunch_onto_an_existing_run_refuses_and_changes_nothing(tmp_path, cap
     # metrics but no checkpoint (killed before the first one): still refused, never truncated
     (tmp_path / "checkpoint.pt").unlink()
     err = _error(capsys, ["--data", "synthetic:64", "--out", str(tmp_path)] + SMALL)
-    assert "already holds a run" in err
+    assert "no checkpoint yet" in err and "--overwrite" in err and "continue it" not in err  # as --resume says
     assert "no checkpoint yet" in _error(capsys, ["--resume", str(tmp_path)])
     assert len(rundir.read_metrics(tmp_path)) == 4
     assert main(["--data", "synthetic:64", "--out", str(tmp_path), "--overwrite", "--generator-steps", "2"]

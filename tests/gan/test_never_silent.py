@@ -260,3 +260,33 @@ def test_warnings_print_as_one_line(tmp_path):
     warned = [line for line in res.stderr.splitlines() if "fails its checksum" in line]
     assert len(warned) == 1 and warned[0].startswith("warning: "), res.stderr
     assert "RuntimeWarning" not in res.stderr and "warnings.warn" not in res.stderr, res.stderr
+
+
+# --------------------------------------------------------------------------- torchrun: every rank agrees
+
+
+@pytest.mark.parametrize("damage", ["a save cut between its renames", "lines missing from metrics.jsonl"])
+def test_the_other_ranks_resume_from_the_checkpoint_rank_0_chooses(tmp_path, monkeypatch, damage):
+    """Rank 0 alone repairs the directory; a rank that reads it before (or after) the repair
+    picks the same checkpoint, so every rank resumes at the same step."""
+    from gan.startup import Start
+    from tests.gan.helpers import tiny
+
+    run = tmp_path / "run"
+    run_tiny(run, generator_steps=8, checkpoint_every=4)  # checkpoint.pt at 8, checkpoint.prev.pt at 4
+    if damage.startswith("a save"):
+        os.replace(run / "checkpoint.pt", run / ".checkpoint.pt.new.tmp")
+        expected = 8
+    else:
+        lines = (run / rundir.METRICS).read_text().splitlines(keepends=True)
+        (run / rundir.METRICS).write_text("".join(lines[:6]))
+        expected = 4
+    cfg = tiny(run, generator_steps=12, checkpoint_every=4).validate().resolved()
+    monkeypatch.setenv("RANK", "1")
+    before = Start(cfg).prepare(resume=True)  # a rank that reads the directory first
+    monkeypatch.setenv("RANK", "0")
+    owner = Start(cfg).prepare(resume=True)
+    owner.finish(ok=True)
+    monkeypatch.setenv("RANK", "1")
+    after = Start(cfg).prepare(resume=True)
+    assert before.saved_step == owner.saved_step == after.saved_step == expected
