@@ -11,12 +11,18 @@ What is guaranteed (the README's "Runs" section says the same):
   its first checkpoint. If the new run fails before that (an error, a signal, a full disk, a
   NaN), the old run is moved back. A directory made for a run that fails to start is removed.
 * **A resumed run** takes its configuration from ``config.json`` (recovered from the checkpoint,
-  and said so, when the file is missing or damaged), loads the latest valid checkpoint, cuts
-  ``metrics.jsonl`` back to its step and records in ``config.json`` the options changed on the
+  and said so, when the file is missing or damaged), loads the latest valid checkpoint whose
+  history ``metrics.jsonl`` holds whole (an earlier one when lines are missing, said so; a
+  refusal naming the missing steps when there is none), cuts ``metrics.jsonl`` back to its step and records in ``config.json`` the options changed on the
   command line, with the step at which they took effect. A ``--generator-steps`` below the
   checkpoint's step is refused.
 
-Under ``torchrun`` only rank 0 touches the directory; every rank reads the checkpoint.
+* **A kill is finished, not undone, where that keeps more**: a checkpoint complete on disk
+  between :func:`gan.checkpoint.save`'s two renames is put in place; a move of the old run to
+  or from ``.replaced`` cut half-way is finished (the old run whole again) before anything else.
+
+Under ``torchrun`` only rank 0 touches the directory; every rank reads the checkpoint (the same
+one rank 0 chooses).
 """
 
 from __future__ import annotations
