@@ -64,14 +64,37 @@ def build(quick: bool, seed: int, out: Path, runs: list[str] | tuple = (),
     return results
 
 
+def _rebuilt(c: dict, source: str, controls_passed: bool) -> dict:
+    """One stored claim rebuilt through :func:`claims.claim`. A decided verdict (agrees or
+    disagrees) recorded without the evidence the rule asks for (a test, its seeds, the result's
+    passed controls: a result written before issue 28's rule) is rendered as the rule decides it
+    now, ``no verdict``, its reason saying what it was recorded as and what it lacks."""
+    from claims import DECIDED, claim
+
+    args = (c["id"], c["statement"], c["expected"], c["measured"], c["holds"], c["kind"])
+    kw = dict(source=c.get("source") or source, test=c.get("test"), seeds=c.get("seeds"))
+    v = c.get("verdict")
+    try:
+        if v in DECIDED and not controls_passed:
+            raise ValueError("the result has no passed positive controls")
+        return claim(*args, verdict=v, reason=c.get("reason"), **kw)
+    except ValueError as e:
+        if v not in DECIDED:
+            raise
+        why = str(e).split(": ", 1)[-1]
+        return claim(*args, verdict="no verdict", reason=f"recorded as {v!r} before the evidence rule (issue 28), "
+                     f"which it does not meet: {why}", **kw)
+
+
 def load(out: Path) -> dict[str, dict]:
     """The results committed in ``out`` (``NAME.json`` of every module that has one), each claim
     rebuilt through :func:`claims.claim` (so a result written before claims carried a source and a
-    verdict gets the defaults: the module's ``SOURCE``, ``agrees`` when it holds, else ``no
-    verdict``) and checked (:func:`claims.check_result`)."""
+    verdict gets the defaults: the module's ``SOURCE``, and the verdict :func:`claims.decide` gives;
+    a decided verdict recorded without a test, seeds or passed controls becomes ``no verdict``
+    with the reason, see :func:`_rebuilt`) and checked (:func:`claims.check_result`)."""
     import json
 
-    from claims import check_result, claim
+    from claims import check_result
 
     results = {}
     for f in FIGURES:
@@ -79,9 +102,8 @@ def load(out: Path) -> dict[str, dict]:
         if not path.is_file():
             continue
         r = json.loads(path.read_text())
-        r["claims"] = [claim(c["id"], c["statement"], c["expected"], c["measured"], c["holds"], c["kind"],
-                             source=c.get("source") or f.SOURCE, verdict=c.get("verdict"), reason=c.get("reason"),
-                             test=c.get("test")) for c in r["claims"]]
+        passed = bool(r.get("controls")) and all(k.get("holds") for k in r["controls"])
+        r["claims"] = [_rebuilt(c, f.SOURCE, passed) for c in r["claims"]]
         results[f.NAME] = check_result(r, f.SOURCE)
     if not results:
         raise FileNotFoundError(f"no NAME.json of any figure in {out}")

@@ -21,7 +21,8 @@ import os
 import platform
 from types import ModuleType
 
-from claims import VERDICTS, fmt, tally, verdict_cell
+from claims import DECIDED, VERDICTS, fmt, tally, verdict_cell
+from claims.record import n_seeds
 
 from .run import SHARED_RUNS
 
@@ -40,17 +41,29 @@ def _cell(v) -> str:
     return text.replace("|", "\\|")
 
 
+def evidence_cell(c: dict) -> str:
+    """What a decided finding rests on, for the claims table: its test (statistic, p-value or
+    interval) and its number of seeds; ``-`` for a sanity check or an undecided finding, and for a
+    result written before findings recorded their seeds (``python -m figures --render`` on old JSONs)."""
+    if c.get("kind") != "finding" or c.get("verdict") not in DECIDED:
+        return "-"
+    n = n_seeds(c.get("seeds"))
+    test = describe_test(c.get("test")) or "no test recorded"
+    return _cell(f"{test}; {n} seeds" if n else f"{test}; seeds not recorded")
+
+
 def claims_table(claims: list[dict]) -> list[str]:
     """The Markdown table of a figure's claims: kind, statement, source, expected, measured,
-    holds and verdict."""
-    lines = ["| kind | claim | source | expected | measured | holds | verdict |", "|---|---|---|---|---|---|---|"]
+    holds, verdict, and for a decided finding its test and number of seeds."""
+    lines = ["| kind | claim | source | expected | measured | holds | verdict | test (seeds) |",
+             "|---|---|---|---|---|---|---|---|"]
     for c in claims:
         holds = "-" if c["holds"] is None else "yes" if c["holds"] else "**no**"
         verdict = verdict_cell(c)
         if verdict not in ("agrees", "pass"):
             verdict = f"**{verdict}**"
         lines.append(f"| {c['kind']} | {_cell(c['statement'])} | {_cell(c['source'])} | {_cell(c['expected'])} | "
-                     f"{_cell(c['measured'])} | {holds} | {verdict} |")
+                     f"{_cell(c['measured'])} | {holds} | {verdict} | {evidence_cell(c)} |")
     return lines
 
 
@@ -80,7 +93,8 @@ def _reason(c: dict, module: ModuleType | None) -> str:
     """Why a finding does not agree: its reason, its test, and the module's ``WHY`` for it."""
     out = c.get("reason") or ""
     if c.get("test"):
-        out += f" (test: {describe_test(c['test'])})"
+        n = n_seeds(c.get("seeds"))
+        out += f" (test: {describe_test(c['test'])}" + (f"; {n} seeds)" if n else ")")
     # WHY explains a finding that came out against its statement (disagrees, or not applicable where
     # the hypothesis is unmet); a finding the budget could not decide gets its reason only, since a
     # fixed explanation of an outcome that was not reached would be a guess

@@ -1,6 +1,8 @@
 r"""Compare two sets of samples, as torch-fidelity and pytorch-fid users do, in one command.
 
     python -m gan.compare A B [--metrics fd,kid,w1,mmd-test,precision-recall] [--json]
+    python -m gan.compare A mnist                 # B: the held-out real MNIST digits at A's size
+    python -m gan.compare --save-stats A OUT.npz  # pytorch-fid's (mu, sigma) of A's features
 
 A and B are each one of:
 
@@ -10,7 +12,14 @@ A and B are each one of:
 * a ``.npy`` / ``.npz`` array of features, (N, D): compared as they are;
 * a ``.npz`` with ``mu`` and ``sigma`` (pytorch-fid's statistics): FD only;
 * a trainer run directory (``python -m gan.train --out``): ``--samples`` images generated from its
-  latest generator snapshot (``--ema``: its averaged generator).
+  latest generator snapshot (``--ema``: its averaged generator);
+* B only: ``mnist``, the 1,000 held-out real digits of the fixed split (which no trainer run saw)
+  at A's size (16, 28 or 32 pixels; 28-pixel digits are the raw ones, the others padded to 32 and
+  resized as the trainer's data are).
+
+``--image-size N`` resizes every image of both sides to N x N first (bilinear with antialiasing;
+one-channel 28-pixel digits are padded to 32 first, as :mod:`gan.mnist` pads them), so that a
+16-pixel run is compared with 28-pixel digits.
 
 B is the reference. The **feature space** is said with the numbers: the MNIST classifier of
 :mod:`gan.features` (128 features; its network at 32 x 32 for 28- and 32-pixel digits, padded as
@@ -20,13 +29,19 @@ degradations (at 16 x 16). For other images **no validated feature space ships**
 compared in pixel space, with that warning printed (pixel distances fail the degradation checks:
 blurred digits rank above real ones), or give your own features as (N, D) arrays.
 
-The **floor**: when B holds at least 20 samples it is split at random into two halves; A and B's
-first half (each subsampled to the same n) are both compared with B's second half, so the row
-"B vs B" is what two samples of B's own law score at that size (the real-versus-real floor when
-B is real data). Metrics:
+**A vs B** is all of A against all of B, as pytorch-fid and torch-fidelity compute it (W1, the
+MMD test and precision / recall subsample, as said below). The **floor** is its own line: when B
+holds at least 20 samples it is split at random into two halves, and B's first half (cut to
+min(|A|, |B| / 2) samples) is compared with its second half: what two samples of B's own law score
+(the real-versus-real floor when B is real data). It is measured at that smaller size, and FD and
+W1 grow as samples shrink, so the floor is a little above what the full B would score against
+itself. Metrics:
 
 ``fd``                Frechet distance (:func:`divergences.frechet_distance`, FID's formula)
-``kid``               KID, mean and standard error over 50 subsets (:func:`gan.quality.kid`)
+``kid``               KID: mean, standard deviation (torchmetrics' and torch-fidelity's
+                      convention) and standard error over ``--kid-subsets`` subsets (100) of
+                      ``--kid-subset-size`` points (1,000, or half the smaller side)
+                      (:func:`gan.quality.kid_values`)
 ``w1``                exact W1 between the feature sets (:func:`divergences.wasserstein`, at
                       most 1,000 points a side)
 ``mmd-test``          permutation two-sample test, unbiased MMD^2 with the Gaussian kernel at the
@@ -108,23 +123,35 @@ def _progress(items, total: int, desc: str, show: bool):
     return tqdm(items, total=total, desc=desc, file=sys.stderr, mininterval=1.0 if sys.stderr.isatty() else 10.0)
 
 
-def read_folder(folder: Path, name: str, progress: bool = True) -> np.ndarray:
-    """The PNG / JPEG images of a folder (sorted by name) as uint8 (N, H, W, C)."""
+def _open_image(path: Path):
     from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return path, img.copy(), None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+        return path, None, err
+
+
+def read_folder(folder: Path, name: str, progress: bool = True, workers: int = 0) -> np.ndarray:
+    """The PNG / JPEG images of a folder (sorted by name) as uint8 (N, H, W, C), decoded on
+    ``workers`` threads (0: in this thread)."""
 
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         others = sum(1 for p in folder.iterdir())
         raise ValueError(f"{name}: the folder {folder} holds no PNG or JPEG images"
                          + (f" ({others} other entries)" if others else " (it is empty)"))
-    images, bad = [], []
-    for path in _progress(files, len(files), f"reading {name}", progress):
-        try:
-            with Image.open(path) as img:
-                img.load()
-                images.append((path, img.copy()))
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
-            bad.append((path, err))
+    if workers > 0:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            opened = list(_progress(pool.map(_open_image, files), len(files), f"reading {name}", progress))
+    else:
+        opened = [_open_image(p) for p in _progress(files, len(files), f"reading {name}", progress)]
+    images = [(path, img) for path, img, err in opened if err is None]
+    bad = [(path, err) for path, img, err in opened if err is not None]
     if bad:
         raise ValueError(f"{name}: {len(bad)} of {len(files)} image files in {folder} could not be read; the "
                          f"first: {bad[0][0].name} ({bad[0][1]})")
@@ -198,9 +225,10 @@ def read_array(path: Path, name: str) -> Samples:
     return Samples(name, str(path), images=as_images(arr, name))
 
 
-def generate_from_run(run_dir: Path, name: str, samples: int, seed: int, ema: bool) -> Samples:
+def generate_from_run(run_dir: Path, name: str, samples: int, seed: int, ema: bool, *, batch_size: int = 500,
+                      device: str = "cpu") -> Samples:
     """``samples`` images from the latest generator snapshot of a trainer run (the latents seeded
-    as :mod:`gan.evaluate` seeds them)."""
+    as :mod:`gan.evaluate` seeds them), generated ``batch_size`` at a time on ``device``."""
     import torch
 
     from .config import run_config
@@ -221,20 +249,76 @@ def generate_from_run(run_dir: Path, name: str, samples: int, seed: int, ema: bo
     G = models["ema_" if ema else ""]
     z = torch.randn(samples, cfg.nz, generator=torch.Generator().manual_seed(seed + 12345))
     which = "averaged generator" if ema else "generator"
-    return Samples(name, str(run_dir), images=to_uint8(generate(G, z)),
+    images = to_uint8(generate(G.to(device), z.to(device), batch=batch_size))
+    return Samples(name, str(run_dir), images=images,
                    notes=[f"generated by the {which} of snapshot step {step}"])
 
 
+#: the named references B may be given as (instead of a path)
+NAMED = ("mnist",)
+
+
+def mnist_reference(name: str, like: Samples | None) -> Samples:
+    """``mnist``: the held-out real digits of the fixed split at the size of ``like`` (A)."""
+    from .mnist import MNISTImages
+
+    shape = like.images.shape[1:] if like is not None and like.kind == "images" else None
+    if shape is None or shape[2] != 1 or shape[0] != shape[1] or shape[0] not in MNIST_SIZES:
+        what = "no images" if shape is None else f"{shape[0]}x{shape[1]}x{shape[2]} images"
+        hint = ("; --image-size 16, 28 or 32 resizes A" if shape is not None and shape[2] == 1 else "")
+        raise ValueError(f"{name}: mnist (the held-out real digits) needs A to be one-channel square digits of "
+                         f"{', '.join(map(str, MNIST_SIZES))} pixels; A is {what}{hint}")
+    size = shape[0]
+    held = MNISTImages(None, 32 if size == 28 else size, "heldout")
+    images = held.array[:, 2:30, 2:30] if size == 28 else held.array
+    return Samples(name, "mnist", images=np.ascontiguousarray(images),
+                   notes=["the held-out real MNIST digits of the fixed split (gan.mnist), which no run trained on"])
+
+
+def resize(images: np.ndarray, size: int) -> np.ndarray:
+    """uint8 (N, H, W, C) images at ``size`` x ``size`` (bilinear, antialiased: as :func:`gan.mnist.to_size`;
+    one-channel 28-pixel digits are padded to 32 first, as the trainer's MNIST is)."""
+    import torch
+    import torch.nn.functional as F
+
+    if images.shape[1:3] == (size, size):
+        return images
+    if images.shape[1:] == (28, 28, 1):
+        images = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)))
+        if size == 32:
+            return images
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float()
+    x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    return x.round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+
+
 def load(path: str | Path, name: str, *, samples: int = 2000, seed: int = 0, ema: bool = False,
-         progress: bool = True) -> Samples:
-    """One side of the comparison, from any of the inputs of the module docstring."""
+         progress: bool = True, like: Samples | None = None, image_size: int | None = None,
+         batch_size: int = 500, device: str = "cpu", workers: int = 0) -> Samples:
+    """One side of the comparison, from any of the inputs of the module docstring (``like``: the
+    other side, which a named reference takes its size from); with ``image_size`` its images
+    resized to that size."""
+    s = _load(path, name, samples=samples, seed=seed, ema=ema, progress=progress, like=like,
+              batch_size=batch_size, device=device, workers=workers)
+    if image_size is not None and s.kind == "images":
+        before = s.images.shape[1:3]
+        s.images = resize(s.images, image_size)
+        if before != (image_size, image_size):
+            s.notes.append(f"resized from {before[0]}x{before[1]} to {image_size}x{image_size}")
+    return s
+
+
+def _load(path, name, *, samples, seed, ema, progress, like, batch_size, device, workers) -> Samples:
     p = Path(path)
+    if str(path) in NAMED and not p.exists():
+        return mnist_reference(name, like)
     if not p.exists():
-        raise ValueError(f"{name}: {p} does not exist")
+        hint = f" (the named references: {', '.join(NAMED)})" if name == "B" else ""
+        raise ValueError(f"{name}: {p} does not exist{hint}")
     if p.is_dir():
         if (p / "config.json").is_file():
-            return generate_from_run(p, name, samples, seed, ema)
-        return Samples(name, str(p), images=read_folder(p, name, progress))
+            return generate_from_run(p, name, samples, seed, ema, batch_size=batch_size, device=device)
+        return Samples(name, str(p), images=read_folder(p, name, progress, workers=workers))
     if p.suffix.lower() in (".npy", ".npz"):
         return read_array(p, name)
     if p.suffix.lower() in IMAGE_SUFFIXES:
@@ -257,7 +341,8 @@ def _pad_28(images: np.ndarray) -> np.ndarray:
     return np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0))) if images.shape[1] == 28 else images
 
 
-def feature_space(a: Samples, b: Samples, choice: str = "auto") -> FeatureSpace:
+def feature_space(a: Samples, b: Samples, choice: str = "auto", *, batch_size: int = 500,
+                  device: str = "cpu") -> FeatureSpace:
     """The feature space of the comparison (see the module docstring), checked against both sides."""
     kinds = {a.kind, b.kind} - {"statistics"}
     if kinds == {"images", "features"}:
@@ -276,14 +361,14 @@ def feature_space(a: Samples, b: Samples, choice: str = "auto") -> FeatureSpace:
     if len(size if digits else set(shapes.values())) > 1:
         (na, sa), (nb, sb) = shapes.items()
         raise ValueError(f"A and B: the images differ in shape: {na} is {sa[0]}x{sa[1]}x{sa[2]}, {nb} is "
-                         f"{sb[0]}x{sb[1]}x{sb[2]}; compare images of one size")
+                         f"{sb[0]}x{sb[1]}x{sb[2]}; compare images of one size (--image-size N resizes both)")
     if choice == "auto":
         choice = "mnist" if digits else "pixels"
     if choice == "mnist":
         if not digits:
             raise ValueError(f"--features mnist: the MNIST feature network takes one-channel square digits of "
                              f"{', '.join(map(str, MNIST_SIZES))} pixels, not {next(iter(shapes.values()))}")
-        return _mnist_space(size.pop())
+        return _mnist_space(size.pop(), batch_size, device)
     if choice == "pixels":
         h, w, c = next(iter(shapes.values()))
         if h * w * c > MAX_PIXEL_DIM:
@@ -297,24 +382,26 @@ def feature_space(a: Samples, b: Samples, choice: str = "auto") -> FeatureSpace:
     raise ValueError(f"--features must be auto, mnist or pixels, got {choice!r}")
 
 
-def _mnist_space(size: int) -> FeatureSpace:
+def _mnist_space(size: int, batch_size: int = 500, device: str = "cpu") -> FeatureSpace:
     from .features import FEATURES, embed, load_feature_net
 
     net = load_feature_net(None, size)
     description = (f"the MNIST classifier's {FEATURES} features (gan.features, its {size}x{size} network, "
                    f"held-out accuracy {net.heldout_accuracy:.1%}); FD, KID and W1 validated in it on known "
                    "degradations of real digits (toys.quality_validation, at 16x16)")
-    return FeatureSpace(description, None, lambda s: embed(net, _pad_28(s.images))[0])
+    return FeatureSpace(description, None,
+                        lambda s: embed(net, _pad_28(s.images), batch=batch_size, device=device)[0])
 
 
 def _subsample(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return x if len(x) <= n else x[rng.choice(len(x), n, replace=False)]
 
 
-def score(x, y, metrics, seed: int = 0) -> dict:
+def score(x, y, metrics, seed: int = 0, kid_subsets: int = 100, kid_subset_size: int = 1000) -> dict:
     """Every metric in ``metrics`` between features ``x`` and reference ``y`` (either may be a
-    (mu, sigma) pair: FD only)."""
-    from .quality import kid, precision_recall
+    (mu, sigma) pair: FD only), all of ``x`` against all of ``y`` (W1, the MMD test and precision /
+    recall on random subsets of at most :data:`W1_POINTS`, :data:`TEST_POINTS`, :data:`PR_POINTS`)."""
+    from .quality import kid_values, precision_recall
 
     rng = np.random.default_rng(seed)
     stats = isinstance(x, tuple) or isinstance(y, tuple)
@@ -328,8 +415,11 @@ def score(x, y, metrics, seed: int = 0) -> dict:
             if min(len(x), len(y)) < 4:
                 out["kid"] = None
                 continue
-            mean, se = kid(x, y, seed=seed)
-            out["kid"], out["kid_se"] = mean, se
+            vals = kid_values(x, y, subsets=kid_subsets, size=kid_subset_size, seed=seed)
+            out["kid"], out["kid_std"] = float(vals.mean()), float(vals.std())
+            out["kid_se"] = float(vals.std(ddof=1) / np.sqrt(len(vals))) if len(vals) > 1 else float("nan")
+            out["kid_subsets"], out["kid_subset_size"] = len(vals), int(min(kid_subset_size, len(x) // 2,
+                                                                            len(y) // 2))
         elif m == "w1":
             out["w1"] = D.wasserstein(_subsample(x, W1_POINTS, rng), _subsample(y, W1_POINTS, rng))
         elif m == "mmd-test":
@@ -341,10 +431,15 @@ def score(x, y, metrics, seed: int = 0) -> dict:
     return out
 
 
+def _dimension(s: Samples, f) -> int:
+    return len(f[0]) if isinstance(f, tuple) else f.shape[1]
+
+
 def compare(a: Samples, b: Samples, metrics=METRICS, *, features: str = "auto", seed: int = 0,
-            progress: bool = True) -> dict:
-    """The comparison of A with the reference B, and B's floor where B can be split (a dict; see
-    the module docstring)."""
+            progress: bool = True, kid_subsets: int = 100, kid_subset_size: int = 1000,
+            batch_size: int = 500, device: str = "cpu") -> dict:
+    """The comparison of all of A with all of the reference B, and B's floor (its two halves) where
+    B can be split (a dict; see the module docstring)."""
     unknown = [m for m in metrics if m not in METRICS]
     if unknown or not metrics:
         raise ValueError(f"--metrics must be a comma-separated subset of {','.join(METRICS)}, got "
@@ -354,28 +449,63 @@ def compare(a: Samples, b: Samples, metrics=METRICS, *, features: str = "auto", 
             raise ValueError(f"{s.name}: {s.source} holds {len(s)} sample; at least 2 are needed")
     from .quality import VALIDATED_METRICS
 
-    space = feature_space(a, b, features)
+    space = feature_space(a, b, features, batch_size=batch_size, device=device)
     fa, fb = (s.statistics if s.kind == "statistics" else _embed(space, s, progress) for s in (a, b))
+    da, db = _dimension(a, fa), _dimension(b, fb)
+    if da != db:
+        how = {s.name: (f"{s.source} holds {d}-d statistics" if s.kind == "statistics" else
+                        f"{s.source} became {d}-d features through {space.description.split(';')[0]}")
+               for s, d in ((a, da), (b, db))}
+        raise ValueError(f"A and B are in different feature spaces: A: {how['A']}; B: {how['B']}. Compare "
+                         "statistics made in one feature space (write them with --save-stats; pytorch-fid's "
+                         "are Inception's 2048-d features)")
+    kw = dict(seed=seed, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size)
     result = {"a": a.describe(), "b": b.describe(), "feature_space": space.description, "warning": space.warning,
               "metrics": list(metrics),
-              "validated": {m: m in VALIDATED_METRICS for m in ("precision", "recall")}}
+              "validated": {m: m in VALIDATED_METRICS for m in ("precision", "recall")},
+              "n": None if isinstance(fa, tuple) else len(fa),
+              "n_reference": None if isinstance(fb, tuple) else len(fb)}
+    result["a_vs_b"] = score(fa, fb, metrics, **kw)  # all of A against all of B, as the peers compute it
     if isinstance(fb, tuple) or len(fb) < MIN_SPLIT:
         result["split"] = None
-        result["n"] = None if isinstance(fa, tuple) else len(fa)
-        result["a_vs_b"] = score(fa, fb, metrics, seed)
         result["floor"] = None
+        result["no_floor"] = ("B is Gaussian statistics (mu, sigma): no samples to split" if isinstance(fb, tuple)
+                              else f"B holds {len(fb)} samples; at least {MIN_SPLIT} are needed to split it")
         return result
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(fb))
     half = len(fb) // 2
     b1, b2 = fb[perm[:half]], fb[perm[half:]]
     n = half if isinstance(fa, tuple) else min(len(fa), half)
-    a_n = fa if isinstance(fa, tuple) else _subsample(fa, n, rng)
     result["split"] = {"n": n, "reference": len(b2)}
-    result["n"] = n
-    result["a_vs_b"] = score(a_n, b2, metrics, seed)
-    result["floor"] = score(b1[:n], b2, metrics, seed)
+    result["floor"] = score(b1[:n], b2, metrics, **kw)
     return result
+
+
+def save_stats(s: Samples, out: Path, *, batch_size: int = 500, device: str = "cpu", progress: bool = True) -> dict:
+    """Write pytorch-fid's statistics of one side, ``mu`` and ``sigma`` (``np.cov``, rows as
+    observations) of its features, to the ``.npz`` file ``out``, with ``n`` and the feature space
+    beside them (pytorch-fid reads only mu and sigma); returns what was written."""
+    out = Path(out)
+    if out.suffix.lower() != ".npz":
+        raise ValueError(f"--save-stats: the output must be a .npz file, got {out}")
+    if not out.parent.is_dir():
+        raise ValueError(f"--save-stats: the folder {out.parent} does not exist")
+    if s.kind == "statistics":
+        raise ValueError(f"{s.name}: {s.source} already holds statistics")
+    if len(s) < 2:
+        raise ValueError(f"{s.name}: {s.source} holds {len(s)} sample; at least 2 are needed")
+    space = feature_space(s, s, "auto", batch_size=batch_size, device=device)
+    f = _embed(space, s, progress)
+    mu, sigma = f.mean(0), np.cov(f, rowvar=False)
+    from .rundir import atomic_write_bytes
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, mu=mu, sigma=sigma, n=np.int64(len(f)), feature_space=np.str_(space.description))
+    atomic_write_bytes(out, buf.getvalue())
+    return {"path": str(out), "n": len(f), "dimension": len(mu), "feature_space": space.description,
+            "warning": space.warning}
 
 
 def _embed(space: FeatureSpace, s: Samples, progress: bool) -> np.ndarray:
@@ -392,7 +522,7 @@ def _cell(row: dict | None, metric: str) -> list[str]:
     if row.get({"kid": "kid", "w1": "w1", "mmd-test": "mmd2", "precision-recall": "precision"}[metric]) is None:
         return ["n/a"] * (2 if metric in ("mmd-test", "precision-recall") else 1)
     if metric == "kid":
-        return [f"{row['kid']:.4g} +- {row['kid_se']:.2g}"]
+        return [f"{row['kid']:.4g} (std {row['kid_std']:.2g}, SE {row['kid_se']:.2g})"]
     if metric == "w1":
         return [f"{row['w1']:.4g}"]
     if metric == "mmd-test":
@@ -403,18 +533,24 @@ def _cell(row: dict | None, metric: str) -> list[str]:
 def format_table(result: dict) -> str:
     """The comparison as text: the sources, the feature space (and its warning), one row per number."""
     mark = {m: "" if ok else " (not validated)" for m, ok in result["validated"].items()}
-    labels = {"fd": ["FD"], "kid": ["KID (mean +- SE)"], "w1": ["W1 (exact, features)"],
+    labels = {"fd": ["FD"], "kid": ["KID (mean over subsets)"], "w1": ["W1 (exact, features)"],
               "mmd-test": ["MMD^2 (test statistic)", "MMD test p-value"],
               "precision-recall": [f"precision{mark['precision']}", f"recall{mark['recall']}"]}
     lines = [f"A: {result['a']}", f"B: {result['b']}", f"feature space: {result['feature_space']}"]
     if result["warning"]:
         lines.append(f"WARNING: {result['warning']}")
     split = result["split"]
+    sizes = "" if result["n"] is None else f" ({result['n']} against {result['n_reference'] or 'statistics'})"
+    lines.append(f"A vs B: all of A against all of B{sizes}")
     if split:
-        lines.append(f"floor: B split at random; A ({split['n']}) and B's first half ({split['n']}) are each "
-                     f"compared with B's other half ({split['reference']})")
+        lines.append(f"floor: B split at random, its first half ({split['n']}) against its other half "
+                     f"({split['reference']}): what two samples of B's own law score at that size")
     else:
-        lines.append(f"floor: none (B needs at least {MIN_SPLIT} samples to be split)")
+        lines.append(f"floor: none ({result.get('no_floor', 'B cannot be split')})")
+    kid = result["a_vs_b"].get("kid_subsets")
+    if kid:
+        lines.append(f"KID: mean, standard deviation and standard error over {kid} subsets of "
+                     f"{result['a_vs_b']['kid_subset_size']} a side")
     head = ("metric", "A vs B", "B vs B (floor)")
     rows = []
     for m in result["metrics"]:
@@ -427,39 +563,75 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: this torch sees no CUDA device (torch.cuda.is_available() is False)")
+    return name
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m gan.compare", description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="A and B: folders of PNG/JPEG images, .npy/.npz arrays of images or of (N, D) features, "
-               ".npz with mu and sigma (FD only), or trainer run directories. B is the reference; its two "
-               "halves give the floor. See the module's docstring (pydoc gan.compare) for the details.")
+               ".npz with mu and sigma (FD only), or trainer run directories; B may also be 'mnist' (the "
+               "held-out real digits at A's size). B is the reference: A vs B is all of A against all of B; "
+               "B's two halves give the floor. With --save-stats: python -m gan.compare --save-stats A OUT.npz. "
+               "See the module's docstring (pydoc gan.compare) for the details.")
     ap.add_argument("a", help="the samples to judge")
-    ap.add_argument("b", help="the reference samples")
+    ap.add_argument("b", help="the reference samples (or, with --save-stats, the .npz file to write)")
     ap.add_argument("--metrics", default=",".join(METRICS),
                     help=f"comma-separated, from {','.join(METRICS)} (default: all)")
     ap.add_argument("--features", default="auto", choices=("auto", "mnist", "pixels"),
                     help="auto (default): the MNIST network for one-channel 16/28/32-pixel digits, pixels "
                          "(with a warning) for other images, the given features for (N, D) arrays")
+    ap.add_argument("--save-stats", action="store_true",
+                    help="write pytorch-fid's statistics (mu, sigma) of A's features to the .npz file B, and stop")
+    ap.add_argument("--image-size", type=int, default=None, metavar="N",
+                    help="resize the images of both sides to N x N first (28-pixel digits padded to 32 first)")
+    ap.add_argument("--batch-size", type=int, default=500, help="images per batch through the networks (default 500)")
+    ap.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or auto: where the networks run")
+    ap.add_argument("--num-workers", type=int, default=0,
+                    help="threads decoding the images of a folder (default 0: in the main thread)")
+    ap.add_argument("--kid-subsets", type=int, default=100, help="KID's number of subsets (default 100, as torchmetrics)")
+    ap.add_argument("--kid-subset-size", type=int, default=1000,
+                    help="KID's subset size, capped at half the smaller side (default 1000, as torchmetrics)")
     ap.add_argument("--samples", type=int, default=2000, help="images generated from a run directory (default 2000)")
     ap.add_argument("--ema", action="store_true", help="generate with a run's averaged generator")
     ap.add_argument("--seed", type=int, default=0, help="seed of the latents, the split and the subsets")
     ap.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
     args = ap.parse_args(argv)
-    if args.samples < 2:
-        ap.error(f"--samples must be at least 2, got {args.samples}")
-    if args.seed < 0:
-        ap.error(f"--seed must be >= 0, got {args.seed}")
+    for opt, low in (("samples", 2), ("seed", 0), ("batch_size", 1), ("num_workers", 0), ("kid_subsets", 1),
+                     ("kid_subset_size", 2)):
+        if getattr(args, opt) < low:
+            ap.error(f"--{opt.replace('_', '-')} must be at least {low}, got {getattr(args, opt)}")
+    if args.image_size is not None and (args.image_size < 8 or args.image_size % 4):
+        ap.error(f"--image-size must be a multiple of 4, at least 8; got {args.image_size}")
     metrics = tuple(m.strip() for m in args.metrics.split(",") if m.strip())
     try:
-        a = load(args.a, "A", samples=args.samples, seed=args.seed, ema=args.ema)
-        b = load(args.b, "B", samples=args.samples, seed=args.seed + 1, ema=args.ema)
-        result = compare(a, b, metrics, features=args.features, seed=args.seed)
+        device = _device(args.device)
+        common = dict(samples=args.samples, ema=args.ema, image_size=args.image_size, batch_size=args.batch_size,
+                      device=device, workers=args.num_workers)
+        a = load(args.a, "A", seed=args.seed, **common)
+        if args.save_stats:
+            saved = save_stats(a, Path(args.b), batch_size=args.batch_size, device=device)
+            text = (json.dumps(saved, indent=2) if args.json else
+                    f"wrote {saved['path']}: mu and sigma of {saved['n']} {saved['dimension']}-d features "
+                    f"({saved['feature_space']})" + (f"\nWARNING: {saved['warning']}" if saved["warning"] else ""))
+        else:
+            b = load(args.b, "B", seed=args.seed + 1, like=a, **common)
+            result = compare(a, b, metrics, features=args.features, seed=args.seed, kid_subsets=args.kid_subsets,
+                             kid_subset_size=args.kid_subset_size, batch_size=args.batch_size, device=device)
+            text = json.dumps(result, indent=2) if args.json else format_table(result)
     except ValueError as err:
         ap.exit(2, f"{ap.prog}: error: {err}\n")
     from .console import emit  # a full or closed standard output: one line, exit 1
 
-    return 0 if emit(json.dumps(result, indent=2) if args.json else format_table(result)) else 1
+    return 0 if emit(text) else 1
 
 
 if __name__ == "__main__":

@@ -68,18 +68,29 @@ def to_input(images) -> torch.Tensor:
 
 
 @torch.no_grad()
-def embed(net: FeatureNet, images, batch: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """(features (N, 128), class probabilities (N, 10)) of images, as float64 arrays."""
+def embed(net: FeatureNet, images, batch: int = 1000, device: str | torch.device = "cpu"
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """(features (N, 128), class probabilities (N, 10)) of images, as float64 arrays, computed
+    ``batch`` images at a time on ``device`` (the network is moved there and back)."""
     x = to_input(images)
     if x.shape[1:] != (1, net.image_size, net.image_size):
         raise ValueError(f"images must be (N, 1, {net.image_size}, {net.image_size}) for this feature "
                          f"network, got {tuple(x.shape[1:])}")
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be a positive integer, got {batch!r}")
     net.eval()
+    device = torch.device(device)
+    if device.type != "cpu":
+        net.to(device)
     feats, probs = [], []
-    for i in range(0, len(x), batch):
-        f = net.features(x[i:i + batch])
-        feats.append(f)
-        probs.append(torch.softmax(net.head(f), 1))
+    try:
+        for i in range(0, len(x), batch):
+            f = net.features(x[i:i + batch].to(device))
+            feats.append(f.cpu())
+            probs.append(torch.softmax(net.head(f), 1).cpu())
+    finally:
+        if device.type != "cpu":
+            net.to("cpu")
     return torch.cat(feats).double().numpy(), torch.cat(probs).double().numpy()
 
 

@@ -148,3 +148,23 @@ def make_constraint(name: str, **kwargs) -> Constraint:
     if name not in CONSTRAINTS:
         raise ValueError(f"lipschitz must be one of {sorted(CONSTRAINTS)}, got {name!r}")
     return CONSTRAINTS[name](**kwargs)
+
+
+@dataclass
+class WeightSphere(Constraint):
+    r"""Project every critic parameter tensor onto a sphere after each step: :math:`p \leftarrow
+    r_p\, p / \|p\|_2` with :math:`r_p = c\sqrt{\mathrm{numel}(p)}`, the radius of the corners of
+    clipping's box :math:`[-c, c]^{\mathrm{numel}(p)}` (a fully saturated clipped tensor lies on
+    it). The WGAN paper (Section 3) tried "projecting the weights to a sphere" instead of clipping,
+    with "little difference"; it gives no radius, so this one is ours. Not a trainer option (not in
+    :data:`CONSTRAINTS`): ``toys.weight_projection`` sets it on the players itself."""
+
+    name: str = "sphere"
+    c: float = 0.01
+
+    @torch.no_grad()
+    def project(self, critic: nn.Module) -> None:
+        for p in critic.parameters():
+            norm = p.norm()
+            if norm > 0:
+                p.mul_(self.c * p.numel() ** 0.5 / norm)

@@ -25,8 +25,9 @@ from . import rundir
 def curve(run_dir: str | Path, window: int = 101, key: str | None = None) -> dict:
     """The run's monitored quantity against generator steps, raw and median-filtered.
 
-    ``window`` is clamped to the largest odd number of points the run has; the window really
-    used is returned as ``"window"``.
+    ``window`` is clamped to the largest odd number at most a fifth of the run's points (a
+    30-point run gets 5; fewer than 15 points are not filtered), so that a short run's curve is
+    smoothed, not flattened; the window really used is returned as ``"window"``.
     """
     rows = [r for r in rundir.read_metrics(run_dir) if "loss_g" in r]
     if not rows:
@@ -34,18 +35,28 @@ def curve(run_dir: str | Path, window: int = 101, key: str | None = None) -> dic
     key = key or ("em_estimate" if "em_estimate" in rows[0] else "js_lower_bound")
     steps = np.array([r["step"] for r in rows])
     values = np.array([r[key] for r in rows], dtype=float)
-    w = max(1, min(window, len(values) - (len(values) % 2 == 0)))
+    cap = len(values) // 5
+    w = max(1, min(window, cap - (cap % 2 == 0)))
     return {"key": key, "steps": steps, "raw": values, "window": w,
             "filtered": median_filter(values, size=w, mode="nearest")}
 
 
-def quality(run_dir: str | Path) -> dict[str, np.ndarray]:
+def quality(run_dir: str | Path, floor: bool = True) -> dict[str, np.ndarray]:
     """The FD of each evaluation of the run (``--eval-every``): ``steps``, ``fd`` and, with
-    ``--ema``, ``ema_fd``; empty arrays when the run was never scored."""
+    ``--ema``, ``ema_fd``; empty arrays when the run was never scored. With ``floor``, a scored
+    run's ``floor`` too: the FD of real digits at the run's size (:meth:`gan.quality.Evaluator.real_floor`)."""
     rows = [r for r in rundir.read_metrics(run_dir, warn=False) if "fd" in r]
     out = {"steps": np.array([r["step"] for r in rows]), "fd": np.array([r["fd"] for r in rows], dtype=float)}
     if rows and all("ema_fd" in r for r in rows):
         out["ema_fd"] = np.array([r["ema_fd"] for r in rows], dtype=float)
+    if rows and floor:
+        from .quality import Evaluator
+
+        cfg = rundir.read_config(run_dir)
+        try:
+            out["floor"] = Evaluator.real_floor(cfg["data"], int(cfg["image_size"]))
+        except (ValueError, OSError):  # data moved or not MNIST: no floor line, said in the legend
+            pass
     return out
 
 
@@ -95,7 +106,9 @@ def _plot_quality(ax, q: dict) -> None:
     ax.plot(q["steps"], q["fd"], "o-", color="C1", lw=1.5, ms=3, label="generator")
     if "ema_fd" in q:
         ax.plot(q["steps"], q["ema_fd"], "s--", color="C2", lw=1.2, ms=3, label="EMA of the generator")
-    values = np.concatenate([q["fd"], q.get("ema_fd", q["fd"])])
+    if "floor" in q:
+        ax.axhline(q["floor"], color="gray", ls="--", lw=1.2, label=f"real digits (floor) {q['floor']:.3g}")
+    values = np.concatenate([q["fd"], q.get("ema_fd", q["fd"]), [q["floor"]] if "floor" in q else []])
     wide = values.min() > 0 and values.max() / values.min() > 5  # FD falls by orders of magnitude
     ax.set(xlabel="generator steps", ylabel="FD to held-out digits (lower is better)",
            yscale="log" if wide else "linear", title="sample quality (MNIST feature space)")

@@ -80,11 +80,26 @@ def kid(x: np.ndarray, y: np.ndarray, subsets: int = 50, size: int = 1000, seed:
     real digits against it score below 0 (the validation's real-vs-real floor is -1.33 with a
     standard error of 0.20). The offset depends on the reference only, so rankings hold (all nine
     validation checks pass); compare KID values with that floor, not with 0."""
+    vals = kid_values(x, y, subsets, size, seed)
+    return float(np.mean(vals)), float(np.std(vals, ddof=1) / np.sqrt(subsets))
+
+
+def kid_values(x: np.ndarray, y: np.ndarray, subsets: int = 100, size: int = 1000, seed: int = 0) -> np.ndarray:
+    """The unbiased polynomial-kernel MMD^2 (KID's kernel: degree 3, gamma 1/d, coef0 1) on each of
+    ``subsets`` random subsets of ``size`` points a side (at most half of the smaller set): KID is
+    their mean; torchmetrics reports their standard deviation (``std(unbiased=False)``) beside it,
+    :func:`kid` the standard error of the mean. The draws are those of :func:`kid` at equal
+    arguments."""
+    if isinstance(subsets, bool) or not isinstance(subsets, (int, np.integer)) or subsets < 1:
+        raise ValueError(f"subsets must be a positive integer, got {subsets!r}")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
+        raise ValueError(f"size must be an integer >= 2, got {size!r}")
     rng = np.random.default_rng(seed)
     m = min(size, len(x) // 2, len(y) // 2)
-    vals = [D.mmd2(x[rng.choice(len(x), m, replace=False)], y[rng.choice(len(y), m, replace=False)],
-                   kernel="polynomial") for _ in range(subsets)]
-    return float(np.mean(vals)), float(np.std(vals, ddof=1) / np.sqrt(subsets))
+    if m < 2:
+        raise ValueError(f"x and y need at least 4 points each for KID's subsets, got {len(x)} and {len(y)}")
+    return np.array([D.mmd2(x[rng.choice(len(x), m, replace=False)], y[rng.choice(len(y), m, replace=False)],
+                            kernel="polynomial") for _ in range(subsets)])
 
 
 def _radii(x: np.ndarray, k: int) -> np.ndarray:
@@ -156,6 +171,15 @@ class Evaluator:
                              "(gan.features), and no validated feature network exists for other images")
         net = load_feature_net(path or None, image_size)
         return cls(net, MNISTImages(path or None, image_size, "heldout").array, **kw)
+
+    @classmethod
+    def real_floor(cls, data: str, image_size: int) -> float:
+        """FD of the 1,000 real probe digits (which the feature network never saw) against the held-out
+        reference: what real digits score at this size, the floor a run's FD is read against."""
+        kind, _, path = data.partition(":")
+        ev = cls.for_data(data, image_size, purpose="the real-digit floor")
+        return float(D.frechet_distance(embed(ev.net, MNISTImages(path or None, image_size, "probe").array)[0],
+                                        ev.ref_features))
 
     def score(self, images) -> dict:
         """Every metric of the module docstring for uint8 (N, S, S, 1) or float (N, 1, S, S) images."""

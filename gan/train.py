@@ -332,8 +332,9 @@ def loop(cfg: Config, start: Start, signals: StopSignals | None, progress: bool)
     run = build(cfg, start.state)
     own_signals = signals is None
     signals = signals or StopSignals()
-    bar = Progress(total=sum(critic_iterations(s, cfg) for s in range(cfg.generator_steps)),
-                   done=sum(critic_iterations(s, cfg) for s in range(run.step)), total_steps=cfg.generator_steps,
+    bar = Progress(critic_total=sum(critic_iterations(s, cfg) for s in range(cfg.generator_steps)),
+                   critic_done=sum(critic_iterations(s, cfg) for s in range(run.step)),
+                   total_steps=cfg.generator_steps, done_steps=run.step,
                    desc=f"{cfg.algo} {cfg.generator}", show=progress and run.d.is_main)
     cosine = StepCosine(run.players.opt_c) if cfg.log_step_cosine else None
     when = Schedule(cfg, run.d, signals)
@@ -403,6 +404,7 @@ def _main(argv: list[str] | None, signals: StopSignals) -> int:
                     help="start a new run in an --out that already holds one (that run is kept aside "
                          "until the new one writes its first checkpoint, then deleted)")
     args = ap.parse_args(argv)
+    t0 = time.perf_counter()
     try:
         cfg, resuming = startup.config_from_args(args)
         run = train(cfg, resume=resuming, overwrite=args.overwrite, signals=signals)
@@ -418,8 +420,31 @@ def _main(argv: list[str] | None, signals: StopSignals) -> int:
         print(f"nothing to do: the run in {run.run_dir} is already at step {run.step} "
               f"(--generator-steps {cfg.generator_steps})")
     else:
-        print(f"done: {run.step} generator steps in {run.run_dir}")
+        print(done_line(run, time.perf_counter() - t0))
     return 0
+
+
+def done_line(run: Run, seconds: float) -> str:
+    """The last line of a finished run: the steps and the time this invocation took, the last
+    statistic (and FD / KID when evaluated), and where the samples, the checkpoint and the
+    metrics are."""
+    from .progress import duration
+
+    rows = rundir.read_metrics(run.run_dir)
+    last = rows[-1] if rows else {}
+    key = "em_estimate" if run.cfg.algo == "wgan" else "js_lower_bound"
+    stats = []
+    if key in last:
+        stats.append(f"{key.replace('_', ' ')} {last[key]:.4g}")
+    scored = [r for r in rows if "fd" in r]
+    if scored:
+        stats.append(f"FD {scored[-1]['fd']:.4g} at step {scored[-1]['step']}")
+    d = run.run_dir
+    files = [f"samples {d / rundir.SAMPLES / 'latest.png'}", f"checkpoint {d / checkpoint.CHECKPOINT}",
+             f"metrics {d / rundir.METRICS}"]
+    began = "" if run.started_at == 0 else f" (resumed at step {run.started_at})"
+    return (f"done: {run.step} generator steps{began} in {duration(seconds)}"
+            + (f"; last {', '.join(stats)}" if stats else "") + f"; {', '.join(files)}")
 
 
 if __name__ == "__main__":

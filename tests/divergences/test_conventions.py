@@ -217,3 +217,17 @@ def test_row_mmd_test_unpacks_as_scipys_and_hyppos_results(rng):
     assert (stat, p) == (result.statistic, result.p_value) and p == pytest.approx(1 / 200)
     assert repr(result) == f"MMDTest(statistic={stat:.6g}, p_value={p:.6g}, n_permutations=199)"
     assert "\n" not in repr(result) and result.null.shape == (199,)
+
+
+def test_row_sinkhorn_divergence_is_pots_with_the_euclidean_cost(rng):
+    """POT's ``empirical_sinkhorn_divergence`` uses the squared Euclidean cost by default
+    (``metric="sqeuclidean"``): an entropic W2^2, not W1. With ``metric="euclidean"`` and
+    reg = epsilon it is this toolkit's debiased entropic W1 (to the solvers' tolerances)."""
+    import ot
+
+    x, y = rng.normal(size=(200, 2)), rng.normal(size=(200, 2)) + np.array([1.0, 0.0])
+    ours = D.sinkhorn_divergence(x, y, epsilon=0.1)
+    pot_euclidean = float(ot.bregman.empirical_sinkhorn_divergence(x, y, 0.1, metric="euclidean", warn=False))
+    pot_default = float(ot.bregman.empirical_sinkhorn_divergence(x, y, 0.1, warn=False))
+    assert ours == pytest.approx(pot_euclidean, rel=1e-3)  # two solvers, each to its own tolerance
+    assert abs(pot_default - ours) > 0.05 * ours  # the default is another quantity

@@ -43,9 +43,15 @@ def test_write_up_counts_verdicts_per_paper_and_lists_what_does_not_agree(quick_
             assert "\n".join(f.tables(results[f.NAME])) in text
         for c in results[f.NAME]["claims"]:
             assert c["statement"].replace("|", "\\|") in text
-    rows = re.findall(r"^\| (finding|sanity) \| .* \| (yes|\*\*no\*\*|-) \| \**([a-z ]+)\** \|$", text, flags=re.M)
+    rows = re.findall(r"^\| (finding|sanity) \| .* \| (yes|\*\*no\*\*|-) \| \**([a-z ]+)\** \| ([^|]*) \|$", text,
+                      flags=re.M)
     assert len(rows) == len(claims)
-    assert {v for _, _, v in rows} <= {"agrees", "disagrees", "no verdict", "not applicable", "pass", "FAIL"}
+    assert {v for _, _, v, _ in rows} <= {"agrees", "disagrees", "no verdict", "not applicable", "pass", "FAIL"}
+    for _, _, v, evidence in rows:  # every decided finding shows its test and its number of seeds
+        if v in ("agrees", "disagrees"):
+            assert re.search(r"(p [=<] |interval \[).*; \d+ seeds$", evidence), evidence
+        else:
+            assert evidence == "-"
 
 
 def test_render_rebuilds_the_write_up_from_the_json_files(quick_figures, tmp_path):

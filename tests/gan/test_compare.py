@@ -73,8 +73,20 @@ def test_two_folders_of_digits_in_the_mnist_feature_space(digit_folders, capsys)
     assert "B vs B (floor)" in out and "WARNING" not in out
 
 
+def _fid_formula(x, y):
+    """FD by the textbook formula with scipy's sqrtm (pytorch-fid's), independent of divergences."""
+    from scipy import linalg
+
+    m1, m2 = x.mean(0), y.mean(0)
+    s1, s2 = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
+    covmean = linalg.sqrtm(s1 @ s2).real
+    return float(((m1 - m2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
+
+
 def test_arrays_of_features_are_compared_as_given(tmp_path, capsys):
-    """(N, D) arrays: the numbers are the divergences' functions on A against B's second half."""
+    """(N, D) arrays: A vs B is all of A against all of B (as pytorch-fid and torch-fidelity), equal to
+    FID's formula computed independently (1e-6 relative); the floor is B's first half against its
+    second."""
     r = np.random.default_rng(3)
     fa, fb = r.normal(size=(200, 5)), r.normal(size=(400, 5)) + 1.0
     np.save(tmp_path / "a.npy", fa)
@@ -84,9 +96,11 @@ def test_arrays_of_features_are_compared_as_given(tmp_path, capsys):
     assert code == 0 and res["feature_space"] == "the given features (5-d)" and res["n"] == 200
     perm = np.random.default_rng(0).permutation(400)
     b2 = fb[perm[200:]]
-    assert res["a_vs_b"]["fd"] == pytest.approx(D.frechet_distance(fa, b2), rel=1e-12)  # A: all 200 = n
+    assert res["n"] == 200 and res["n_reference"] == 400
+    assert res["a_vs_b"]["fd"] == pytest.approx(_fid_formula(fa, fb), rel=1e-6)  # all against all
+    assert res["a_vs_b"]["fd"] != pytest.approx(_fid_formula(fa, b2), rel=1e-3)  # not against a half
     assert res["a_vs_b"]["fd"] == pytest.approx(5.0, abs=1.0)  # ||shift||^2 = 5
-    assert res["floor"]["fd"] == pytest.approx(D.frechet_distance(fb[perm[:200]], b2), rel=1e-12)
+    assert res["floor"]["fd"] == pytest.approx(_fid_formula(fb[perm[:200]], b2), rel=1e-6)
 
 
 def test_pytorch_fid_statistics_give_fd_only(tmp_path, capsys):
@@ -99,7 +113,70 @@ def test_pytorch_fid_statistics_give_fd_only(tmp_path, capsys):
     assert res["a_vs_b"]["fd"] == pytest.approx(D.frechet_distance(fa, fb), rel=1e-10)
     assert res["a_vs_b"]["kid"] is None and res["floor"] is None
     code, out, _ = _run([tmp_path / "a.npy", tmp_path / "stats.npz"], capsys)
-    assert "n/a" in out and "floor: none" in out
+    assert "n/a" in out and "floor: none (B is Gaussian statistics (mu, sigma): no samples to split)" in out
+    assert "needs at least" not in out
+
+
+def test_save_stats_writes_pytorch_fid_statistics(tmp_path, capsys, digit_folders):
+    """--save-stats A OUT.npz: mu and sigma of A's features (np.cov, rows as observations), which
+    give back the same FD as the folder itself; a 2048-d statistics file against digits names the
+    feature space each side is in."""
+    _, real, probe = digit_folders
+    code, out, _ = _run(["--save-stats", real, tmp_path / "real.npz"], capsys)
+    assert code == 0 and "wrote" in out and "128-d features" in out
+    with np.load(tmp_path / "real.npz") as st:
+        mu, sigma = st["mu"], st["sigma"]
+        assert mu.shape == (128,) and sigma.shape == (128, 128) and int(st["n"]) == 300
+    code, out, _ = _run([probe, real, "--json", "--metrics", "fd"], capsys)
+    code2, out2, _ = _run([probe, tmp_path / "real.npz", "--json", "--metrics", "fd"], capsys)
+    assert code == code2 == 0
+    assert json.loads(out2)["a_vs_b"]["fd"] == pytest.approx(json.loads(out)["a_vs_b"]["fd"], rel=1e-6)
+    np.savez(tmp_path / "inception.npz", mu=np.zeros(2048), sigma=np.eye(2048))
+    code, _, err = _run([probe, tmp_path / "inception.npz"], capsys)
+    assert code == 2 and "different feature spaces" in err and "2048-d statistics" in err
+    assert "128-d features through the MNIST classifier" in err
+    code, _, err = _run(["--save-stats", real, tmp_path / "nofolder" / "x.npz"], capsys)
+    assert code == 2 and "does not exist" in err
+
+
+def test_named_mnist_reference_and_resizing(tmp_path, capsys, digit_folders):
+    """B = mnist: the held-out real digits at A's size (no path needed); --image-size resizes
+    28-pixel digits to a 16-pixel run's size (padded to 32 first, as the trainer's data); real
+    digits sit near the floor, noise far above it."""
+    _, real, probe = digit_folders
+    code, out, err = _run([probe, "mnist", "--json", "--metrics", "fd", "--batch-size", "64", "--device", "cpu"],
+                          capsys)
+    r = json.loads(out)
+    assert code == 0, err
+    assert r["b"].startswith("mnist: 1000 images, 28x28") and r["n_reference"] == 1000
+    assert r["a_vs_b"]["fd"] < 1.5 * r["floor"]["fd"]
+    code, out, _ = _run([probe, "mnist", "--json", "--metrics", "fd", "--image-size", "16"], capsys)
+    r16 = json.loads(out)
+    assert code == 0 and "resized from 28x28 to 16x16" in r16["a"] and "16x16 network" in r16["feature_space"]
+    assert r16["a_vs_b"]["fd"] < 1.5 * r16["floor"]["fd"]
+    noise = np.random.default_rng(1).integers(0, 256, (100, 16, 16), dtype=np.uint8)
+    np.save(tmp_path / "noise16.npy", noise)
+    code, out, _ = _run([tmp_path / "noise16.npy", "mnist", "--json", "--metrics", "fd"], capsys)
+    assert code == 0 and json.loads(out)["a_vs_b"]["fd"] > 3 * r16["floor"]["fd"]
+    code, _, err = _run([probe, real, "--device", "cuda"] if not torch.cuda.is_available() else
+                        [probe, real, "--batch-size", "0"], capsys)
+    assert code == 2
+    np.save(tmp_path / "colour.npy", np.zeros((10, 8, 8, 3), dtype=np.uint8))
+    code, _, err = _run([tmp_path / "colour.npy", "mnist"], capsys)
+    assert code == 2 and "mnist (the held-out real digits) needs A to be one-channel" in err
+    assert "A is 8x8x3 images" in err and "--image-size" not in err
+
+
+def test_kid_subsets_are_options(tmp_path, capsys):
+    """--kid-subsets and --kid-subset-size reach KID; the table gives mean, std and SE."""
+    r = np.random.default_rng(8)
+    np.save(tmp_path / "a.npy", r.normal(size=(120, 6)))
+    np.save(tmp_path / "b.npy", r.normal(size=(120, 6)) + 0.3)
+    code, out, _ = _run([tmp_path / "a.npy", tmp_path / "b.npy", "--json", "--metrics", "kid", "--kid-subsets", "7",
+                         "--kid-subset-size", "20"], capsys)
+    k = json.loads(out)["a_vs_b"]
+    assert code == 0 and k["kid_subsets"] == 7 and k["kid_subset_size"] == 20
+    assert k["kid_se"] == pytest.approx(k["kid_std"] * math.sqrt(7 / 6) / math.sqrt(7), rel=1e-9)
 
 
 def test_colour_images_are_compared_in_pixels_with_a_warning(tmp_path, capsys):

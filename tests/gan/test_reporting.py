@@ -90,7 +90,10 @@ def test_plot_draws_the_quality_beside_the_loss_and_exports_csv(tmp_path, capsys
     fig = plot_runs([tmp_path / "q", tmp_path / "p"], window=3)
     assert len(fig.axes) == 6  # loss, quality, samples for each run
     fd_axis = fig.axes[1]
-    assert [list(line.get_ydata()) for line in fd_axis.get_lines()] == [list(q["fd"]), list(q["ema_fd"])]
+    lines = [list(line.get_ydata()) for line in fd_axis.get_lines()]
+    assert lines[:2] == [list(q["fd"]), list(q["ema_fd"])]
+    # the real-digit floor as a horizontal line: real probe digits against the held-out reference
+    assert 0 < q["floor"] < min(q["fd"]) and lines[2] == [q["floor"], q["floor"]]
     assert "not scored" in fig.axes[4].texts[0].get_text()
     plot_main([str(tmp_path / "q"), "--csv"])
     assert capsys.readouterr().out.strip() == f"wrote {tmp_path / 'q' / 'metrics.csv'}"

@@ -138,14 +138,19 @@ def test_critic_width_apart_from_the_generator(tmp_path):
 def test_plot_draws_median_filtered_curves_and_samples(tmp_path):
     from gan.plot import curve, main as plot_main
 
-    run_tiny(tmp_path / "w", generator_steps=9, sample_every=3)
-    run_tiny(tmp_path / "g", algo="gan", generator_steps=9)
+    run_tiny(tmp_path / "w", generator_steps=30, sample_every=10, log_every=1)
+    run_tiny(tmp_path / "g", algo="gan", generator_steps=9, log_every=1)
     c = curve(tmp_path / "w", window=3)
-    assert c["key"] == "em_estimate" and len(c["filtered"]) == 9 and c["window"] == 3
+    assert c["key"] == "em_estimate" and len(c["filtered"]) == 30 and c["window"] == 3
     raw = c["raw"]
     assert c["filtered"][4] == np.median(raw[3:6])
     assert curve(tmp_path / "g")["key"] == "js_lower_bound"
-    assert curve(tmp_path / "g", window=101)["window"] == 9  # clamped to the run, and said so
+    assert curve(tmp_path / "g", window=101)["window"] == 1  # 9 points: too few to filter, and said so
+    # a 30-step run: the default window is clamped to a fifth of its points (5), not 29, which
+    # would replace the curve by (nearly) its median: the filtered curve keeps the raw one's spread
+    c30 = curve(tmp_path / "w")
+    assert c30["window"] == 5
+    assert np.ptp(c30["filtered"]) > 0.3 * np.ptp(raw)
     plot_main([str(tmp_path / "w"), str(tmp_path / "g"), "--out", str(tmp_path / "c.png")])
     assert (tmp_path / "c.png").stat().st_size > 10_000
 

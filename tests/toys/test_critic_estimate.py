@@ -59,11 +59,45 @@ def test_penalty_correction_inverts_the_bias():
 
 
 def test_findings_hold_and_are_beyond_the_papers(toy_result):
-    claims = toy_result("critic_estimate")["claims"]
+    from claims import MIN_SEEDS_TOY, check_result
+
+    r = toy_result("critic_estimate")
+    claims = r["claims"]
     assert claims and all(c["holds"] for c in claims), [c for c in claims if not c["holds"]]
     assert all(c["source"].startswith("beyond the papers") for c in claims if c["kind"] == "finding")
-    tested = {c["id"]: c["test"] for c in claims if c["kind"] == "finding"}
-    assert tested["clip_k_drifts"]["p_value"] < 0.01 and tested["sn_loose_in_2d"]["p_value"] < 0.01
+    tested = {c["id"]: c for c in claims if c["kind"] == "finding"}
+    assert tested["clip_k_drifts"]["test"]["p_value"] < 0.01 and tested["sn_loose_in_2d"]["test"]["p_value"] < 0.01
+    assert {c["kind"] for c in r["controls"]} == {"learns", "power"}
+    check_result(r)
+    for c in tested.values():  # decided on 5 seeds (the full run), else no verdict for want of them
+        assert c["test"] and c["seeds"]
+        if len(c["seeds"]) < MIN_SEEDS_TOY:  # quick: 3 seeds, 2 initialisations, 500 steps
+            assert c["verdict"] == "no verdict" and ("seed" in c["reason"] or "control" in c["reason"]), c
+        else:
+            assert c["verdict"] == "agrees"
+
+
+def test_judge_can_fail():
+    """judge reads each finding off its test: numbers where the claims fail give disagrees."""
+    from toys.critic_estimate import judge
+
+    rng = np.random.default_rng(0)
+    seeds, inits = [0, 1, 2, 3, 4], list(range(8))
+    drifting = [np.log(1e-3 * (1 + 0.5 * i) * (1 + 0.01 * rng.standard_normal(5))) for i in range(6)]
+    sn_1d, sn_2d = list(0.99 + 0.005 * rng.standard_normal(10)), list(0.8 + 0.01 * rng.standard_normal(5))
+    from toys.critic_estimate import make_pair
+
+    spread = np.array([-0.01, -0.005, 0.0, 0.005, 0.01])
+    lp_far = {sh: list(1 + make_pair(("gauss", sh)).w / 20 + spread) for sh in (3.0, 4.0)}  # centred on the prediction
+    good = {c["id"]: c for c in judge(drifting, sn_2d, sn_1d, [1.1] * 7 + [1.05], lp_far, seeds, inits)}
+    assert {c["verdict"] for c in good.values()} == {"agrees"}, good
+    flat = [np.log(1e-3 * (1 + 0.03 * rng.standard_normal(5))) for _ in range(6)]
+    reversed_ = [1.1] * 4 + [-0.85] * 4
+    no_bias = {3.0: list(1.0 + 0.01 * rng.standard_normal(5)), 4.0: list(1.0 + 0.01 * rng.standard_normal(5))}
+    bad = {c["id"]: c for c in judge(flat, sn_1d[:5], sn_1d[5:], reversed_, no_bias, seeds, inits)}
+    assert {c["verdict"] for c in bad.values()} == {"disagrees"}, bad
+    few = judge(drifting, sn_2d[:3], sn_1d, [1.1] * 3, None, seeds[:3], inits[:3])
+    assert {c["verdict"] for c in few} == {"no verdict"}
 
 
 def test_the_seed_tests_can_fail():
