@@ -30,6 +30,8 @@ from .rundir import atomic_write_bytes, describe
 
 CHECKPOINT = "checkpoint.pt"
 PREVIOUS = "checkpoint.prev.pt"
+#: the new checkpoint, complete on disk, between :func:`save`'s two renames
+NEW = f".{CHECKPOINT}.new.tmp"
 FORMAT = "wgan-toolkit-checkpoint-v2"
 MAGIC = b"WGANTK-CKPT-v2\n"
 
@@ -88,7 +90,7 @@ def save(state: dict, run_dir: str | os.PathLike) -> Path:
         blob = encode(state)
         if path.exists():
             # the new file is complete on disk before the old one moves aside
-            tmp = run_dir / f".{CHECKPOINT}.new.tmp"
+            tmp = run_dir / NEW
             atomic_write_bytes(tmp, blob)
             os.replace(path, run_dir / PREVIOUS)
             os.replace(tmp, path)
@@ -104,6 +106,77 @@ def save(state: dict, run_dir: str | os.PathLike) -> Path:
         raise CheckpointError(f"could not write the checkpoint in {run_dir}: {describe(err)}; there is no last "
                               "good checkpoint (none was written yet)") from None
     return path
+
+
+def _step(path: Path) -> int | None:
+    """The step of the valid checkpoint at ``path``; None when it is missing or invalid."""
+    try:
+        return int(decode(path.read_bytes(), str(path))["step"])
+    except (ValueError, OSError, KeyError, TypeError):
+        return None
+
+
+def recover_interrupted_save(run_dir: str | os.PathLike) -> str | None:
+    """Finish a :func:`save` that a kill cut between writing the new checkpoint (complete on
+    disk as :data:`NEW`) and renaming it into place: when that file is a valid checkpoint of a
+    later step than ``checkpoint.pt`` (or ``checkpoint.pt`` is gone: killed between the two
+    renames), the renames are done now. Returns a sentence saying so, or None. Only the run's
+    owner may call this (before removing stale temporaries, which would delete the file)."""
+    run_dir = Path(run_dir)
+    tmp, path = run_dir / NEW, run_dir / CHECKPOINT
+    if not tmp.is_file():
+        return None
+    new = _step(tmp)
+    if new is None:
+        return None  # torn: an ordinary stale temporary
+    current = _step(path) if path.exists() else None
+    if current is not None and current >= new:
+        return None
+    if path.exists():
+        os.replace(path, run_dir / PREVIOUS)
+    os.replace(tmp, path)
+    try:
+        fd = os.open(run_dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:  # pragma: no cover - some filesystems do not open directories
+        pass
+    return (f"completed the checkpoint of step {new}, which a kill had left as {NEW} before its rename "
+            f"to {CHECKPOINT}")
+
+
+def load_at_most(run_dir: str | os.PathLike, step: int) -> dict | None:
+    """The latest valid checkpoint of the run (``checkpoint.pt``, else ``checkpoint.prev.pt``)
+    at or before generator step ``step``; None when there is none."""
+    for name in (CHECKPOINT, PREVIOUS):
+        path = Path(run_dir) / name
+        try:
+            state = decode(path.read_bytes(), str(path))
+        except (ValueError, OSError):
+            continue
+        if int(state["step"]) <= step:
+            return state
+    return None
+
+
+def load_newest(run_dir: str | os.PathLike) -> dict:
+    """The valid checkpoint of the latest step among :data:`NEW`, ``checkpoint.pt`` and
+    ``checkpoint.prev.pt``: what :func:`load` gives once :func:`recover_interrupted_save` has
+    run, whether or not it has run yet (for the ranks that do not own the run directory).
+    Raises ``ValueError`` when none is valid."""
+    run_dir = Path(run_dir)
+    best = None
+    for name in (NEW, CHECKPOINT, PREVIOUS):
+        path = run_dir / name
+        try:
+            state = decode(path.read_bytes(), str(path))
+        except (ValueError, OSError):  # missing, invalid, or renamed by rank 0 meanwhile
+            continue
+        if best is None or int(state["step"]) > int(best["step"]):
+            best = state
+    return best if best is not None else load(run_dir)
 
 
 def load(run_dir: str | os.PathLike) -> dict:

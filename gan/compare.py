@@ -629,8 +629,9 @@ def main(argv: list[str] | None = None) -> int:
             text = json.dumps(result, indent=2) if args.json else format_table(result)
     except ValueError as err:
         ap.exit(2, f"{ap.prog}: error: {err}\n")
-    print(text)
-    return 0
+    from .console import emit  # a full or closed standard output: one line, exit 1
+
+    return 0 if emit(text) else 1
 
 
 if __name__ == "__main__":

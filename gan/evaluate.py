@@ -25,6 +25,7 @@ from torch import nn
 
 from . import rundir
 from .config import Config, run_config
+from .console import emit, one_line_warnings
 from .models import build_generator, generate, output_channels
 from .quality import Evaluator
 
@@ -111,9 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.samples < 2:
         ap.exit(2, f"{ap.prog}: error: --samples must be at least 2, got {args.samples}\n")
+    with one_line_warnings():
+        return _main(ap, args)
+
+
+def _main(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     out = args.out or Path(args.run) / "evaluation.jsonl"
     skipped: list = []
     try:
+        _check_run(Path(args.run))  # a mistyped RUN_DIR is refused before --out's folder is made in it
         _check_out(out)  # before minutes of scoring, not after
         rows = evaluate_run(args.run, args.samples, args.seed, skipped=skipped)
     except (ValueError, rundir.RunDirError) as err:
@@ -123,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     except rundir.WriteFailed as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(table(rows))
-    print(f"wrote {out}")
+    if not emit(table(rows), f"wrote {out}", kept=out):
+        return 1
     if skipped:
         print(f"{len(skipped)} snapshot(s) could not be read and were skipped: "
               + ", ".join(p.name for p, _ in skipped), file=sys.stderr)
@@ -142,6 +149,14 @@ def table(rows: list[dict]) -> str:
                 lines.append(f"{r['step']:>8} {name:>9} {v['fd']:>8.3f} {v['kid']:>8.3f} {v['w1']:>7.3f} "
                              f"{v['precision']:>6.3f} {v['recall']:>6.3f} {v['confident']:>6.3f} {v['classes']:>7}")
     return "\n".join(lines)
+
+
+def _check_run(run_dir: Path) -> None:
+    """``ValueError`` unless ``run_dir`` is a run directory (nothing is made)."""
+    if not run_dir.is_dir() or not rundir.holds_run(run_dir):
+        what = "does not exist" if not run_dir.exists() else ("is not a directory" if not run_dir.is_dir()
+                                                             else f"holds no run (no {rundir.CONFIG})")
+        raise ValueError(f"{run_dir}: not a run directory (it {what})")
 
 
 def _check_out(out: Path) -> None:

@@ -143,6 +143,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="write each run's metrics as RUN_DIR/metrics.csv (readable without this package) "
                          "instead of the plot")
     args = ap.parse_args(argv)
+    for run in args.runs:  # before "no metrics.jsonl lines yet", which would be true but misleading
+        if not Path(run).is_dir():
+            ap.error(f"{run}: no such run directory" if not Path(run).exists() else f"{run}: not a directory")
     if args.csv:
         try:
             for run in args.runs:

@@ -50,6 +50,10 @@ SAMPLES = "samples"
 SNAPSHOTS = "snapshots"
 LOCK = ".lock"
 REPLACED = ".replaced"
+#: where :func:`set_aside` gathers the old run before renaming it to :data:`REPLACED` (all or nothing)
+REPLACING = ".replacing"
+#: where :func:`restore_set_aside` puts :data:`REPLACED` while it moves the old run back
+RESTORING = ".restoring"
 #: what a run's directory holds besides its lock: what --overwrite replaces
 RUN_FILES = (CONFIG, METRICS, "checkpoint.pt", "checkpoint.prev.pt", SAMPLES, SNAPSHOTS, "evaluation.jsonl",
              "curves.png", "metrics.csv", "tensorboard")
@@ -203,7 +207,7 @@ def lock(run_dir: str | os.PathLike, holder: str = "") -> RunLock:
 def holds_run(folder: str | os.PathLike) -> list[str]:
     """The files of a run that ``folder`` holds (empty when it holds none)."""
     folder = Path(folder)
-    names = (CONFIG, METRICS, "checkpoint.pt", "checkpoint.prev.pt", SAMPLES, REPLACED)
+    names = (CONFIG, METRICS, "checkpoint.pt", "checkpoint.prev.pt", SAMPLES, REPLACED, REPLACING, RESTORING)
     return [n for n in names if (folder / n).exists()] if folder.is_dir() else []
 
 
@@ -213,24 +217,30 @@ def set_aside(run_dir: str | os.PathLike) -> list[str]:
     ``.replaced`` may already hold a run whose replacement was killed before its first
     checkpoint: that one is kept (it is the last run that trained), and the killed replacement's
     files are deleted instead of being set aside. Returns the names moved.
+
+    The files are gathered in ``.replacing`` and that folder is renamed ``.replaced`` once they
+    are all in it, so ``.replaced`` only ever holds a whole run: a kill during the move leaves
+    ``.replacing``, which :func:`finish_interrupted_moves` moves back on the next start.
     """
     run_dir = Path(run_dir)
-    aside = run_dir / REPLACED
+    aside, staging = run_dir / REPLACED, run_dir / REPLACING
     present = [n for n in RUN_FILES if (run_dir / n).exists()]
     if aside.exists():
         for name in present:
             _remove(run_dir / name)
         return []
-    aside.mkdir()
+    staging.mkdir()
     moved = []
     try:
         for name in present:
-            os.replace(run_dir / name, aside / name)
+            os.replace(run_dir / name, staging / name)
             moved.append(name)
+        _fsync_dir(staging)
+        os.replace(staging, aside)
     except BaseException:  # all or nothing: put back what was moved
         for name in moved:
-            os.replace(aside / name, run_dir / name)
-        aside.rmdir()
+            os.replace(staging / name, run_dir / name)
+        staging.rmdir()
         raise
     _fsync_dir(run_dir)
     return present
@@ -238,19 +248,49 @@ def set_aside(run_dir: str | os.PathLike) -> list[str]:
 
 def restore_set_aside(run_dir: str | os.PathLike) -> None:
     """Undo :func:`set_aside`: delete the new run's files (every :data:`RUN_FILES` outside
-    ``.replaced``), move the replaced run back."""
+    ``.replaced``), move the replaced run back. The new run's files that have no counterpart in
+    ``.replaced`` are deleted first; then ``.replaced`` is renamed ``.restoring`` and its files
+    replace the new run's, so that a kill half-way is finished by :func:`finish_interrupted_moves`,
+    never mistaken for a whole replaced run."""
     run_dir = Path(run_dir)
     aside = run_dir / REPLACED
     if not aside.is_dir():
         return
     for name in RUN_FILES:
-        if (aside / name).exists():
+        if not (aside / name).exists():  # the new run's file, with nothing of the old run to put back
             _remove(run_dir / name)
-            os.replace(aside / name, run_dir / name)
-        else:
-            _remove(run_dir / name)
-    aside.rmdir()
+    os.replace(aside, run_dir / RESTORING)
     _fsync_dir(run_dir)
+    _move_back(run_dir, run_dir / RESTORING)
+
+
+def _move_back(run_dir: Path, folder: Path) -> list[str]:
+    """Move every entry of ``folder`` back into ``run_dir`` (replacing what is there), then
+    remove ``folder``; the names moved."""
+    names = sorted(p.name for p in folder.iterdir())
+    for name in names:
+        _remove(run_dir / name)
+        os.replace(folder / name, run_dir / name)
+    folder.rmdir()
+    _fsync_dir(run_dir)
+    return names
+
+
+def finish_interrupted_moves(run_dir: str | os.PathLike) -> list[str]:
+    """Finish what a kill cut short in :func:`set_aside` or :func:`restore_set_aside`: the old
+    run's files are moved back into ``run_dir``, whole. Only the run's owner may call this.
+    Returns sentences saying what was done (empty when there was nothing to do)."""
+    run_dir = Path(run_dir)
+    done = []
+    if (run_dir / REPLACING).is_dir():  # killed while setting the old run aside: none of the new run exists
+        names = _move_back(run_dir, run_dir / REPLACING)
+        done.append(f"an --overwrite was interrupted while it set the old run aside: moved {len(names)} of "
+                    f"its file(s) back ({', '.join(names) or 'none'}); the old run is whole again")
+    if (run_dir / RESTORING).is_dir():  # killed while moving the old run back after a failed replacement
+        _move_back(run_dir, run_dir / RESTORING)
+        done.append("a failed --overwrite was interrupted while it moved the old run back: finished; "
+                    "the old run is whole again")
+    return done
 
 
 def drop_set_aside(run_dir: str | os.PathLike) -> bool:
@@ -301,10 +341,14 @@ def read_metrics(run_dir: str | os.PathLike, *, warn: bool = True) -> list[dict]
                     warnings.warn(f"{path}: skipped a torn last line ({len(line)} bytes) left by an "
                                   "interrupted write", RuntimeWarning, stacklevel=2)
                 break
-            raise ValueError(f"{path}: line {i + 1} is not a metrics row: {line[:80]!r}") from None
+            raise ValueError(f"{path}: line {i + 1} is not a metrics row: {line[:80]!r}; to repair, delete that "
+                             f"line (sed -i '{i + 1}d' {path}): --resume then trains again the steps it lacks "
+                             "from an earlier checkpoint, or names them") from None
         if rows and row["step"] <= rows[-1]["step"]:
             raise ValueError(f"{path}: line {i + 1} has step {row['step']} after step {rows[-1]['step']} "
-                             "(duplicate or out of order: were two processes writing this run?)")
+                             "(duplicate or out of order: were two processes writing this run?); to repair, keep one "
+                             f"line per step in increasing order, e.g. delete line {i + 1} if it repeats an earlier "
+                             f"step (sed -i '{i + 1}d' {path})")
         rows.append(row)
     return rows
 

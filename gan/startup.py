@@ -11,12 +11,18 @@ What is guaranteed (the README's "Runs" section says the same):
   its first checkpoint. If the new run fails before that (an error, a signal, a full disk, a
   NaN), the old run is moved back. A directory made for a run that fails to start is removed.
 * **A resumed run** takes its configuration from ``config.json`` (recovered from the checkpoint,
-  and said so, when the file is missing or damaged), loads the latest valid checkpoint, cuts
-  ``metrics.jsonl`` back to its step and records in ``config.json`` the options changed on the
+  and said so, when the file is missing or damaged), loads the latest valid checkpoint whose
+  history ``metrics.jsonl`` holds whole (an earlier one when lines are missing, said so; a
+  refusal naming the missing steps when there is none), cuts ``metrics.jsonl`` back to its step and records in ``config.json`` the options changed on the
   command line, with the step at which they took effect. A ``--generator-steps`` below the
   checkpoint's step is refused.
 
-Under ``torchrun`` only rank 0 touches the directory; every rank reads the checkpoint.
+* **A kill is finished, not undone, where that keeps more**: a checkpoint complete on disk
+  between :func:`gan.checkpoint.save`'s two renames is put in place; a move of the old run to
+  or from ``.replaced`` cut half-way is finished (the old run whole again) before anything else.
+
+Under ``torchrun`` only rank 0 touches the directory; every rank reads the checkpoint (the same
+one rank 0 chooses).
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ def config_from_args(args) -> tuple[Config, bool]:
         given["betas"] = tuple(given["betas"])
     if args.resume:
         run = Path(args.resume)
+        if run.is_dir():
+            for text in _recover_once(run):
+                _say(text)
         if not run.is_dir() or not rundir.holds_run(run):
             raise ValueError(f"--resume {run}: not a run directory (no {rundir.CONFIG}, no checkpoint)")
         if not _has_checkpoint(run):
@@ -56,12 +65,40 @@ def config_from_args(args) -> tuple[Config, bool]:
     return cfg, False
 
 
+def recover(run: Path) -> list[str]:
+    """Finish what a kill cut short (a move to or from ``.replaced``, a checkpoint between its two
+    renames) so the run is whole; sentences saying what was done. The caller owns ``run``."""
+    done = rundir.finish_interrupted_moves(run)
+    saved = checkpoint.recover_interrupted_save(run)
+    return done + ([saved] if saved else [])
+
+
+def _recover_once(run: Path) -> list[str]:
+    """:func:`recover`, under the run's lock, before ``--resume`` reads the run (its config.json
+    may be in the middle of a move); nothing when another process owns the run (the start is
+    then refused anyway)."""
+    if int(os.environ.get("RANK", "0")) != 0:  # torchrun: rank 0 alone touches the directory
+        return []
+    if not any((run / n).exists() for n in (rundir.REPLACING, rundir.RESTORING, checkpoint.NEW)):
+        return []
+    try:
+        held = rundir.lock(run, "python -m gan.train --resume (finishing an interrupted write)")
+    except rundir.RunDirError:
+        return []
+    try:
+        return recover(run)
+    finally:
+        held.release()
+
+
 def _has_checkpoint(run: Path) -> bool:
-    return any((run / n).exists() for n in (checkpoint.CHECKPOINT, checkpoint.PREVIOUS))
+    """A checkpoint in the run, or in the old run that an interrupted move left half-way."""
+    return any((run / d / n).exists() for d in ("", rundir.REPLACING, rundir.RESTORING)
+               for n in (checkpoint.CHECKPOINT, checkpoint.PREVIOUS))
 
 
-def _no_checkpoint(run: Path) -> str:
-    text = (f"--resume {run}: the run has no checkpoint yet (it stopped before its first), so there is "
+def _no_checkpoint(run: Path, how: str = "--resume") -> str:
+    text = (f"{how} {run}: the run there has no checkpoint yet (it stopped before its first), so there is "
             f"nothing to continue; start it again with --out {run} --overwrite")
     if (run / rundir.REPLACED).is_dir():
         text += (f". {run / rundir.REPLACED} holds the run that an interrupted --overwrite was replacing: "
@@ -110,8 +147,8 @@ class Start:
         the caller calls :meth:`finish` (``ok=False``)."""
         out = self.out
         if int(os.environ.get("RANK", "0")) != 0:  # torchrun: rank 0 owns the directory
-            if resume:
-                self.state = checkpoint.load(out)
+            if resume:  # the checkpoint rank 0 resumes from, read while rank 0 may be finishing a save
+                self.state = self._complete_history(checkpoint.load_newest(out))
                 self.saved_step = int(self.state["step"])
             return self
         if resume and not out.is_dir():
@@ -128,6 +165,7 @@ class Start:
                 raise rundir.RunDirError(f"--out {out} cannot be written: {rundir.describe(err)}") from None
             self.lock = rundir.lock(out, "python -m gan.train" + (" --resume" if resume else ""))
         rundir.check_writable(out)
+        self.messages += recover(out)  # before the stale temporaries go: one may be a whole checkpoint
         stale = rundir.remove_stale_temporaries(out)  # safe: no other process writes here now
         if stale:
             self.messages.append(f"removed {len(stale)} temporary file(s) left by an interrupted write")
@@ -138,6 +176,8 @@ class Start:
 
     def _new(self, overwrite: bool) -> None:
         existing = rundir.holds_run(self.out)
+        if existing and not overwrite and not _has_checkpoint(self.out):
+            raise ValueError(_no_checkpoint(self.out, "--out"))  # the same advice as --resume gives
         if existing and not overwrite:
             raise ValueError(f"--out {self.out} already holds a run ({', '.join(existing)}); continue it "
                              f"with --resume {self.out}, or pass --overwrite to replace it")
@@ -149,6 +189,7 @@ class Start:
         if not _has_checkpoint(out):
             raise ValueError(_no_checkpoint(out))
         self.state = checkpoint.load(out)
+        self.state = self._complete_history(self.state)
         step = self.saved_step = int(self.state["step"])
         saved, note = load_run_config(out, self.state)
         if note:
@@ -171,6 +212,34 @@ class Start:
                                                            for k, (old, new) in changes.items()}})
         if changes or note or saved.out != self.cfg.out:
             self.config_record = {**dataclasses.asdict(self.cfg), "changes": self.history}
+
+    def _complete_history(self, state: dict) -> dict:
+        """The checkpoint to resume from such that ``metrics.jsonl`` holds every step up to it.
+
+        A resumed run appends the steps after its checkpoint; the steps before it must be in the
+        log already, or the run's history would have a silent gap. When lines are missing (a
+        torn, cut or deleted file), an earlier checkpoint at or before the last step of the
+        unbroken log is used instead (the steps after it are trained again, exactly as the first
+        time); when there is none, ``ValueError`` names the missing steps and what to do.
+        """
+        out, step = self.out, int(state["step"])
+        steps = [r["step"] for r in rundir.read_metrics(out, warn=False) if r["step"] <= step]
+        have = 0
+        while have < len(steps) and steps[have] == have + 1:
+            have += 1
+        if have >= step:
+            return state
+        missing = _ranges(sorted(set(range(1, step + 1)) - set(steps)))
+        lacks = f"{out / rundir.METRICS} lacks the metrics of generator step(s) {missing} (the checkpoint is at step {step})"
+        earlier = checkpoint.load_at_most(out, have)
+        if earlier is None:
+            raise ValueError(f"--resume {out}: {lacks}, and no checkpoint is at or before step {have}, where the "
+                             "log is whole, so they cannot be trained again: continuing would leave a gap in the "
+                             f"run's history. Put back the missing lines (a backup of {rundir.METRICS}), or start "
+                             f"again with --out {out} --overwrite")
+        self.messages.append(f"warning: {lacks}: resuming from the checkpoint of step {earlier['step']} instead, "
+                             f"where the log is whole; steps {int(earlier['step']) + 1}-{step} are trained again")
+        return earlier
 
     def begin(self, device) -> None:
         """The run is built (on ``device``): set aside the run it replaces (--overwrite) and write
@@ -226,6 +295,18 @@ class Start:
         if self.saved_step is not None:
             return f"the last good checkpoint (step {self.saved_step}) is intact in {self.out}"
         return f"there is no last good checkpoint (none was written yet): {self.out} is left as it was before this run"
+
+
+def _ranges(steps: list[int]) -> str:
+    """``[1, 2, 3, 7]`` as ``"1-3, 7"``."""
+    parts, i = [], 0
+    while i < len(steps):
+        j = i
+        while j + 1 < len(steps) and steps[j + 1] == steps[j] + 1:
+            j += 1
+        parts.append(str(steps[i]) if i == j else f"{steps[i]}-{steps[j]}")
+        i = j + 1
+    return ", ".join(parts)
 
 
 def _saved_record(out: Path) -> dict:

@@ -55,6 +55,7 @@ import torch
 from . import checkpoint, distributed, rundir, startup
 from .algorithm import IterationStats, StepCosine, iteration
 from .config import Config, build_parser
+from .console import one_line_warnings
 from .images import to_uint8
 from .models import generate
 from .progress import Progress, banner
@@ -388,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     during start-up too; 2 on bad input."""
     signals = StopSignals(at_once=True)  # first: a signal during start-up stops cleanly, with one line
     try:
-        return _main(argv, signals)
+        with one_line_warnings():
+            return _main(argv, signals)
     except Interrupted as err:  # before train() took over (parsing, reading the run's config)
         print(str(err), file=sys.stderr)
         return 128 + int(err.signum)

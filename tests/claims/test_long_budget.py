@@ -2,6 +2,7 @@
 paper-scale runs a GPU would train (their configurations, without training)."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,15 @@ from experiments import mnist_runs, stacked_mnist
 
 
 
-def _square(x: int, log: str) -> dict:
+def _spin(seconds: float) -> None:
+    """Burn ``seconds`` of this process's CPU time."""
+    t0 = time.process_time()
+    while time.process_time() - t0 < seconds:
+        pass
+
+
+def _square(x: int, log: str, cpu: float = 0.0) -> dict:
+    _spin(cpu)
     with open(log, "a") as fh:
         fh.write(f"{x}\n")
     return {"x": x, "square": x * x}
@@ -25,10 +34,11 @@ def _boom(x: int) -> dict:
 def test_tasks_run_once_and_resume(tmp_path, monkeypatch):
     monkeypatch.setattr("claims.runtime.WORKERS", 1)  # in this process: the calls can be counted
     log = str(tmp_path / "calls")
-    tasks = [Task(f"t{i}", _square, (i, log), cost=i + 1) for i in range(3)]
+    tasks = [Task(f"t{i}", _square, (i, log, 0.05 * i), cost=i + 1) for i in range(3)]
     recs = long_budget.run_tasks(tasks, tmp_path)
     assert [recs[f"t{i}"]["square"] for i in range(3)] == [0, 1, 4]
-    assert all(r["cpu_seconds"] >= 0 for r in recs.values())
+    # each record carries the CPU time its own task burned (0, 0.05 and 0.1 s), not a running total
+    assert all(0.05 * i <= recs[f"t{i}"]["cpu_seconds"] < 0.05 * i + 0.03 for i in range(3)), recs
     assert sorted(p.name for p in (tmp_path / long_budget.RUNS).iterdir()) == ["t0.json", "t1.json", "t2.json"]
     # a rerun reads the records: nothing runs again
     long_budget.run_tasks(tasks, tmp_path)
@@ -45,6 +55,7 @@ def test_tasks_run_once_and_resume(tmp_path, monkeypatch):
 
 def _costly(x: int, log: str, cpu: float) -> dict:
     _square(x, log)
+    time.sleep(0.1)  # wall time that the provenance must count
     return {"x": x, "cpu_seconds": cpu}  # a task that accounts for its own CPU time (e.g. resumed)
 
 
@@ -59,7 +70,8 @@ def test_tasks_collected_in_a_committed_result(tmp_path, monkeypatch):
                               command="demo --long")
     first = long_budget.read("demo", tmp_path)
     assert list(first["runs"]) == ["toy/0", "toy/1"] and first["provenance"]["cpu_seconds"] == 30.0
-    assert first["provenance"]["command"] == "demo --long" and first["provenance"]["wall_seconds"] >= 0
+    # the wall time of the invocation: at least the two finished tasks' 0.1 s sleeps, and not minutes
+    assert first["provenance"]["command"] == "demo --long" and 0.2 <= first["provenance"]["wall_seconds"] < 30
     assert not (tmp_path / long_budget.RUNS).exists()
     monkeypatch.setattr(long_budget, "commit", lambda: "feedbeef")  # resumed by other code
     recs = long_budget.run_tasks(list(reversed(tasks)), tmp_path, workers=1, into="demo", command="demo --long")

@@ -1,9 +1,14 @@
 """The command line: clear one-line errors for bad input, never a destroyed run, nothing left
 behind by a failed start, and resume rules derived from the config's declaration."""
 
+import contextlib
 import dataclasses
+import io
 import json
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -52,16 +57,47 @@ def test_out_that_is_a_file_or_read_only_gives_one_line(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     err = _error(capsys, ["--data", "synthetic:64", "--out", str(tmp_path / "file")] + SMALL)
     assert "is a file, not a directory" in err
-    ro = tmp_path / "ro"
+    # a read-only folder; as root, who ignores permissions, the command runs in a child process
+    # that has become the user nobody
+    base = Path(tempfile.mkdtemp(prefix="wgan-ro-"))  # pytest's tmp_path is private to its user
+    ro = base / "ro"
     ro.mkdir()
-    ro.chmod(0o555)
     try:
-        if os.access(ro, os.W_OK):  # root ignores permissions: nothing to check here
-            return
-        err = _error(capsys, ["--data", "synthetic:64", "--out", str(ro / "run")] + SMALL)
-        assert "cannot be written" in err
+        base.chmod(0o755)
+        ro.chmod(0o555)
+        code, err = _as_nobody(["--data", "synthetic:64", "--out", str(ro / "run")] + SMALL)
+        assert code == 2 and "cannot be written" in err and "Traceback" not in err, err
+        assert not (ro / "run").exists()
     finally:
         ro.chmod(0o755)
+        shutil.rmtree(base)
+
+
+def _as_nobody(argv) -> tuple[int, str]:
+    """``main(argv)``'s exit status and standard error, run by a user that permissions apply to."""
+    if os.geteuid() != 0:
+        buf = io.StringIO()
+        with contextlib.redirect_stderr(buf):
+            try:
+                return main(argv), buf.getvalue()
+            except SystemExit as exc:
+                return exc.code, buf.getvalue()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(r)
+            os.setgid(65534)
+            os.setuid(65534)
+            code, err = _as_nobody(argv)
+            os.write(w, json.dumps([code, err]).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as fh:
+        data = fh.read()
+    os.waitpid(pid, 0)
+    return tuple(json.loads(data))
 
 
 def test_a_folder_of_corrupt_images_gives_one_line(tmp_path, capsys):
@@ -81,7 +117,7 @@ def test_relaunch_onto_an_existing_run_refuses_and_changes_nothing(tmp_path, cap
     # metrics but no checkpoint (killed before the first one): still refused, never truncated
     (tmp_path / "checkpoint.pt").unlink()
     err = _error(capsys, ["--data", "synthetic:64", "--out", str(tmp_path)] + SMALL)
-    assert "already holds a run" in err
+    assert "no checkpoint yet" in err and "--overwrite" in err and "continue it" not in err  # as --resume says
     assert "no checkpoint yet" in _error(capsys, ["--resume", str(tmp_path)])
     assert len(rundir.read_metrics(tmp_path)) == 4
     assert main(["--data", "synthetic:64", "--out", str(tmp_path), "--overwrite", "--generator-steps", "2"]

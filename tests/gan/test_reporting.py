@@ -114,9 +114,8 @@ def test_tensorboard_is_an_option_that_needs_its_package(tmp_path, monkeypatch):
     Config(data="synthetic").validate()  # off by default: not needed
 
 
-@pytest.mark.skipif(importlib.util.find_spec("tensorboard") is None,
-                    reason="the optional tensorboard package is not installed (pip install tensorboard)")
 def test_tensorboard_writes_the_metrics_and_the_sample_sheets(tmp_path):
+    """Not skipped without tensorboard: the test extra installs it (pip install -e ".[test]")."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     run_tiny(tmp_path, generator_steps=4, sample_every=2, tensorboard=True)
