@@ -51,6 +51,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.provenance import git_commit
+
 ROOT = Path(__file__).resolve().parents[1]
 
 #: the output folder's files (what each holds); nothing else is written there
@@ -101,7 +103,7 @@ class Output:
         self._lock = threading.Lock()
 
     def write(self, name: str, data: bytes) -> bool:
-        from gan.rundir import atomic_write_bytes
+        from common.files import atomic_write_bytes
 
         if name not in FILES:
             raise ValueError(f"{name} is not one of the output folder's files {sorted(FILES)}")
@@ -137,7 +139,7 @@ def _read_json(path: Path):
 
 
 def _write_json(path: Path, obj) -> None:
-    from gan.rundir import atomic_write_bytes
+    from common.files import atomic_write_bytes
 
     atomic_write_bytes(path, json.dumps(obj, default=_jsonable).encode())
 
@@ -150,14 +152,6 @@ def code_id() -> str:
             h.update(str(p.relative_to(ROOT)).encode())
             h.update(p.read_bytes())
     return h.hexdigest()[:16]
-
-
-def git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 def machine() -> dict:
@@ -689,7 +683,7 @@ def toy_control(target: str, seed: int, device_name: str, state: Path, stop_at: 
     from gan.algorithm import iteration, make_players
     from gan.defaults import OptimizerSpec
     from gan.models import critic_mlp, mlp
-    from gan.rundir import atomic_write_bytes
+    from common.files import atomic_write_bytes
 
     s = dict(GAN_TOY, hidden=64, batch=64, iterations=40) if tiny else GAN_TOY
     device = torch.device(device_name)

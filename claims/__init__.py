@@ -1,7 +1,7 @@
 """What the paper toys (``toys/``) and the trainer experiments (``experiments/``) share.
 
 Both check claims of the papers on numbers, and neither depends on the other: this package is
-below both (divergences <- gan <- claims <- toys, experiments <- figures).
+below both (common <- divergences <- gan <- claims <- toys, experiments <- figures).
 
 * :mod:`claims.record` — the claim record and the verdict of a finding: :func:`claim`,
   :func:`decide`, :func:`control`, :func:`check_result`, :func:`tally`, :data:`VERDICTS`,
@@ -12,7 +12,8 @@ below both (divergences <- gan <- claims <- toys, experiments <- figures).
   (:func:`toy_main`);
 * :mod:`claims.output` — JSON-safe numbers, the table of claims with their verdicts, the line of
   verdict counts, the atomic JSON/PNG writes;
-* :mod:`claims.runtime` — seeding, progress, one torch thread, two worker processes.
+* :mod:`claims.runtime` — seeding, one torch thread, two worker processes, and progress
+  (:func:`common.progress.progress`, re-exported).
 
 The names below are re-exported here: ``from claims import claim, toy_main, progress``.
 """

@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from gan.rundir import atomic_write_bytes
+from common.files import atomic_write_bytes
 from claims import FIGURES_DIR, style, tally, verdict_line
 
 from . import gpu

@@ -203,7 +203,7 @@ def write(out: str | Path, folder: str | Path = GPU_DIR) -> list[str]:
         return []
     import matplotlib.pyplot as plt
 
-    from gan.rundir import atomic_write_bytes
+    from common.files import atomic_write_bytes
 
     fig = plot(results)
     buf = io.BytesIO()

@@ -6,8 +6,8 @@ import importlib
 import sys
 import time
 
-import claims.runtime
 from claims import check_result, parallel_map, tally, verdict_line, write_figure
+from common.progress import quiet
 
 from .catalogue import FIGURES
 
@@ -17,15 +17,15 @@ def _run_toy(task: tuple) -> tuple[str, dict, float]:
 
     ``task``: (module path, quick, seed, output folder or None). Prints a line when the toy starts
     and when it ends (with its time), to stderr, so a log shows progress; the toy's own progress
-    lines are silenced (``claims.runtime.QUIET``).
+    lines are silenced (:func:`common.progress.quiet`).
     """
     path, quick, seed, out = task
-    claims.runtime.QUIET = True
     module = importlib.import_module(path)
     name = module.NAME
     print(f"  {name}: started", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    result = check_result(module.run(quick=quick, seed=seed), module.SOURCE)
+    with quiet():
+        result = check_result(module.run(quick=quick, seed=seed), module.SOURCE)
     seconds = time.perf_counter() - t0
     result.setdefault("settings", {}).update({"quick": quick, "seed": seed, "seconds": round(seconds, 2)})
     if out is not None:

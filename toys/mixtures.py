@@ -276,7 +276,7 @@ def train(setup: Setup, target: Target, seed: int, steps: int, checkpoints: list
 def _save_state(path: Path, players, rec: dict, step: int, seconds: float, cpu_seconds: float, device: str) -> None:
     import io
 
-    from gan.rundir import atomic_write_bytes
+    from common.files import atomic_write_bytes
 
     buf = io.BytesIO()
     torch.save({"G": players.generator.state_dict(), "C": players.critic.state_dict(),
