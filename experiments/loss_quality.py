@@ -50,67 +50,11 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import median_filter
 
-from claims import check_result, claim, long_budget, toy_main
+from claims import Figure, check_result, claim, long_budget
 from claims import stats as S
 
 from . import mnist_runs
 
-NAME = "loss_quality"
-TITLE = "Does the loss track sample quality?"
-SOURCE = "WGAN, Section 4.2, Figures 3, 4 and 8"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    "The WGAN critic's EM estimate correlates with sample quality, while the GAN's JS estimate and "
-    "generator cost stay constant or go up whatever the quality: judged on real digits with the validated "
-    "FD over seeds, by a test that removes the time trend both curves share, after positive controls."
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = True
-#: relative running time, to start the longest single-core toys first
-COST = 1.0
-QUICK = ("the WGAN and GAN runs with the DCGAN generator only, 20 / 60 generator steps, 500 samples per "
-         "evaluation, a 20-step probe: too short to learn, so only the sanity checks run")
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Top row, WGAN (Figure 3): for each generator with the DCGAN critic, the critic's EM estimate during "
-    "training (median-filtered; faint: the other seeds) and FD to held-out digits (red, log scale); right: "
-    "the test, the estimate against log FD once the runs' mean at each checkpoint is removed (one colour per "
-    "setting), with the statistic, its p-value and the null's 95th percentile. Middle row, the GAN (Figure 4): "
-    "the same for the JS estimate L/2 + ln 2 (dotted: ln 2). Bottom: the generator cost test (Figure 8); the "
-    "failing MLP pair at a high learning rate (Figure 3 bottom); the fresh discriminator's JS estimate against "
-    "its training steps on held-out (solid) and training digits (dashed) for the GAN's last and first "
-    "generators, grey samples and real digits; the controls' samples with their scores."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "Real MNIST digits at 16 x 16 instead of LSUN bedrooms at 64 x 64; width 32; 640 WGAN / 1,600 GAN "
-    "generator steps (main job, one seed; long budget, three seeds) instead of ~10^5; "
-    "RMSProp 2e-4 for WGAN (4x the paper's 5e-5: at 5e-5 a 1,500-step run reaches FD 248 against 127), "
-    "n_critic 5 throughout (the reference code's 100-step critic phases would double runs this short); the "
-    "failing run uses 5e-3 (the paper: 'substantially high learning rates'); quality on 1,000 generated "
-    "digits at 32 checkpoints. WGAN-GP control: 16 x 16 instead of 28 x 28, width 32 instead of 64, nz 100 "
-    "instead of 128, 4x4 instead of 5x5 kernels, the generator keeps batch norm (gan_mnist.py's WGAN-GP "
-    "generator has none), 3,000 instead of 200,000 generator steps. The fresh discriminator: the DCGAN "
-    "architecture, Adam 2e-4 (beta1 0.5), batch 64, learning from 3,000 training digits."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    "fig4_js_does_not_track": (
-        "at equal time, the GAN whose samples are worse has the higher JS estimate: at this scale the training "
-        "discriminator of a learning generator is far from saturated, while that of a failing one (the "
-        "grey samples of the no-batch-norm generator) sits at ln 2, so the estimate orders the runs by quality."
-    ),
-    "fig8_cost_does_not_track": (
-        "the generator cost orders the GAN runs by quality at equal time, as the JS estimate does."
-    ),
-    "fig4_js_not_falling": (
-        "the JS estimate of the GAN that learned fell over its run, significantly across seeds."
-    ),
-    "probe_saturates": (
-        "a discriminator trained to its plateau did not separate the generated digits from held-out real "
-        "ones as well as it separates trivially separable samples."
-    ),
-}
 
 WGAN_RUNS = ["wgan_dcgan", "wgan_mlp", "wgan_nobn"]  # WGAN with the DCGAN critic (Figure 3 top)
 GAN_RUNS = ["gan_dcgan", "gan_mlp", "gan_nobn"]  # the GAN with the DCGAN discriminator (Figure 4 top)
@@ -177,7 +121,7 @@ def _tracking_claim(cid: str, statement: str, res: dict | None, positive: bool, 
         return claim(cid, text, expected, measured, True, source=source)
     if against:
         return claim(cid, text, expected, measured, False, source=source, verdict="disagrees",
-                     reason=WHY.get(cid, "the test excludes the paper's claim"),
+                     reason=FIGURE.why.get(cid, "the test excludes the paper's claim"),
                      test={"statistic": res["test"], "p_value": p_against, "value": res["statistic"]})
     return claim(cid, text, expected, measured, False, source=source, verdict="no verdict",
                  reason="no significant tracking, but no test excludes it either (more runs would decide)")
@@ -261,7 +205,7 @@ def probe_claim(probes: dict | None, control_ok: bool | None, where: str) -> dic
         return claim("probe_saturates", statement + where, "interval above 1/2", measured, True, source=src)
     if mi["hi"] < 0.5:
         return claim("probe_saturates", statement + where, "interval above 1/2", measured, False, source=src,
-                     verdict="disagrees", reason=WHY["probe_saturates"],
+                     verdict="disagrees", reason=FIGURE.why["probe_saturates"],
                      test={"statistic": "mean ratio over seeds, Student t", "interval": [mi["lo"], mi["hi"]]})
     return claim("probe_saturates", statement + where, "interval above 1/2", measured, False, source=src,
                  verdict="no verdict", reason="the interval straddles 1/2: more probe seeds would decide")
@@ -301,7 +245,7 @@ def judge(groups: dict[str, list[dict]], where: str) -> tuple[list[dict], list[d
                                 reason=NEEDS_LONG if jc["n"] < 3 else "the DCGAN control did not pass"))
         elif jc["hi"] < 0:
             claims.append(claim("fig4_js_not_falling", st + where, "interval not below 0", m, False,
-                                source=SRC + ", Figure 4", verdict="disagrees", reason=WHY["fig4_js_not_falling"],
+                                source=SRC + ", Figure 4", verdict="disagrees", reason=FIGURE.why["fig4_js_not_falling"],
                                 test={"statistic": "mean change over seeds, Student t",
                                       "interval": [jc["lo"], jc["hi"]]}))
         else:
@@ -350,7 +294,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
                     int(sum(np.isfinite(r["fd"]).sum() for r in own.values() if "fd" in r)),
                     all(np.isfinite(r["fd"]).all() for r in own.values() if "fd" in r), "sanity",
                     source="beyond the papers (the measurement)")]
-    long, where = (None, "") if quick else mnist_runs.committed(NAME)
+    long, where = (None, "") if quick else mnist_runs.committed(FIGURE.name)
     needs_full = []
     result = {"names": names, "budget": budget, "runs": [_strip(r) for r in own.values() if "fd" in r],
               "long": None, "settings": {"data": "MNIST, 4,000 training digits, 16 x 16", "width": mnist_runs.WIDTH,
@@ -383,14 +327,14 @@ def run_long(out: Path = long_budget.LONG_DIR) -> None:
     WGAN-GP control at 3,000, the probe sweeps to 3,000 steps; writes ``out/loss_quality.json``."""
     names = [n for n in NAMES if n in mnist_runs.LONG_RUNS] + ["wgangp_mnist", "real_vs_real"]
     records = long_budget.run_tasks(mnist_runs.long_tasks(names), out, desc="loss_quality, long budget")
-    long_budget.write(out, NAME, mnist_runs.long_result(names, records), records)
+    long_budget.write(out, FIGURE.name, mnist_runs.long_result(names, records), records)
 
 
 def tables(result: dict) -> list[str]:
-    """The write-up's extra lines: the controls, the tracking tests, the fresh discriminator."""
+    """The write-up's extra lines after the controls: the tracking tests, the fresh discriminator."""
     from claims import fmt
 
-    lines = mnist_runs.control_table(result.get("controls", []), fmt)
+    lines = []  # the controls' table is the write-up's (figures.writeup.controls_table)
     tests = result.get("tests") or {}
     rows = [(k, t) for k, t in (("Fig. 3, WGAN: EM estimate vs log FD", tests.get("wgan_em")),
                                 ("Fig. 4, GAN: JS estimate vs log FD", tests.get("gan_js")),
@@ -419,7 +363,7 @@ def tables(result: dict) -> list[str]:
 
 #: for a GPU: this experiment's runs at the paper's scale, into ``out/loss_quality_paper.json``
 run_paper_scale = mnist_runs.paper_scale_runner(
-    NAME, [n for n in NAMES if n in mnist_runs.PAPER_SCALE] + ["wgangp_mnist"])
+    "loss_quality", [n for n in NAMES if n in mnist_runs.PAPER_SCALE] + ["wgangp_mnist"])
 
 
 # ------------------------------------------------------------------------------------ figure
@@ -461,7 +405,7 @@ def _test_panel(ax, res: dict | None, title: str, ylabel: str, groups: dict, nam
 
 
 def plot(result: dict):
-    """See CAPTION."""
+    """See the record's caption."""
     import matplotlib.pyplot as plt
 
     from gan.rundir import image_grid
@@ -583,10 +527,58 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "WGAN Section 4.2, Figures 3, 4, 8: the loss against validated sample quality",
-                    run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="loss_quality",
+    title="Does the loss track sample quality?",
+    source="WGAN, Section 4.2, Figures 3, 4 and 8",
+    claim=(
+        "The WGAN critic's EM estimate correlates with sample quality, while the GAN's JS estimate and "
+        "generator cost stay constant or go up whatever the quality: judged on real digits with the validated "
+        "FD over seeds, by a test that removes the time trend both curves share, after positive controls."
+    ),
+    quick=("the WGAN and GAN runs with the DCGAN generator only, 20 / 60 generator steps, 500 samples per "
+           "evaluation, a 20-step probe: too short to learn, so only the sanity checks run"),
+    caption=(
+        "Top row, WGAN (Figure 3): for each generator with the DCGAN critic, the critic's EM estimate during "
+        "training (median-filtered; faint: the other seeds) and FD to held-out digits (red, log scale); right: "
+        "the test, the estimate against log FD once the runs' mean at each checkpoint is removed (one colour per "
+        "setting), with the statistic, its p-value and the null's 95th percentile. Middle row, the GAN (Figure 4): "
+        "the same for the JS estimate L/2 + ln 2 (dotted: ln 2). Bottom: the generator cost test (Figure 8); the "
+        "failing MLP pair at a high learning rate (Figure 3 bottom); the fresh discriminator's JS estimate against "
+        "its training steps on held-out (solid) and training digits (dashed) for the GAN's last and first "
+        "generators, grey samples and real digits; the controls' samples with their scores."
+    ),
+    departures=(
+        "Real MNIST digits at 16 x 16 instead of LSUN bedrooms at 64 x 64; width 32; 640 WGAN / 1,600 GAN "
+        "generator steps (main job, one seed; long budget, three seeds) instead of ~10^5; "
+        "RMSProp 2e-4 for WGAN (4x the paper's 5e-5: at 5e-5 a 1,500-step run reaches FD 248 against 127), "
+        "n_critic 5 throughout (the reference code's 100-step critic phases would double runs this short); the "
+        "failing run uses 5e-3 (the paper: 'substantially high learning rates'); quality on 1,000 generated "
+        "digits at 32 checkpoints. WGAN-GP control: 16 x 16 instead of 28 x 28, width 32 instead of 64, nz 100 "
+        "instead of 128, 4x4 instead of 5x5 kernels, the generator keeps batch norm (gan_mnist.py's WGAN-GP "
+        "generator has none), 3,000 instead of 200,000 generator steps. The fresh discriminator: the DCGAN "
+        "architecture, Adam 2e-4 (beta1 0.5), batch 64, learning from 3,000 training digits."
+    ),
+    why={
+        "fig4_js_does_not_track": (
+            "at equal time, the GAN whose samples are worse has the higher JS estimate: at this scale the training "
+            "discriminator of a learning generator is far from saturated, while that of a failing one (the "
+            "grey samples of the no-batch-norm generator) sits at ln 2, so the estimate orders the runs by quality."
+        ),
+        "fig8_cost_does_not_track": (
+            "the generator cost orders the GAN runs by quality at equal time, as the JS estimate does."
+        ),
+        "fig4_js_not_falling": (
+            "the JS estimate of the GAN that learned fell over its run, significantly across seeds."
+        ),
+        "probe_saturates": (
+            "a discriminator trained to its plateau did not separate the generated digits from held-out real "
+            "ones as well as it separates trivially separable samples."
+        ),
+    },
+    run=run, plot=plot, tables=tables, run_long=run_long, pooled=True,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

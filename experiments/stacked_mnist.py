@@ -49,45 +49,12 @@ from gan.mnist import StackedMNIST
 from gan.models import generate
 from gan.train import train
 
-from claims import check_result, claim, control, long_budget, parallel_map, toy_main
+from claims import Figure, check_result, claim, control, long_budget, parallel_map
 from claims import stats as S
 from claims.long_budget import Task
 
 from . import mnist_runs
 
-NAME = "stacked_mnist"
-TITLE = "Mode collapse on Stacked MNIST"
-SOURCE = "WGAN, Section 4.3 (on the VEEGAN / PacGAN / Unrolled GAN benchmark)"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    "On 1,000 modes (three digits stacked in the channels), with the small discriminators of the published "
-    "protocol under which the GAN collapses, WGAN shows no mode collapse; counted beside the published table."
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = True
-#: relative running time, to start the longest single-core toys first
-COST = 1.0
-QUICK = "5,000 samples instead of 26,000, a few dozen generator steps: no verdict on the methods"
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Left: samples of the GAN with the discriminator of 1/4 and 1/2 of the generator's size, and of WGAN with "
-    "the 1/4-size critic (the three channels are the three digits; seed 0). Right: modes covered (of 1,000) and "
-    "KL to uniform, this run's (argmax count as published; hatched: the confident count) beside the published "
-    "numbers (grey) and the real stacked digits' floor (green); error bars: the spread over seeds."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "16 x 16 images (published: 28 x 28); the 4,000 training digits of the fixed split (published: all 60,000); "
-    "batch 64 (published: 128); Adam 2e-4 (beta1 0.5) for both players (Metz et al.: 1e-4 for the generator); "
-    "the generator is this toolkit's DCGAN at width 32 with nz 256 (two upsampling stages: 64 and 32 filters; "
-    "theirs: 64, 32, 16, 8); the discriminators have two stride-2 layers (2, 4 or 4, 8 filters; theirs three); "
-    "1,500 GAN / 600 WGAN generator steps (main job, one seed) or 2,000 / 1,200 (long budget, three seeds) "
-    "instead of tens of thousands; the classifier is this toolkit's feature network."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    "wgan_no_mode_collapse": "WGAN with the small critic covered fewer confident modes than the GAN, in every seed.",
-}
 
 SIZE = mnist_runs.SIZE
 SAMPLES = 26_000
@@ -257,7 +224,7 @@ def judge(groups: dict[str, list[dict]], where: str, floor_share: float) -> tupl
         return controls, [claim("wgan_no_mode_collapse", st + where, "interval above 0", m, True, source=SRC)]
     if mi["hi"] < 0:
         return controls, [claim("wgan_no_mode_collapse", st + where, "interval above 0", m, False, source=SRC,
-                                verdict="disagrees", reason=WHY["wgan_no_mode_collapse"],
+                                verdict="disagrees", reason=FIGURE.why["wgan_no_mode_collapse"],
                                 test={"statistic": "mean difference over seeds, Student t",
                                       "interval": [mi["lo"], mi["hi"]]})]
     return controls, [claim("wgan_no_mode_collapse", st + where, "interval above 0", m, False, source=SRC,
@@ -296,7 +263,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
         controls, _ = judge(groups, "", fl["confident_share"])
         result.update(controls=controls, claims=claims, needs_full_run=["wgan_no_mode_collapse"])
         return check_result(result, SRC)
-    long = long_budget.read(NAME)
+    long = long_budget.read(FIGURE.name)
     if long is not None and not mnist_runs.scored_alike(long["runs"]):
         long = None  # scored by another feature network (gan/features.py changed): rerun the long budget
     if long is not None:
@@ -317,15 +284,15 @@ def run_long(out: Path = long_budget.LONG_DIR) -> None:
     2,000 / 1,200 generator steps; writes ``out/stacked_mnist.json``."""
     records = long_budget.run_tasks(long_tasks(), out, desc="stacked_mnist, long budget")
     runs = [{k: v for k, v in r.items() if k != "samples" or r["seed"] == 0} for r in records.values()]
-    long_budget.write(out, NAME, {"budget": "long", "seeds": list(SEEDS["long"]), "steps": STEPS["long"],
+    long_budget.write(out, FIGURE.name, {"budget": "long", "seeds": list(SEEDS["long"]), "steps": STEPS["long"],
                                   "runs": runs}, records)
 
 
 def tables(result: dict) -> list[str]:
-    """The write-up's extra lines: the controls, and this run's counts beside the published table."""
+    """The write-up's extra lines after the controls: this run's counts beside the published table."""
     from claims import fmt
 
-    lines = mnist_runs.control_table(result.get("controls", []), fmt)
+    lines = []  # the controls' table is the write-up's (figures.writeup.controls_table)
     lines += ["", f"Modes covered of 1,000 and KL to uniform ({result['samples_counted']:,} samples; argmax as "
               "published, and counting only samples confident in every channel):", "",
               "| method | D = 1/4 G: modes, KL | D = 1/2 G: modes, KL |", "|---|---|---|"]
@@ -393,10 +360,35 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "Stacked MNIST (1,000 modes) under the published protocol: small discriminators, "
-                    "GAN vs WGAN beside the published table", run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="stacked_mnist",
+    title="Mode collapse on Stacked MNIST",
+    source="WGAN, Section 4.3 (on the VEEGAN / PacGAN / Unrolled GAN benchmark)",
+    claim=(
+        "On 1,000 modes (three digits stacked in the channels), with the small discriminators of the published "
+        "protocol under which the GAN collapses, WGAN shows no mode collapse; counted beside the published table."
+    ),
+    quick="5,000 samples instead of 26,000, a few dozen generator steps: no verdict on the methods",
+    caption=(
+        "Left: samples of the GAN with the discriminator of 1/4 and 1/2 of the generator's size, and of WGAN with "
+        "the 1/4-size critic (the three channels are the three digits; seed 0). Right: modes covered (of 1,000) and "
+        "KL to uniform, this run's (argmax count as published; hatched: the confident count) beside the published "
+        "numbers (grey) and the real stacked digits' floor (green); error bars: the spread over seeds."
+    ),
+    departures=(
+        "16 x 16 images (published: 28 x 28); the 4,000 training digits of the fixed split (published: all 60,000); "
+        "batch 64 (published: 128); Adam 2e-4 (beta1 0.5) for both players (Metz et al.: 1e-4 for the generator); "
+        "the generator is this toolkit's DCGAN at width 32 with nz 256 (two upsampling stages: 64 and 32 filters; "
+        "theirs: 64, 32, 16, 8); the discriminators have two stride-2 layers (2, 4 or 4, 8 filters; theirs three); "
+        "1,500 GAN / 600 WGAN generator steps (main job, one seed) or 2,000 / 1,200 (long budget, three seeds) "
+        "instead of tens of thousands; the classifier is this toolkit's feature network."
+    ),
+    why={
+        "wgan_no_mode_collapse": "WGAN with the small critic covered fewer confident modes than the GAN, in every seed.",
+    },
+    run=run, plot=plot, tables=tables, run_long=run_long, pooled=True,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

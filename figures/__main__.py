@@ -1,8 +1,10 @@
 """``python -m figures [--quick] [--out DIR] [--seed S] [--run RUN_DIR ...]``
 
-Regenerates every figure of the write-up: runs every toy and experiment (``toys.NAME.run``,
-``experiments.NAME.run``; the list is :mod:`figures.catalogue`), writes each figure
-(``NAME.png``) and its numbers (``NAME.json``), and renders the write-up ``README.md`` from them. By default the full settings write into this folder, the committed figures; with
+Regenerates every figure of the write-up: runs every toy and experiment (the ``run`` of each
+module's record, ``toys.NAME.FIGURE``, ``experiments.NAME.FIGURE``; the list is
+:mod:`figures.catalogue`), writes each figure (``NAME.png``) and its numbers (``NAME.json``), and
+renders the write-up ``README.md`` from them. By default the full settings write into this
+folder, the committed figures; with
 ``--quick`` (every toy at its quick settings, about a minute) the default is ``./figures-quick``,
 so a quick try never overwrites the committed results. With ``--run`` (trainer run
 directories) it also draws the WGAN paper's Figures 3 and 4 for them (``training_runs.png``).
@@ -67,7 +69,7 @@ def build(quick: bool, seed: int, out: Path, runs: list[str] | tuple = (),
 def load(out: Path) -> dict[str, dict]:
     """The results committed in ``out`` (``NAME.json`` of every module that has one), each claim
     rebuilt through :func:`claims.claim` (so a result written before claims carried a source and a
-    verdict gets the defaults: the module's ``SOURCE``, ``agrees`` when it holds, else ``no
+    verdict gets the defaults: the module's ``source``, ``agrees`` when it holds, else ``no
     verdict``) and checked (:func:`claims.check_result`)."""
     import json
 
@@ -75,14 +77,14 @@ def load(out: Path) -> dict[str, dict]:
 
     results = {}
     for f in FIGURES:
-        path = Path(out) / f"{f.NAME}.json"
+        path = Path(out) / f"{f.name}.json"
         if not path.is_file():
             continue
         r = json.loads(path.read_text())
         r["claims"] = [claim(c["id"], c["statement"], c["expected"], c["measured"], c["holds"], c["kind"],
-                             source=c.get("source") or f.SOURCE, verdict=c.get("verdict"), reason=c.get("reason"),
+                             source=c.get("source") or f.source, verdict=c.get("verdict"), reason=c.get("reason"),
                              test=c.get("test")) for c in r["claims"]]
-        results[f.NAME] = check_result(r, f.SOURCE)
+        results[f.name] = check_result(r, f.source)
     if not results:
         raise FileNotFoundError(f"no NAME.json of any figure in {out}")
     return results
@@ -92,15 +94,15 @@ def build_long(out: Path, names: list[str] | None = None) -> list[str]:
     """``--budget long``: every module's ``run_long(out)``, in the catalogue's order; returns the
     names of the modules that have one."""
     done = []
-    for module in FIGURES:
-        if (names is not None and module.NAME not in names) or not hasattr(module, "run_long"):
+    for figure in FIGURES:
+        if (names is not None and figure.name not in names) or figure.run_long is None:
             continue
         t0 = time.perf_counter()
-        print(f"  {module.NAME}: long budget started", file=sys.stderr, flush=True)
-        module.run_long(Path(out))
-        print(f"  {module.NAME}: long budget done in {(time.perf_counter() - t0) / 60:.1f} min", file=sys.stderr,
+        print(f"  {figure.name}: long budget started", file=sys.stderr, flush=True)
+        figure.run_long(Path(out))
+        print(f"  {figure.name}: long budget done in {(time.perf_counter() - t0) / 60:.1f} min", file=sys.stderr,
               flush=True)
-        done.append(module.NAME)
+        done.append(figure.name)
     return done
 
 

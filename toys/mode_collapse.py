@@ -52,13 +52,12 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from claims import FIGURES_DIR, check_result, claim, control, decide, fmt, long_budget, parallel_map, toy_main
+from claims import FIGURES_DIR, Figure, check_result, claim, control, decide, fmt, long_budget, parallel_map
 from claims.long_budget import Task
 from claims.stats import agrees_with_published, mean_interval, run_permutation
 from .mixtures import (
@@ -75,49 +74,6 @@ from .mixtures import (
     train,
 )
 
-NAME = "mode_collapse"
-TITLE = "Mode collapse, measured"
-SOURCE = "WGAN, Sections 4.2 and 4.3"
-CLAIM = ('"In no experiment did we see evidence of mode collapse for the WGAN algorithm", and the critic\'s '
-         'estimate follows the generator\'s convergence: checked against a GAN on the 8-Gaussian ring and the '
-         '25-Gaussian grid under the VEEGAN / PacGAN protocol, over seeds, after positive controls.')
-POOLED = True
-COST = 1.0
-QUICK = ("the ring, one seed per method, 200 generator steps (20 checkpoints), the long budget's committed "
-         "results not read: too short to learn, no verdicts")
-CAPTION = (
-    "Top: modes captured (left pair) and share of high-quality samples (right pair) at the end of training, "
-    "one point per seed (filled: the run learned; hollow: it did not), the mean with its 95 % interval, "
-    "for the main budget (2,000 steps, the ring) and the long budget (5,000 steps, 12,000 for clipping; "
-    "committed); "
-    "the published rows beside (VEEGAN's Table 1, PacGAN's Table 1), and the learned threshold (dotted, "
-    "Unrolled GAN's row). Middle left: the high-quality share along training per method (long budget, "
-    "mean and each seed). Middle right: the positive controls, PacGAN's GAN and gan_toy.py's WGAN-GP, "
-    "against their published numbers, as far as they ran. Bottom left: the clipped critic's estimate "
-    "against the exact EM along each run; bottom right: the permutation null of the tracking statistic "
-    "with the observed value. Samples of one seed per method and target at the end of training are drawn "
-    "in the last row."
-)
-DEPARTURES = (
-    "The WGAN paper judges mode collapse by eye on LSUN; these targets and this protocol are VEEGAN's and "
-    "PacGAN's, at the unit spread of WGAN-GP's gan_toy.py (the same shapes: ring radius / std = 100, grid "
-    "spacing / std = 40). The toy's runs use one small architecture (64 x 2) for every method and toy "
-    "learning rates (Adam 1e-3; RMSProp 5e-4 for clipping, 10x Algorithm 1's), clip the critic at c = 0.03 "
-    "(at Algorithm 1's 0.01 this small critic is nearly constant: estimates of 1e-5 against an EM of 0.3), "
-    "train 2,000 (main) and 5,000 (long; 12,000 for clipping) generator steps, and sample fresh data each "
-    "batch. The controls keep the "
-    "published settings but alternate the two players' steps (PacGAN's Theano code updates them "
-    "simultaneously) and, on a CPU, stop far short of the published budgets (400,000 and 100,000 "
-    "iterations)."
-)
-WHY = {
-    "gp_no_collapse": "WGAN-GP is not the WGAN paper's algorithm (beyond the papers).",
-    "clip_no_collapse": ("the clipped critic's small gradients (see 'Which critic reads as W?') leave the runs "
-                         "short of the learned threshold at this budget, or the controls have not passed."),
-    "gan_misses_modes": "the small GAN may cover every mode of the targets it learns at this budget.",
-    "clip_estimate_tracks_em": ("the runs share one trend (both series fall together), which the permutation "
-                                "over runs discounts; only a run's own ups and downs count."),
-}
 
 METHODS = ("gan", "clip", "gp")
 LABELS = {"gan": "GAN (-log D)", "clip": "WGAN, clipping", "gp": "WGAN-GP (0.1)"}
@@ -134,7 +90,7 @@ QUICK_RUN = {"targets": ("ring",), "seeds": 1, "steps": 200, "every": 10}
 PACGAN = {"targets": TARGETS, "seeds": {"ring": 2, "grid": 1}, "iterations": 6_000, "every": 500,
           "published": 400_000}
 GANTOY = {"targets": ("ring",), "seeds": {"ring": 1}, "iterations": 1_000, "every": 100, "published": 100_000}
-LONG_PATH = FIGURES_DIR / "long" / f"{NAME}.json"
+LONG_PATH = FIGURES_DIR / "long" / "mode_collapse.json"
 LONG_COMMAND = "python -m toys.mode_collapse --long --out figures/long"
 #: CPU milliseconds per generator step (measured on the 2-core machine), for the ETA
 COST_MS = {"gan": 3.6, "clip": 9.6, "gp": 19.3, "pacgan": 34.0, "gan_toy": 365.0}
@@ -208,22 +164,22 @@ def run_controls(out: Path, device: str = "cuda", kinds: tuple[str, ...] = ("gan
     out.mkdir(parents=True, exist_ok=True)
     budgets = {"gan_toy": GANTOY["published"], "pacgan": PACGAN["published"], **(iterations or {})}
     every = {"gan_toy": 1000, "pacgan": 4000}
-    state = out / f"{NAME}_controls.state"
+    state = out / f"{FIGURE.name}_controls.state"
     tasks = [{"kind": k, "key": f"{k}/{t}/{s}", "target": t, "seed": s, "steps": budgets[k], "every": every[k],
               "device": device, "state": str(state / f"{k}-{t}-{s}.pt"), "cost": budgets[k] * COST_MS[k] / 1000}
              for k in kinds for t in targets for s in seeds]
     command = (f"toys.mode_collapse.run_controls({str(out)!r}, device={device!r}, kinds={kinds}, "
                f"targets={targets}, seeds={seeds}, iterations={iterations})")
-    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{NAME}_controls", workers=1, into=f"{NAME}_controls",
+    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{FIGURE.name}_controls", workers=1, into=f"{FIGURE.name}_controls",
                                     command=command)
     if len(records) == len(tasks):
         shutil.rmtree(state, ignore_errors=True)
-    return long_budget.read(f"{NAME}_controls", out)
+    return long_budget.read(f"{FIGURE.name}_controls", out)
 
 
 def long_tasks(out: Path) -> list[dict]:
     """Every run of the long budget, each with its ``key`` and estimated CPU seconds (``cost``)."""
-    state = Path(out) / f"{NAME}.state"
+    state = Path(out) / f"{FIGURE.name}.state"
     tasks = [{"kind": "toy", "key": f"toy/{t}/{m}/{s}", "method": m, "target": t, "seed": s,
               "steps": LONG["steps"][m], "every": LONG["every"][m], "em_points": LONG["em_points"], "log_every": 300,
               "cost": LONG["steps"][m] * COST_MS[m] / 1000}
@@ -257,9 +213,9 @@ def run_long(out: Path = FIGURES_DIR / "long") -> None:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tasks = long_tasks(out)
-    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{NAME}, long budget", into=NAME, command=LONG_COMMAND)
+    records = long_budget.run_tasks(_as_tasks(tasks), out, f"{FIGURE.name}, long budget", into=FIGURE.name, command=LONG_COMMAND)
     if len(records) == len(tasks):
-        shutil.rmtree(out / f"{NAME}.state", ignore_errors=True)
+        shutil.rmtree(out / f"{FIGURE.name}.state", ignore_errors=True)
 
 
 def load_long(path: Path = LONG_PATH) -> dict | None:
@@ -268,7 +224,7 @@ def load_long(path: Path = LONG_PATH) -> dict | None:
     replacing a shorter one."""
     path = Path(path)
     data = json.loads(path.read_text()) if path.exists() else None
-    extra = path.with_name(f"{NAME}_controls.json")
+    extra = path.with_name(f"{FIGURE.name}_controls.json")
     if extra.exists():
         more = json.loads(extra.read_text())
         data = data or {"provenance": None, "runs": {}}
@@ -560,7 +516,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
                            f"std {Target('grid', SCALE).std:.4f})", "generator": "MLP 8-64-64-2",
                            "critic": "MLP 2-64-64-1", "batch": 256, "n_critic_wgan": 5, "eval_samples": N_EVAL,
                            "main": MAIN, "long": LONG}}
-    return check_result(result, SOURCE)
+    return check_result(result, FIGURE.source)
 
 
 HQ_CHI2 = 4.5  # P(chi-square_2 < 3^2) = 1 - exp(-9 / 2)
@@ -811,21 +767,51 @@ def tables(result: dict) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> dict | None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if "--long" in argv:
-        import argparse
-
-        ap = argparse.ArgumentParser(prog="python -m toys.mode_collapse --long",
-                                     description="the long budget: resumable, its results written as they complete")
-        ap.add_argument("--long", action="store_true")
-        ap.add_argument("--out", type=Path, default=FIGURES_DIR / "long")
-        args = ap.parse_args(argv)
-        run_long(args.out)
-        return None
-    return toy_main(NAME, "GAN vs WGAN (clipping, gradient penalty 0.1) on the ring and the grid, VEEGAN / PacGAN "
-                    "protocol, over seeds", run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="mode_collapse",
+    title="Mode collapse, measured",
+    source="WGAN, Sections 4.2 and 4.3",
+    claim=('"In no experiment did we see evidence of mode collapse for the WGAN algorithm", and the critic\'s '
+           'estimate follows the generator\'s convergence: checked against a GAN on the 8-Gaussian ring and the '
+           '25-Gaussian grid under the VEEGAN / PacGAN protocol, over seeds, after positive controls.'),
+    quick=("the ring, one seed per method, 200 generator steps (20 checkpoints), the long budget's committed "
+           "results not read: too short to learn, no verdicts"),
+    caption=(
+        "Top: modes captured (left pair) and share of high-quality samples (right pair) at the end of training, "
+        "one point per seed (filled: the run learned; hollow: it did not), the mean with its 95 % interval, "
+        "for the main budget (2,000 steps, the ring) and the long budget (5,000 steps, 12,000 for clipping; "
+        "committed); "
+        "the published rows beside (VEEGAN's Table 1, PacGAN's Table 1), and the learned threshold (dotted, "
+        "Unrolled GAN's row). Middle left: the high-quality share along training per method (long budget, "
+        "mean and each seed). Middle right: the positive controls, PacGAN's GAN and gan_toy.py's WGAN-GP, "
+        "against their published numbers, as far as they ran. Bottom left: the clipped critic's estimate "
+        "against the exact EM along each run; bottom right: the permutation null of the tracking statistic "
+        "with the observed value. Samples of one seed per method and target at the end of training are drawn "
+        "in the last row."
+    ),
+    departures=(
+        "The WGAN paper judges mode collapse by eye on LSUN; these targets and this protocol are VEEGAN's and "
+        "PacGAN's, at the unit spread of WGAN-GP's gan_toy.py (the same shapes: ring radius / std = 100, grid "
+        "spacing / std = 40). The toy's runs use one small architecture (64 x 2) for every method and toy "
+        "learning rates (Adam 1e-3; RMSProp 5e-4 for clipping, 10x Algorithm 1's), clip the critic at c = 0.03 "
+        "(at Algorithm 1's 0.01 this small critic is nearly constant: estimates of 1e-5 against an EM of 0.3), "
+        "train 2,000 (main) and 5,000 (long; 12,000 for clipping) generator steps, and sample fresh data each "
+        "batch. The controls keep the "
+        "published settings but alternate the two players' steps (PacGAN's Theano code updates them "
+        "simultaneously) and, on a CPU, stop far short of the published budgets (400,000 and 100,000 "
+        "iterations)."
+    ),
+    why={
+        "gp_no_collapse": "WGAN-GP is not the WGAN paper's algorithm (beyond the papers).",
+        "clip_no_collapse": ("the clipped critic's small gradients (see 'Which critic reads as W?') leave the runs "
+                             "short of the learned threshold at this budget, or the controls have not passed."),
+        "gan_misses_modes": "the small GAN may cover every mode of the targets it learns at this budget.",
+        "clip_estimate_tracks_em": ("the runs share one trend (both series fall together), which the permutation "
+                                    "over runs discounts; only a run's own ups and downs count."),
+    },
+    run=run, plot=plot, tables=tables, run_long=run_long, pooled=True,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()
