@@ -9,6 +9,8 @@ import time
 import tracemalloc
 from typing import Callable
 
+from common.provenance import cpu_model  # re-exported: the benchmarks name the CPU they ran on
+
 
 def interleaved_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
     """Median wall time of each callable, running them in turn ``repeats`` times."""
@@ -35,26 +37,6 @@ def peak_memory(fn: Callable[[], object]) -> int:
 
 def row(name: str, value: float, target: str, unit: str = "") -> str:
     return f"{name:<58s} {value:>10.3f}{unit:<2s}  target {target}"
-
-
-def cpu_model() -> str:
-    """The CPU's model name with its family and model numbers (Linux ``/proc/cpuinfo``; virtual
-    machines often report only "AMD EPYC", and family 25 model 1 is Zen 3, 25/17 Zen 4)."""
-    import platform
-
-    fields: dict[str, str] = {}
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if not line.strip():
-                    break  # the first processor is enough
-                key, _, value = line.partition(":")
-                fields[key.strip()] = value.strip()
-    except OSError:
-        pass
-    if "model name" in fields:
-        return f"{fields['model name']} (family {fields.get('cpu family', '?')} model {fields.get('model', '?')})"
-    return platform.processor() or platform.machine()
 
 
 def machine_line() -> str:

@@ -32,16 +32,14 @@ invocations) and, for a collected result, ``wall_seconds`` over its invocations.
 from __future__ import annotations
 
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from gan.rundir import atomic_write_bytes
+from common.files import atomic_write_bytes
+from common.provenance import git_commit, machine, utc_now
 
 from .cli import FIGURES_DIR
 from .output import jsonable
@@ -114,9 +112,9 @@ class _Collected:
         self.data.setdefault("runs", {})
         before = self.data.get("provenance") or {}
         self.cpu_before, self.wall_before = before.get("cpu_seconds", 0.0), before.get("wall_seconds", 0.0)
-        self.commit = commit()  # the code the workers import now
+        self.commit = git_commit()  # the code the workers import now (None: not a git checkout)
         if before.get("commit", self.commit) != self.commit:  # resumed by other code
-            self.commit = f"{before['commit']} then {self.commit}"
+            self.commit = f"{before['commit'] or 'unknown'} then {self.commit or 'unknown'}"
 
     def done(self, keys: list[str]) -> dict[str, dict]:
         self.keys = list(keys)
@@ -144,7 +142,7 @@ def run_tasks(tasks: list[Task], out: Path, desc: str = "long budget", *, worker
     """
     from concurrent.futures import as_completed
 
-    from . import runtime as common
+    from . import runtime
 
     keys = [t.key for t in tasks]
     if len(set(keys)) != len(keys):
@@ -154,7 +152,7 @@ def run_tasks(tasks: list[Task], out: Path, desc: str = "long budget", *, worker
     done = store.done(keys)
     todo = [t for t in tasks if t.key not in done]  # in the given order: the most needed first
     total = sum(t.cost for t in todo)
-    workers = common.WORKERS if workers is None else workers
+    workers = runtime.WORKERS if workers is None else workers
     print(f"{desc}: {len(done)} of {len(tasks)} tasks already done; {len(todo)} to run (cost {total:,.0f}) on "
           f"{max(1, min(workers, len(todo)))} worker(s)", file=sys.stderr, flush=True)
     if not todo:
@@ -179,13 +177,13 @@ def run_tasks(tasks: list[Task], out: Path, desc: str = "long budget", *, worker
         for task in todo:
             report(task, _timed((task.fn, task.args)))
         return {k: done[k] for k in keys}
-    if workers == common.WORKERS:
-        pool, own = common._pool(), None
+    if workers == runtime.WORKERS:
+        pool, own = runtime._pool(), None
     else:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        pool = own = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=common._one_thread)
+        pool = own = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=runtime._one_thread)
     try:
         futures = {pool.submit(_timed, (t.fn, t.args)): t for t in todo}
         for fut in as_completed(futures):
@@ -196,45 +194,19 @@ def run_tasks(tasks: list[Task], out: Path, desc: str = "long budget", *, worker
     return {k: done[k] for k in keys}
 
 
-def machine() -> dict:
-    """The CPU model and core count (from /proc/cpuinfo where there is one)."""
-    model = platform.processor() or platform.machine()
-    try:
-        info = dict(line.split(":", 1) for line in Path("/proc/cpuinfo").read_text().splitlines() if ":" in line)
-        info = {k.strip(): v.strip() for k, v in info.items()}
-        model = f"{info['model name']} (family {info.get('cpu family', '?')} model {info.get('model', '?')})"
-    except (OSError, KeyError, ValueError):
-        pass
-    return {"cpu": model, "cores": os.cpu_count()}
-
-
-def commit() -> str:
-    """The repository's commit (with ``-dirty`` when the work tree has changes), or "unknown"."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True, timeout=30).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True, timeout=30).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return head + ("-dirty" if dirty else "")
-
-
 def provenance(records: dict[str, dict] | list[dict], command: str | None = None, *,
                cpu_seconds: float | None = None, wall_seconds: float | None = None,
                commit_id: str | None = None) -> dict:
     """What a committed long result says about how it was made: the ``command``, the ``commit``
-    (``commit_id`` when given, e.g. as read when the runs started, else :func:`commit`), the ``machine``, the
+    (``commit_id`` when given, e.g. as read when the runs started, else
+    :func:`common.provenance.git_commit`; None outside a git checkout), the ``machine``, the
     ``date`` (UTC), the ``cpu_seconds`` (given, else the sum over ``records``) and, when given,
     the ``wall_seconds``."""
-    import datetime
-
     recs = records.values() if isinstance(records, dict) else records
     if cpu_seconds is None:
         cpu_seconds = sum(float(r.get("cpu_seconds", 0.0)) for r in recs)
-    out = {"command": command or "python -m figures --budget long", "commit": commit_id or commit(),
-           "machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    out = {"command": command or "python -m figures --budget long", "commit": commit_id or git_commit(),
+           "machine": machine(), "date": utc_now(),
            "cpu_seconds": round(cpu_seconds, 1)}
     if wall_seconds is not None:
         out["wall_seconds"] = round(wall_seconds, 1)
@@ -249,7 +221,7 @@ def describe(prov: dict | None) -> str:
     m = f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores" if isinstance(m, dict) else str(m)
     cpu = prov.get("cpu_seconds")
     # a run resumed by other code records "A then B": each commit shortened, none dropped
-    commits = " then ".join(f"`{c[:12]}`" for c in str(prov.get("commit", "?")).split(" then "))
+    commits = " then ".join(f"`{c[:12]}`" for c in str(prov.get("commit") or "unknown").split(" then "))
     return (f"`{prov.get('command', '?')}` at commit {commits} on {m}, {prov.get('date', '?')}"
             + (f", {cpu / 3600:.2f} CPU-hours" if isinstance(cpu, (int, float)) else ""))
 

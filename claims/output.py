@@ -11,7 +11,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gan.rundir import atomic_write_bytes
+from common.files import atomic_write_bytes
+
 
 def jsonable(obj: Any) -> Any:
     """numpy and non-finite floats made JSON-safe (inf and nan become strings; uint8 arrays,

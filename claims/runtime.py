@@ -1,41 +1,17 @@
-"""How a toy or an experiment runs: seeding, progress on a terminal and in a log, one torch
-thread for tiny networks, and up to two worker processes."""
+"""How a toy or an experiment runs: seeding, one torch thread for tiny networks, and up to two
+worker processes. Progress on a terminal and in a log (:func:`progress`, silenced by
+:func:`quiet`) is :mod:`common.progress`'s, re-exported here."""
 
 from __future__ import annotations
 
 import os
-import sys
-import time
 from typing import Callable
 
 import numpy as np
 
-#: Set by ``python -m figures`` in its worker processes: it reports each toy itself.
-QUIET = False
+from common.progress import progress, quiet
 
-
-def progress(iterable, desc: str, total: int | None = None, every: float = 10.0):
-    """Iterate with progress: a bar on a terminal; else, on stderr, a line at the start, at most
-    one every ``every`` seconds, and one at the end (with the elapsed time), so logs show long
-    work too without drowning in short loops."""
-    from tqdm.auto import tqdm
-
-    if QUIET:
-        yield from iterable
-        return
-    if sys.stderr.isatty():
-        yield from tqdm(iterable, desc=desc, total=total, leave=False)
-        return
-    items = list(iterable) if total is None and not hasattr(iterable, "__len__") else iterable
-    n = total if total is not None else len(items)
-    t0 = last = time.perf_counter()
-    print(f"{desc}: 0/{n}", file=sys.stderr, flush=True)
-    for i, item in enumerate(items, 1):
-        yield item
-        now = time.perf_counter()
-        if now - last >= every or i == n:
-            last = now
-            print(f"{desc}: {i}/{n} ({now - t0:.0f} s)", file=sys.stderr, flush=True)
+__all__ = ["WORKERS", "parallel_map", "progress", "quiet", "seed_all", "single_threaded"]
 
 
 def single_threaded(run: Callable[..., dict]) -> Callable[..., dict]:

@@ -43,53 +43,11 @@ from pathlib import Path
 
 import numpy as np
 
-from claims import check_result, claim, long_budget, toy_main
+from claims import Figure, check_result, claim, long_budget
 from claims import stats as S
 
 from . import mnist_runs
 
-NAME = "architectures"
-TITLE = "Robustness across generators"
-SOURCE = "WGAN, Figures 5-7 and Section 4.2"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    "WGAN learns with generators the GAN cannot train (no batch norm, an MLP), the GAN shows mode "
-    "collapse with the MLP, and Adam on the critic makes WGAN unstable at times, its step turning against "
-    "the gradient there."
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = True
-#: relative running time, to start the longest single-core toys first
-COST = 1.0
-QUICK = "only the two DCGAN runs, a few dozen steps: no verdict; the other claims need the full run"
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Top two rows: the last samples of WGAN (top) and the GAN (middle) with each generator, and the GAN "
-    "with the constant-width generator with batch norm restored; above each, FD and classes covered (seed "
-    "0; in brackets the mean over seeds). Bottom: FD along training with RMSProp and with Adam on the WGAN "
-    "critic at each learning rate (one seed); per run, the largest rise of log FD between checkpoints (dots, "
-    "with the run's number of instability events; red dotted: an event, log 1.5; dashed: RMSProp's largest at "
-    "that rate); the share of critic steps "
-    "whose step cosine is negative, in windows with an instability event and elsewhere."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "Real MNIST digits at 16 x 16 instead of LSUN bedrooms; compared at the runs' budgets (640 WGAN / "
-    "1,600 GAN generator steps and one seed in the main job; 1,500 WGAN / 1,600 GAN and three seeds in the long "
-    "budget, the optimiser sweep 640 steps; "
-    "the paper's rate 5e-5 and longer Adam runs left to a GPU), not at "
-    "convergence; WGAN's RMSProp at 2e-4 (4x the paper's); Adam on the critic with beta2 0.999 (the paper "
-    "does not give its Adam settings); instability read from FD at 32 checkpoints."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    "fig6_gan_fails_without_bn": "the GAN without batch norm learned.",
-    "fig6_wgan_beats_gan_without_bn": "without batch norm the GAN reached a lower FD than WGAN.",
-    "fig7_wgan_beats_gan_with_mlp": "the MLP generator trained by the GAN reached a lower FD than WGAN's.",
-    "fig7_gan_mode_collapse": "the GAN's MLP generator covered the classes as evenly as WGAN's, or more.",
-    "adam_unstable": "with Adam on the critic there were fewer instability events than with RMSProp at the same rates.",
-    "adam_cosine_where_unstable": "negative cosines were rarer in the unstable windows than elsewhere.",
-}
 
 GENERATORS = ("dcgan", "nobn", "mlp")
 NAMES = list(dict.fromkeys(
@@ -263,7 +221,7 @@ def adam_claims(inst: dict | None, gates: tuple, where: str) -> list[dict]:
               f"the sweep is incomplete ({len(adam)} Adam and {len(rms)} RMSProp runs, {len(rates)} rate(s); the "
               f"smallest attainable p-value is {floor:.2g})")
     c1 = mnist_runs.finding("adam_unstable", st1 + where, "p < 0.05", m1, holds, source=src, test=test, seeds=seeds,
-                            gates=(*gates, enough), against=WHY["adam_unstable"],
+                            gates=(*gates, enough), against=FIGURE.why["adam_unstable"],
                             undecided=f"Adam's events were not more frequent than RMSProp's (p = {p:.2g}), nor "
                             f"significantly rarer (p = {q:.2g}); the paper says 'at times': longer runs would decide")
     runs = [a for e in rates.values() for r in e["adam"].values() for a in r]
@@ -348,7 +306,7 @@ def judge(groups: dict[str, list[dict]], where: str) -> tuple[list[dict], list[d
     claims.append(mnist_runs.finding(
         "fig6_gan_fails_without_bn", st + where, "fails / learns", m, holds, source=SRC + ", Figure 6",
         test=fd_test("gan_nobn", "gan_const"), seeds=seeds("gan_nobn", "gan_const"), gates=both[:1],
-        against=WHY["fig6_gan_fails_without_bn"],
+        against=FIGURE.why["fig6_gan_fails_without_bn"],
         undecided="the constant-width generator did not learn with batch norm restored either (or an interval "
         "straddles its threshold): the failure cannot be put on batch norm at this budget"))
     beside = {"WGAN": _score_text(sc["wgan_nobn"]), "GAN": _score_text(sc["gan_nobn"]),
@@ -357,20 +315,20 @@ def judge(groups: dict[str, list[dict]], where: str) -> tuple[list[dict], list[d
     claims.append(_interval_claim("fig6_wgan_beats_gan_without_bn", "Fig. 6: without batch norm WGAN's samples are "
                                   "better than the GAN's: log(final FD of the GAN / WGAN's), paired by seed (each "
                                   "one's FD and classes covered beside)", "interval above 0", ratio, both, where,
-                                  SRC + ", Figure 6", WHY["fig6_wgan_beats_gan_without_bn"], beside))
+                                  SRC + ", Figure 6", FIGURE.why["fig6_wgan_beats_gan_without_bn"], beside))
     beside = {"WGAN": _score_text(sc["wgan_mlp"]), "GAN": _score_text(sc["gan_mlp"]),
               "WGAN learns (intervals)": learns(sc["wgan_mlp"], need)}
     ratio = _paired(groups, "gan_mlp", "wgan_mlp", lambda g, w: np.log(g["final"]["fd"] / w["final"]["fd"]))
     claims.append(_interval_claim("fig7_wgan_beats_gan_with_mlp", "Fig. 7: with the MLP generator WGAN's samples are "
                                   "better than the GAN's: log(final FD of the GAN / WGAN's), paired by seed (each "
                                   "one's FD and classes covered beside)", "interval above 0", ratio, both, where,
-                                  SRC + ", Figure 7", WHY["fig7_wgan_beats_gan_with_mlp"], beside))
+                                  SRC + ", Figure 7", FIGURE.why["fig7_wgan_beats_gan_with_mlp"], beside))
     kl = _paired(groups, "gan_mlp", "wgan_mlp", lambda g, w: g["final"]["class_kl"] - w["final"]["class_kl"])
     cl = _paired(groups, "gan_mlp", "wgan_mlp", lambda g, w: w["final"]["classes"] - g["final"]["classes"])
     claims.append(_interval_claim("fig7_gan_mode_collapse", "Fig. 7: the GAN's MLP generator shows mode collapse: "
                                   "its class histogram is further from uniform than WGAN's (class KL of the GAN "
                                   "minus WGAN's, nats, paired by seed; classes covered beside)", "interval above 0",
-                                  kl, both, where, SRC + ", Figure 7", WHY["fig7_gan_mode_collapse"],
+                                  kl, both, where, SRC + ", Figure 7", FIGURE.why["fig7_gan_mode_collapse"],
                                   {"classes covered, WGAN minus GAN, per seed": cl["per_seed"] if cl else None}))
     inst = instability(groups)
     claims += adam_claims(inst, both[1:], where)
@@ -425,7 +383,7 @@ def run(quick: bool = False, seed: int = 0, cache: mnist_runs.RunCache | None = 
             "fig5_both_learn", "fig6_gan_fails_without_bn", "fig6_wgan_beats_gan_without_bn",
             "fig7_wgan_beats_gan_with_mlp", "fig7_gan_mode_collapse", "adam_unstable", "adam_cosine_where_unstable"])
         return check_result(result, SRC)
-    long, where = mnist_runs.committed(NAME)
+    long, where = mnist_runs.committed(FIGURE.name)
     if long is not None:
         lg = mnist_runs.by_name(long["runs"])
         controls, found, tests = judge(lg, where)
@@ -451,14 +409,14 @@ def run_long(out: Path = long_budget.LONG_DIR) -> None:
     ``out/architectures.json``."""
     names = NAMES + ["wgangp_mnist"]
     records = long_budget.run_tasks(mnist_runs.long_tasks(names), out, desc="architectures, long budget")
-    long_budget.write(out, NAME, mnist_runs.long_result(names, records), records)
+    long_budget.write(out, FIGURE.name, mnist_runs.long_result(names, records), records)
 
 
 def tables(result: dict) -> list[str]:
     """The write-up's extra lines: the controls, the final scores, the optimiser sweep."""
     from claims import fmt
 
-    lines = mnist_runs.control_table(result.get("controls", []), fmt)
+    lines: list[str] = []  # the controls and the provenance: figures.writeup prints them
     table = (result.get("long") or result)["table"]
     lines += ["", "Final scores (mean over seeds; precision / recall are not validated and not shown):", "",
               "| run | seeds | FD | KID | classes | class KL | confident | recognisable (per seed) |",
@@ -476,16 +434,15 @@ def tables(result: dict) -> list[str]:
             cells = [", ".join(f"{a['max_rise']:.2f} ({len(a['events'])})" for a in runs) or "-"
                      for runs in [e["rmsprop_runs"]] + [e["adam"].get(str(b), []) for b in mnist_runs.ADAM_BETA1]]
             lines.append(f"| {lr} | " + " | ".join(cells) + " |")
-    lines += mnist_runs.provenance_line(result.get("long"))
     return lines
 
 
 #: for a GPU: this experiment's runs at the paper's scale, into ``out/architectures_paper.json``
-run_paper_scale = mnist_runs.paper_scale_runner(NAME, list(mnist_runs.PAPER_SCALE))
+run_paper_scale = mnist_runs.paper_scale_runner("architectures", list(mnist_runs.PAPER_SCALE))
 
 
 def plot(result: dict):
-    """See CAPTION."""
+    """See the record's caption."""
     import matplotlib.pyplot as plt
 
     from gan.rundir import image_grid
@@ -621,10 +578,44 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "WGAN Figures 5-7 and Section 4.2: generators without batch norm or convolutions, "
-                    "and Adam on the critic", run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="architectures",
+    title="Robustness across generators",
+    source="WGAN, Figures 5-7 and Section 4.2",
+    claim=(
+        "WGAN learns with generators the GAN cannot train (no batch norm, an MLP), the GAN shows mode "
+        "collapse with the MLP, and Adam on the critic makes WGAN unstable at times, its step turning against "
+        "the gradient there."
+    ),
+    quick="only the two DCGAN runs, a few dozen steps: no verdict; the other claims need the full run",
+    caption=(
+        "Top two rows: the last samples of WGAN (top) and the GAN (middle) with each generator, and the GAN "
+        "with the constant-width generator with batch norm restored; above each, FD and classes covered (seed "
+        "0; in brackets the mean over seeds). Bottom: FD along training with RMSProp and with Adam on the WGAN "
+        "critic at each learning rate (one seed); per run, the largest rise of log FD between checkpoints (dots, "
+        "with the run's number of instability events; red dotted: an event, log 1.5; dashed: RMSProp's largest at "
+        "that rate); the share of critic steps "
+        "whose step cosine is negative, in windows with an instability event and elsewhere."
+    ),
+    departures=(
+        "Real MNIST digits at 16 x 16 instead of LSUN bedrooms; compared at the runs' budgets (640 WGAN / "
+        "1,600 GAN generator steps and one seed in the main job; 1,500 WGAN / 1,600 GAN and three seeds in the long "
+        "budget, the optimiser sweep 640 steps; "
+        "the paper's rate 5e-5 and longer Adam runs left to a GPU), not at "
+        "convergence; WGAN's RMSProp at 2e-4 (4x the paper's); Adam on the critic with beta2 0.999 (the paper "
+        "does not give its Adam settings); instability read from FD at 32 checkpoints."
+    ),
+    why={
+        "fig6_gan_fails_without_bn": "the GAN without batch norm learned.",
+        "fig6_wgan_beats_gan_without_bn": "without batch norm the GAN reached a lower FD than WGAN.",
+        "fig7_wgan_beats_gan_with_mlp": "the MLP generator trained by the GAN reached a lower FD than WGAN's.",
+        "fig7_gan_mode_collapse": "the GAN's MLP generator covered the classes as evenly as WGAN's, or more.",
+        "adam_unstable": "with Adam on the critic there were fewer instability events than with RMSProp at the same rates.",
+        "adam_cosine_where_unstable": "negative cosines were rarer in the unstable windows than elsewhere.",
+    },
+    run=run, plot=plot, tables=tables, run_long=run_long, pooled=True,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

@@ -60,78 +60,12 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import median_filter
 
-from claims import MIN_SEEDS, check_result, claim, control, long_budget, toy_main
+from claims import MIN_SEEDS, Figure, check_result, claim, control, long_budget
 from claims import stats as S
 from claims import tracking as T
 
 from . import mnist_runs
 
-NAME = "loss_quality"
-TITLE = "Does the loss track sample quality?"
-SOURCE = "WGAN, Section 4.2, Figures 3, 4 and 8"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    "The WGAN critic's EM estimate correlates with sample quality, while the GAN's JS estimate and "
-    "generator cost stay constant or go up whatever the quality: judged on real digits with the validated "
-    "FD over seeds, by a test that removes the time trend both curves share, after positive controls."
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = True
-#: relative running time, to start the longest single-core toys first
-COST = 1.0
-QUICK = ("the WGAN and GAN runs with the DCGAN generator only, 20 / 60 generator steps, 500 samples per "
-         "evaluation, a 20-step probe: too short to learn, so only the sanity checks run")
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Top row, WGAN (Figure 3): for each generator with the DCGAN critic, the critic's EM estimate during "
-    "training (median-filtered; faint: the other seeds) and FD to held-out digits (red, log scale), the last "
-    "samples above the curves; then the test, each run's change of the estimate between checkpoints against "
-    "that of log FD (one colour per setting), with the mean within-run Spearman, the test's p-value (circular "
-    "shifts) and the re-paired null's beside; "
-    "right: the circular-shift null and the re-paired null's 95th percentile. Middle row, the GAN (Figure 4): "
-    "the same for the JS estimate L/2 + ln 2 (dotted: ln 2) on the paper's GAN runs; right: the JS estimate's "
-    "change over each run, every seed. Bottom: the generator cost test (Figure 8); the no-batch-norm GAN, "
-    "pinned at ln 2 and reported apart; the failing MLP pair at a high learning rate (Figure 3 bottom) with "
-    "its changes against the margins; the fresh discriminator's JS estimate against its training steps on "
-    "held-out (solid) and training digits (dashed); the controls' samples and the test's power."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "Real MNIST digits at 16 x 16 instead of LSUN bedrooms at 64 x 64; width 32; 640 WGAN / 1,600 GAN "
-    "generator steps (main job, one seed; long budget: 1,500 / 1,600, three seeds) instead of ~10^5; "
-    "RMSProp 2e-4 for WGAN (4x the paper's 5e-5: at 5e-5 a 1,500-step run reaches FD 248 against 127), "
-    "n_critic 5 throughout (the reference code's 100-step critic phases would double runs this short); the "
-    "failing run uses 5e-3 (the paper: 'substantially high learning rates'); quality on 1,000 generated "
-    "digits at 32 checkpoints. WGAN-GP control: 16 x 16 instead of 28 x 28, width 32 instead of 64, nz 100 "
-    "instead of 128, 4x4 instead of 5x5 kernels, the generator keeps batch norm (gan_mnist.py's WGAN-GP "
-    "generator has none), 3,000 instead of 200,000 generator steps. The fresh discriminator: the DCGAN "
-    "architecture, Adam 2e-4 (beta1 0.5), batch 64, learning from 3,000 training digits."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    "fig3_em_tracks_quality": (
-        "within a run the EM estimate's changes between checkpoints go against those of log FD (the shift "
-        "null's lower tail)."
-    ),
-    "fig4_js_does_not_track": (
-        "within a run the GAN's JS estimate moves with log FD: its changes between checkpoints go with those of "
-        "the samples' quality beyond what circularly shifted series give (the re-paired null beside)."
-    ),
-    "fig8_cost_does_not_track": (
-        "within a run the GAN's generator cost moves with log FD, as the JS estimate does."
-    ),
-    "fig4_js_not_falling": (
-        "the JS estimate of the GAN that learned fell over its run by more than the margin, across seeds."
-    ),
-    "fig3_high_lr_stays_constant": (
-        "the failing MLP pair does not stay where it started: its EM estimate or its FD moves by more than the "
-        "margin over the run, across seeds (see the per-seed changes)."
-    ),
-    "probe_saturates": (
-        "a discriminator trained to its plateau did not separate the generated digits from held-out real "
-        "ones as well as it separates trivially separable samples."
-    ),
-}
 
 WGAN_RUNS = ["wgan_dcgan", "wgan_mlp", "wgan_nobn"]  # WGAN with the DCGAN critic (Figure 3 top)
 #: the GAN runs of the paper's Figures 4 and 8: the DCGAN and MLP generators with the DCGAN
@@ -224,7 +158,7 @@ def _tracking_claim(cid: str, statement: str, res: dict | None, positive: bool, 
             "p_value": p, "value": res["statistic"], "null": res["null"], "level": S.ALPHA, "n": res["runs"],
             "p_repaired_beside": res["p_pairing"]}
     return mnist_runs.finding(cid, statement + where, expected, _tracking_measured(res), holds, source=source,
-                              test=test, seeds=res["seeds"], gates=gates, against=WHY.get(cid),
+                              test=test, seeds=res["seeds"], gates=gates, against=FIGURE.why.get(cid),
                               undecided=f"no tracking shown (p = {res['p_value']:.3g}: circular shifts "
                               f"{res['p_shift']:.3g}, runs re-paired {res['p_pairing']:.3g}), and no test excludes it")
 
@@ -351,7 +285,7 @@ def probe_claim(probes: dict | None, control_ok: bool | None, where: str) -> dic
                        "steps): a larger probe budget would decide"),
              (control_ok, "the DCGAN control " + ("failed" if control_ok is False else "did not run")))
     return mnist_runs.finding("probe_saturates", statement + where, "interval above 1/2", measured, holds, source=src,
-                              test=test, seeds=seeds, gates=gates, against=WHY["probe_saturates"],
+                              test=test, seeds=seeds, gates=gates, against=FIGURE.why["probe_saturates"],
                               undecided="the interval straddles 1/2: more probe seeds would decide")
 
 
@@ -417,7 +351,7 @@ def judge(groups: dict[str, list[dict]], where: str) -> tuple[list[dict], list[d
         claims.append(mnist_runs.finding(
             "fig4_js_not_falling", st + where, f"interval above -{JS_MARGIN:.3f}", m, holds,
             source=SRC + ", Figure 4", test=test, seeds=main["seeds"], gates=gan_gates[:1],
-            against=WHY["fig4_js_not_falling"], undecided=f"the interval straddles -{JS_MARGIN:.3f}: more seeds "
+            against=FIGURE.why["fig4_js_not_falling"], undecided=f"the interval straddles -{JS_MARGIN:.3f}: more seeds "
             "would decide"))
     fl = tests["flat"]
     st = ("Fig. 3 bottom: with the MLP generator and critic at a substantially high learning rate 'the loss and the "
@@ -445,11 +379,10 @@ def judge(groups: dict[str, list[dict]], where: str) -> tuple[list[dict], list[d
         claims.append(mnist_runs.finding(
             "fig3_high_lr_stays_constant", st + where, "both intervals inside the margins", m, holds,
             source=SRC + ", Figure 3", test=test, seeds=fl["seeds"], gates=wgan_gates[:1],
-            against=WHY["fig3_high_lr_stays_constant"], undecided="an interval straddles its margin: more seeds "
+            against=FIGURE.why["fig3_high_lr_stays_constant"], undecided="an interval straddles its margin: more seeds "
             "would decide"))
     claims.append(probe_claim(tests["probes"], ok.get("dcgan"), where))
     return controls, mnist_runs.gate(claims, controls), tests
-
 
 
 def _series(rec: dict) -> dict:
@@ -481,7 +414,7 @@ def run(quick: bool = False, seed: int = 0, cache: mnist_runs.RunCache | None = 
                     int(sum(np.isfinite(r["fd"]).sum() for r in own.values() if "fd" in r)),
                     all(np.isfinite(r["fd"]).all() for r in own.values() if "fd" in r), "sanity",
                     source="beyond the papers (the measurement)")]
-    long, where = (None, "") if quick else mnist_runs.committed(NAME)
+    long, where = (None, "") if quick else mnist_runs.committed(FIGURE.name)
     needs_full = []
     result = {"names": names, "budget": budget, "runs": [_strip(r) for r in own.values() if "fd" in r],
               "long": None, "settings": {"data": "MNIST, 4,000 training digits, 16 x 16", "width": mnist_runs.WIDTH,
@@ -518,14 +451,14 @@ def run_long(out: Path = long_budget.LONG_DIR) -> None:
     WGAN-GP control at 3,000, the probe sweeps to 3,000 steps; writes ``out/loss_quality.json``."""
     names = [n for n in NAMES if n in mnist_runs.LONG_RUNS] + ["wgangp_mnist", "real_vs_real"]
     records = long_budget.run_tasks(mnist_runs.long_tasks(names), out, desc="loss_quality, long budget")
-    long_budget.write(out, NAME, mnist_runs.long_result(names, records), records)
+    long_budget.write(out, FIGURE.name, mnist_runs.long_result(names, records), records)
 
 
 def tables(result: dict) -> list[str]:
     """The write-up's extra lines: the controls, the tracking tests, the fresh discriminator."""
     from claims import fmt
 
-    lines = mnist_runs.control_table(result.get("controls", []), fmt)
+    lines: list[str] = []  # the controls and the provenance: figures.writeup prints them
     tests = result.get("tests") or {}
     rows = [(k, t) for k, t in (("Fig. 3, WGAN: EM estimate vs log FD", tests.get("wgan_em")),
                                 ("Fig. 4, GAN: JS estimate vs log FD", tests.get("gan_js")),
@@ -557,13 +490,12 @@ def tables(result: dict) -> list[str]:
         for k, p in probes.items():
             h, t = np.mean(p["js_heldout"], axis=0), np.mean(p["js_train"], axis=0)
             lines.append(f"| {names.get(k, k)} | " + " | ".join(f"{a:.3f} / {b:.3f}" for a, b in zip(h, t)) + " |")
-    lines += mnist_runs.provenance_line(result.get("long"))
     return lines
 
 
 #: for a GPU: this experiment's runs at the paper's scale, into ``out/loss_quality_paper.json``
 run_paper_scale = mnist_runs.paper_scale_runner(
-    NAME, [n for n in NAMES if n in mnist_runs.PAPER_SCALE] + ["wgangp_mnist"])
+    "loss_quality", [n for n in NAMES if n in mnist_runs.PAPER_SCALE] + ["wgangp_mnist"])
 
 
 # ------------------------------------------------------------------------------------ figure
@@ -670,7 +602,7 @@ def _curve_panel(a, r: dict, faint: dict, key: str, label: str) -> None:
 
 
 def plot(result: dict):
-    """See CAPTION."""
+    """See the record's caption."""
     import matplotlib.pyplot as plt
 
     from gan.rundir import image_grid
@@ -813,10 +745,68 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "WGAN Section 4.2, Figures 3, 4, 8: the loss against validated sample quality",
-                    run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="loss_quality",
+    title="Does the loss track sample quality?",
+    source="WGAN, Section 4.2, Figures 3, 4 and 8",
+    claim=(
+        "The WGAN critic's EM estimate correlates with sample quality, while the GAN's JS estimate and "
+        "generator cost stay constant or go up whatever the quality: judged on real digits with the validated "
+        "FD over seeds, by a test that removes the time trend both curves share, after positive controls."
+    ),
+    quick=("the WGAN and GAN runs with the DCGAN generator only, 20 / 60 generator steps, 500 samples per "
+           "evaluation, a 20-step probe: too short to learn, so only the sanity checks run"),
+    caption=(
+        "Top row, WGAN (Figure 3): for each generator with the DCGAN critic, the critic's EM estimate during "
+        "training (median-filtered; faint: the other seeds) and FD to held-out digits (red, log scale), the last "
+        "samples above the curves; then the test, each run's change of the estimate between checkpoints against "
+        "that of log FD (one colour per setting), with the mean within-run Spearman, the test's p-value (circular "
+        "shifts) and the re-paired null's beside; "
+        "right: the circular-shift null and the re-paired null's 95th percentile. Middle row, the GAN (Figure 4): "
+        "the same for the JS estimate L/2 + ln 2 (dotted: ln 2) on the paper's GAN runs; right: the JS estimate's "
+        "change over each run, every seed. Bottom: the generator cost test (Figure 8); the no-batch-norm GAN, "
+        "pinned at ln 2 and reported apart; the failing MLP pair at a high learning rate (Figure 3 bottom) with "
+        "its changes against the margins; the fresh discriminator's JS estimate against its training steps on "
+        "held-out (solid) and training digits (dashed); the controls' samples and the test's power."
+    ),
+    departures=(
+        "Real MNIST digits at 16 x 16 instead of LSUN bedrooms at 64 x 64; width 32; 640 WGAN / 1,600 GAN "
+        "generator steps (main job, one seed; long budget: 1,500 / 1,600, three seeds) instead of ~10^5; "
+        "RMSProp 2e-4 for WGAN (4x the paper's 5e-5: at 5e-5 a 1,500-step run reaches FD 248 against 127), "
+        "n_critic 5 throughout (the reference code's 100-step critic phases would double runs this short); the "
+        "failing run uses 5e-3 (the paper: 'substantially high learning rates'); quality on 1,000 generated "
+        "digits at 32 checkpoints. WGAN-GP control: 16 x 16 instead of 28 x 28, width 32 instead of 64, nz 100 "
+        "instead of 128, 4x4 instead of 5x5 kernels, the generator keeps batch norm (gan_mnist.py's WGAN-GP "
+        "generator has none), 3,000 instead of 200,000 generator steps. The fresh discriminator: the DCGAN "
+        "architecture, Adam 2e-4 (beta1 0.5), batch 64, learning from 3,000 training digits."
+    ),
+    why={
+        "fig3_em_tracks_quality": (
+            "within a run the EM estimate's changes between checkpoints go against those of log FD (the shift "
+            "null's lower tail)."
+        ),
+        "fig4_js_does_not_track": (
+            "within a run the GAN's JS estimate moves with log FD: its changes between checkpoints go with those of "
+            "the samples' quality beyond what circularly shifted series give (the re-paired null beside)."
+        ),
+        "fig8_cost_does_not_track": (
+            "within a run the GAN's generator cost moves with log FD, as the JS estimate does."
+        ),
+        "fig4_js_not_falling": (
+            "the JS estimate of the GAN that learned fell over its run by more than the margin, across seeds."
+        ),
+        "fig3_high_lr_stays_constant": (
+            "the failing MLP pair does not stay where it started: its EM estimate or its FD moves by more than the "
+            "margin over the run, across seeds (see the per-seed changes)."
+        ),
+        "probe_saturates": (
+            "a discriminator trained to its plateau did not separate the generated digits from held-out real "
+            "ones as well as it separates trivially separable samples."
+        ),
+    },
+    run=run, plot=plot, tables=tables, run_long=run_long, pooled=True,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

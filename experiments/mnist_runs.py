@@ -712,40 +712,6 @@ def interval_text(values) -> str:
     return f"{mi['mean']:.4g}" + (f" [{mi['lo']:.4g}, {mi['hi']:.4g}]" if mi["n"] > 1 else "")
 
 
-def control_table(controls: list[dict], fmt) -> list[str]:
-    """Markdown lines: the positive controls, what they reproduce and whether they did."""
-    if not controls:
-        return []
-    lines = ["", "Positive controls (a claim whose control failed or did not run gets no verdict):", "",
-             "| reproduces | settings | measured | reproduced |", "|---|---|---|---|"]
-    for c in controls:
-        s = c["settings"]
-        settings = ", ".join(f"{k} {fmt(v)}" for k, v in s.items() if k in ("run", "generator_steps", "steps", "seeds",
-                                                                              "lr", "betas", "batch_size",
-                                                                              "critic_width"))
-        m = c["measured"]
-        if "per_seed" in m:
-            t = m["thresholds"]
-            m = ("; ".join(f"FD {x['fd']:.0f}, {x['classes']:.0f} classes, confident {x['confident']:.2f}"
-                           for x in m["per_seed"])
-                 + f" (needs FD < {t['fd_below']:.0f}, {t['classes']:.0f} classes, confident >= "
-                   f"{t['confident_at_least']:.2f})")
-        else:
-            m = "; ".join(f"{k} {fmt(v)}" for k, v in m.items())
-        lines.append(f"| {c['reproduces']} | {settings} | {m} | {'yes' if c['holds'] else '**no**'} |")
-    return lines
-
-
-def provenance_line(long: dict | None) -> list[str]:
-    if not long:
-        return ["", "No long-budget results are committed: claims that need seeds have no verdict "
-                "(`python -m figures --budget long` runs them)."]
-    from claims.long_budget import describe
-
-    return ["", f"Long-budget results (figures/long/, seeds {', '.join(map(str, long['seeds']))}): "
-            f"{describe(long['provenance'])}."]
-
-
 def committed(name: str) -> tuple[dict | None, str]:
     """The committed results a module's verdicts rest on, the strongest first: a GPU's paper-scale
     runs (``figures/long/NAME_paper.json``), else the CPU's long budget (``NAME.json``); and the

@@ -65,7 +65,7 @@ import torch
 from scipy import ndimage
 
 import divergences as D
-from claims import MIN_SEEDS, claim, control, fmt, progress, single_threaded, toy_main
+from claims import MIN_SEEDS, Figure, claim, control, fmt, progress, single_threaded
 from claims.stats import mean_interval
 from gan.data import synthetic_scene
 from gan.features import load_feature_net
@@ -73,62 +73,13 @@ from gan.mnist import MNISTImages
 from gan.quality import LOWER_IS_BETTER, Evaluator
 from gan.quality import PURPOSE as QUALITY_PURPOSE
 
-NAME = "quality_validation"
-TITLE = "Which quality metric can be believed?"
-SOURCE = "beyond the papers (the checks of Heusel et al. 2017, Figure 1, on MNIST)"
 #: where each metric comes from, and so whose claim its validation tests
 AUTHORS = {"fd": "Heusel et al. 2017", "kid": "Binkowski et al. 2018", "w1": "this toolkit, the exact EM in features",
            "precision": "Kynkaanniemi et al. 2019", "recall": "Kynkaanniemi et al. 2019",
            "density": "Naeem et al. 2020", "coverage": "Naeem et al. 2020",
            "confident": "this toolkit, the classifier's view", "class_kl": "this toolkit, the classifier's view",
            "classes": "this toolkit, the classifier's view"}
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    'A quality metric must rank known degradations of real digits (noise, blur, salt and pepper, '
-    'occlusion, elastic warp, foreign images), dropped classes and degenerate generators '
-    'monotonically above the real-versus-real floor before any training claim may rest on it.'
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 3.0
-QUICK = ("500 probe digits instead of 1,000 (250 per mode-dropping set instead of 500), and three of the six "
-         "disturbances (noise, blur, rectangles): the other three need the full run")
 QUICK_KINDS = ("noise", "blur", "rectangles")
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    'Top left: one probe digit under each disturbance at strengths 1-5. Top right and middle: '
-    'each metric against the disturbance strength (0 = undisturbed), one line per disturbance, '
-    'dashed where not monotone; the dotted line is the real-versus-real floor. Bottom left: FD,'
-    ' KID and the two W1 as classes are dropped (normalised). Bottom right: which metric passes'
-    ' which check.'
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    'Heusel et al. (2017) validate FID with Inception features on CelebA, CIFAR-10, SVHN and '
-    'LSUN; here the features of a small MNIST classifier (gan.features), digits at 16 x 16, '
-    '1,000 held-out digits as the reference.'
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    'precision_validated': (
-        "improved precision asks whether a sample falls in any real point's k-NN ball; real outliers "
-        'have large balls, so a blurry average (the mean image) or a blob falls inside one and scores as '
-        'perfectly real (Naeem et al. 2020 make the same criticism).'
-    ),
-    'density_validated': (
-        'density counts the real balls that hold a sample: a sample near the dense centre of the real '
-        'features (the mean image) is inside many of them, so it rates as very real.'
-    ),
-    'coverage_validated': (
-        'coverage asks which real balls hold some sample; it moved back at a step of some check by more '
-        'than its noise.'
-    ),
-    'classes_validated': (
-        'classes covered is an integer that saturates: it cannot move at the mildest mode dropping or '
-        'distinguish degenerate generators from the floor.'
-    ),
-}
 
 SIZE = 16
 STRENGTHS = {  # 5 increasing strengths of each disturbance (pixels at 16 x 16)
@@ -465,10 +416,51 @@ def tables(result: dict) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "quality metrics validated on known degradations of real digits (Heusel et al. 2017, "
-                    "Fig. 1)", run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="quality_validation",
+    title="Which quality metric can be believed?",
+    source="beyond the papers (the checks of Heusel et al. 2017, Figure 1, on MNIST)",
+    claim=(
+        'A quality metric must rank known degradations of real digits (noise, blur, salt and pepper, '
+        'occlusion, elastic warp, foreign images), dropped classes and degenerate generators '
+        'monotonically above the real-versus-real floor before any training claim may rest on it.'
+    ),
+    quick=("500 probe digits instead of 1,000 (250 per mode-dropping set instead of 500), and three of the six "
+           "disturbances (noise, blur, rectangles): the other three need the full run"),
+    caption=(
+        'Top left: one probe digit under each disturbance at strengths 1-5. Top right and middle: '
+        'each metric against the disturbance strength (0 = undisturbed), one line per disturbance, '
+        'dashed where not monotone; the dotted line is the real-versus-real floor. Bottom left: FD,'
+        ' KID and the two W1 as classes are dropped (normalised). Bottom right: which metric passes'
+        ' which check.'
+    ),
+    departures=(
+        'Heusel et al. (2017) validate FID with Inception features on CelebA, CIFAR-10, SVHN and '
+        'LSUN; here the features of a small MNIST classifier (gan.features), digits at 16 x 16, '
+        '1,000 held-out digits as the reference.'
+    ),
+    why={
+        'precision_validated': (
+            "improved precision asks whether a sample falls in any real point's k-NN ball; real outliers "
+            'have large balls, so a blurry average (the mean image) or a blob falls inside one and scores as '
+            'perfectly real (Naeem et al. 2020 make the same criticism).'
+        ),
+        'density_validated': (
+            'density counts the real balls that hold a sample: a sample near the dense centre of the real '
+            'features (the mean image) is inside many of them, so it rates as very real.'
+        ),
+        'coverage_validated': (
+            'coverage asks which real balls hold some sample; it moved back at a step of some check by more '
+            'than its noise.'
+        ),
+        'classes_validated': (
+            'classes covered is an integer that saturates: it cannot move at the mildest mode dropping or '
+            'distinguish degenerate generators from the floor.'
+        ),
+    },
+    run=run, plot=plot, tables=tables, cost=3.0,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

@@ -56,46 +56,12 @@ from gan.mnist import StackedMNIST
 from gan.models import generate
 from gan.train import train
 
-from claims import MIN_SEEDS, check_result, claim, control, long_budget, parallel_map, toy_main
+from claims import MIN_SEEDS, Figure, check_result, claim, control, long_budget, parallel_map
 from claims import stats as S
 from claims.long_budget import Task
 
 from . import mnist_runs
 
-NAME = "stacked_mnist"
-TITLE = "Mode collapse on Stacked MNIST"
-SOURCE = "WGAN, Section 4.3 (on the VEEGAN / PacGAN / Unrolled GAN benchmark)"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    "On 1,000 modes (three digits stacked in the channels), with the small discriminators of the published "
-    "protocol under which the GAN collapses, WGAN shows no mode collapse; counted beside the published table."
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = True
-#: relative running time, to start the longest single-core toys first
-COST = 1.0
-QUICK = "5,000 samples instead of 26,000, a few dozen generator steps: no verdict on the methods"
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Left: samples of the GAN with the discriminator of 1/4 and 1/2 of the generator's size, and of WGAN with "
-    "the 1/4-size critic (the three channels are the three digits; seed 0). Right: modes covered (of 1,000) and "
-    "KL to uniform, this run's (argmax count as published; hatched: the confident count) beside the published "
-    "numbers (grey) and the real stacked digits' floor (green); error bars: the spread over seeds."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "16 x 16 images (published: 28 x 28); the 4,000 training digits of the fixed split (published: all 60,000); "
-    "batch 64 (published: 128); Adam 2e-4 (beta1 0.5) for both players (Metz et al.: 1e-4 for the generator); "
-    "the generator is this toolkit's DCGAN at width 32 with nz 256 (two upsampling stages: 64 and 32 filters; "
-    "theirs: 64, 32, 16, 8); the discriminators have two stride-2 layers (2, 4 or 4, 8 filters; theirs three); "
-    "1,500 GAN / 600 WGAN generator steps (main job, one seed) or 2,000 / 1,200 (long budget, three seeds) "
-    "instead of tens of thousands; the classifier is this toolkit's feature network."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    "wgan_no_mode_collapse": ("WGAN with the small critic covered fewer confident modes than a generator spreading as "
-                              "many confident samples over the 1,000 modes would, beyond the margin, across seeds."),
-}
 
 SIZE = mnist_runs.SIZE
 SAMPLES = 26_000
@@ -330,7 +296,7 @@ def judge(groups: dict[str, list[dict]], where: str, floor_share: float, samples
              (bool(controls) and controls[-1]["kind"] == "power" and controls[-1]["holds"],
               "the coverage statistic's power control failed"))
     found = mnist_runs.finding("wgan_no_mode_collapse", st + where, f"interval above {COVERAGE_MARGIN}", m, holds,
-                               source=SRC, test=test, seeds=seeds, gates=gates, against=WHY["wgan_no_mode_collapse"],
+                               source=SRC, test=test, seeds=seeds, gates=gates, against=FIGURE.why["wgan_no_mode_collapse"],
                                undecided=f"the interval straddles {COVERAGE_MARGIN}: more seeds would decide")
     return controls, mnist_runs.gate([found], controls)
 
@@ -367,7 +333,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
         controls, _ = judge(groups, "", fl["confident_share"], n)
         result.update(controls=controls, claims=claims, needs_full_run=["wgan_no_mode_collapse"])
         return check_result(result, SRC)
-    long = long_budget.read(NAME)
+    long = long_budget.read(FIGURE.name)
     if long is not None and not mnist_runs.scored_alike(long["runs"]):
         long = None  # scored by another feature network (gan/features.py changed): rerun the long budget
     if long is not None:
@@ -412,7 +378,7 @@ def run_long(out: Path = long_budget.LONG_DIR) -> None:
     runs = [{k: v for k, v in r.items() if k != "samples" or r["seed"] == 0} for key, r in records.items()
             if key in keys]
     mnist = [mnist_runs.compact(r, False) for key, r in records.items() if key not in keys]
-    long_budget.write(out, NAME, {"budget": "long", "seeds": list(SEEDS["long"]), "steps": STEPS["long"],
+    long_budget.write(out, FIGURE.name, {"budget": "long", "seeds": list(SEEDS["long"]), "steps": STEPS["long"],
                                   "runs": runs, "control_runs": mnist}, records)
 
 
@@ -420,7 +386,7 @@ def tables(result: dict) -> list[str]:
     """The write-up's extra lines: the controls, and this run's counts beside the published table."""
     from claims import fmt
 
-    lines = mnist_runs.control_table(result.get("controls", []), fmt)
+    lines: list[str] = []  # the controls and the provenance: figures.writeup prints them
     lines += ["", f"Modes covered of 1,000 and KL to uniform ({result['samples_counted']:,} samples; argmax as "
               "published, and counting only samples confident in every channel):", "",
               "| method | D = 1/4 G: modes, KL | D = 1/2 G: modes, KL |", "|---|---|---|"]
@@ -455,7 +421,6 @@ def tables(result: dict) -> list[str]:
         lines += [f"| {r['run']} | {r['published range'][0]}-{r['published range'][1]} | "
                   f"{fmt(r['modes (argmax, as published)'])} | {fmt(r['confident share'])} | "
                   f"{'yes' if r['reproduced'] else 'no'} |" for r in rows]
-    lines += mnist_runs.provenance_line(result.get("long"))
     return lines
 
 
@@ -506,10 +471,36 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "Stacked MNIST (1,000 modes) under the published protocol: small discriminators, "
-                    "GAN vs WGAN beside the published table", run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="stacked_mnist",
+    title="Mode collapse on Stacked MNIST",
+    source="WGAN, Section 4.3 (on the VEEGAN / PacGAN / Unrolled GAN benchmark)",
+    claim=(
+        "On 1,000 modes (three digits stacked in the channels), with the small discriminators of the published "
+        "protocol under which the GAN collapses, WGAN shows no mode collapse; counted beside the published table."
+    ),
+    quick="5,000 samples instead of 26,000, a few dozen generator steps: no verdict on the methods",
+    caption=(
+        "Left: samples of the GAN with the discriminator of 1/4 and 1/2 of the generator's size, and of WGAN with "
+        "the 1/4-size critic (the three channels are the three digits; seed 0). Right: modes covered (of 1,000) and "
+        "KL to uniform, this run's (argmax count as published; hatched: the confident count) beside the published "
+        "numbers (grey) and the real stacked digits' floor (green); error bars: the spread over seeds."
+    ),
+    departures=(
+        "16 x 16 images (published: 28 x 28); the 4,000 training digits of the fixed split (published: all 60,000); "
+        "batch 64 (published: 128); Adam 2e-4 (beta1 0.5) for both players (Metz et al.: 1e-4 for the generator); "
+        "the generator is this toolkit's DCGAN at width 32 with nz 256 (two upsampling stages: 64 and 32 filters; "
+        "theirs: 64, 32, 16, 8); the discriminators have two stride-2 layers (2, 4 or 4, 8 filters; theirs three); "
+        "1,500 GAN / 600 WGAN generator steps (main job, one seed) or 2,000 / 1,200 (long budget, three seeds) "
+        "instead of tens of thousands; the classifier is this toolkit's feature network."
+    ),
+    why={
+        "wgan_no_mode_collapse": ("WGAN with the small critic covered fewer confident modes than a generator spreading as "
+                                  "many confident samples over the 1,000 modes would, beyond the margin, across seeds."),
+    },
+    run=run, plot=plot, tables=tables, run_long=run_long, pooled=True,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

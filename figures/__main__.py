@@ -1,8 +1,10 @@
 """``python -m figures [--quick] [--out DIR] [--seed S] [--run RUN_DIR ...]``
 
-Regenerates every figure of the write-up: runs every toy and experiment (``toys.NAME.run``,
-``experiments.NAME.run``; the list is :mod:`figures.catalogue`), writes each figure
-(``NAME.png``) and its numbers (``NAME.json``), and renders the write-up ``README.md`` from them. By default the full settings write into this folder, the committed figures; with
+Regenerates every figure of the write-up: runs every toy and experiment (the ``run`` of each
+module's record, ``toys.NAME.FIGURE``, ``experiments.NAME.FIGURE``; the list is
+:mod:`figures.catalogue`), writes each figure (``NAME.png``) and its numbers (``NAME.json``), and
+renders the write-up ``README.md`` from them. By default the full settings write into this
+folder, the committed figures; with
 ``--quick`` (every toy at its quick settings, about a minute) the default is ``./figures-quick``,
 so a quick try never overwrites the committed results. With ``--run`` (trainer run
 directories) it also draws the WGAN paper's Figures 3 and 4 for them (``training_runs.png``).
@@ -29,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from gan.rundir import atomic_write_bytes
+from common.files import atomic_write_bytes
 from claims import FIGURES_DIR, style, tally, verdict_line
 
 from . import gpu
@@ -98,13 +100,13 @@ def load(out: Path) -> dict[str, dict]:
 
     results = {}
     for f in FIGURES:
-        path = Path(out) / f"{f.NAME}.json"
+        path = Path(out) / f"{f.name}.json"
         if not path.is_file():
             continue
         r = json.loads(path.read_text())
         passed = bool(r.get("controls")) and all(k.get("holds") for k in r["controls"])
-        r["claims"] = [_rebuilt(c, f.SOURCE, passed) for c in r["claims"]]
-        results[f.NAME] = check_result(r, f.SOURCE)
+        r["claims"] = [_rebuilt(c, f.source, passed) for c in r["claims"]]
+        results[f.name] = check_result(r, f.source)
     if not results:
         raise FileNotFoundError(f"no NAME.json of any figure in {out}")
     return results
@@ -114,15 +116,15 @@ def build_long(out: Path, names: list[str] | None = None) -> list[str]:
     """``--budget long``: every module's ``run_long(out)``, in the catalogue's order; returns the
     names of the modules that have one."""
     done = []
-    for module in FIGURES:
-        if (names is not None and module.NAME not in names) or not hasattr(module, "run_long"):
+    for figure in FIGURES:
+        if (names is not None and figure.name not in names) or figure.run_long is None:
             continue
         t0 = time.perf_counter()
-        print(f"  {module.NAME}: long budget started", file=sys.stderr, flush=True)
-        module.run_long(Path(out))
-        print(f"  {module.NAME}: long budget done in {(time.perf_counter() - t0) / 60:.1f} min", file=sys.stderr,
+        print(f"  {figure.name}: long budget started", file=sys.stderr, flush=True)
+        figure.run_long(Path(out))
+        print(f"  {figure.name}: long budget done in {(time.perf_counter() - t0) / 60:.1f} min", file=sys.stderr,
               flush=True)
-        done.append(module.NAME)
+        done.append(figure.name)
     return done
 
 

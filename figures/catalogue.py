@@ -1,15 +1,14 @@
 """The figures of the write-up, in its order: the module that makes each.
 
 Each is a claim module (:mod:`claims.contract`): a paper toy ``toys.NAME`` or a trainer
-experiment ``experiments.NAME``, carrying its title, source, claim, caption, departures and
-extra tables itself. Adding a figure is one new module and its line here.
+experiment ``experiments.NAME``, declaring itself in one record, ``FIGURE`` (its title, source,
+claim, caption, departures, run, plot and extra tables). Adding a figure is one new module and
+its line here.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
-
-from claims.contract import load
+from claims.contract import Figure, load
 
 MODULES = (
     "toys.parallel_lines",
@@ -34,5 +33,5 @@ MODULES = (
     "experiments.stacked_mnist",
 )
 
-#: the claim modules, imported and checked against the contract
-FIGURES: tuple[ModuleType, ...] = tuple(load(m) for m in MODULES)
+#: the records of the claim modules, imported and checked against the contract
+FIGURES: tuple[Figure, ...] = tuple(load(m) for m in MODULES)

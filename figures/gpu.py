@@ -52,6 +52,11 @@ def _loops(tp: dict) -> list[tuple[str, float, float | None]]:
     return rows
 
 
+def _modes(run: dict) -> int:
+    """How many modes a toy run's target has (its per-mode counts' length)."""
+    return len(run["counts"][-1]) if run.get("counts") else 1
+
+
 def _mnist_size(mnist: dict) -> str:
     sizes = {r.get("config", {}).get("image_size") for r in mnist.values()}
     return "/".join(f"{s}x{s}" for s in sorted(x for x in sizes if x))
@@ -92,7 +97,7 @@ def plot(results: dict):
         c = "C0" if r["target"] == "ring" else "C1"
         ls = ["-", "--", ":", "-."][r["seed"] % 4]
         ax[1].plot(r["step"], r["hq_share"], ls, color=c, label=f"{r['target']}, seed {r['seed']}")
-        ax[2].plot(r["step"], np.asarray(r["modes"]) / r.get("of", 1), ls, color=c, label=f"{r['target']}, seed {r['seed']}")
+        ax[2].plot(r["step"], np.asarray(r["modes"]) / _modes(r), ls, color=c, label=f"{r['target']}, seed {r['seed']}")
     ax[1].set(title="gan_toy.py WGAN-GP: high-quality share", xlabel="iteration", ylim=(0, 1.02))
     ax[2].set(title="modes captured (share of 8 / 25)", xlabel="iteration", ylim=(0, 1.05))
     for a in ax[1:3]:
@@ -101,32 +106,32 @@ def plot(results: dict):
     for i, target in ((3, "ring"), (4, "grid")):
         runs = [r for r in toys.values() if r["target"] == target and r.get("scatter")]
         if runs:
+            from toys.mixtures import Target
+
             r = min(runs, key=lambda r: r["seed"])
-            xy = np.asarray(r["scatter"]["xy"])
+            at = max(r["scatter"], key=int)  # the last scatter: {iteration: points}
+            xy = np.asarray(r["scatter"][at])
             ax[i].scatter(xy[:, 0], xy[:, 1], s=3, alpha=0.5)
-            if r.get("centres"):
-                c = np.asarray(r["centres"])
-                ax[i].scatter(c[:, 0], c[:, 1], marker="x", color="k", s=30)
-            ax[i].set_title(f"{target}, seed {r['seed']}: samples at iteration {r['scatter']['step']:,}")
+            c = Target(target, r.get("scale", "gan_toy")).means
+            ax[i].scatter(c[:, 0], c[:, 1], marker="x", color="k", s=30)
+            ax[i].set_title(f"{target}, seed {r['seed']}: samples at iteration {int(at):,}")
             ax[i].set_aspect("equal")
         else:
             ax[i].text(0.5, 0.5, f"no {target} run", ha="center", transform=ax[i].transAxes)
 
     mnist = (results.get("mnist") or {}).get("runs", {})
     size = _mnist_size(mnist)
-    for k, r in sorted(mnist.items()):
-        q = r.get("quality", [])
-        if q:
-            ax[5].plot([x["step"] for x in q], [x["fd"] for x in q], "o-", label=k)
-        c = r.get("curve", {})
-        if c.get("step"):
-            ax[6].plot(c["step"], c["mean"], label=k)
-        if r.get("cosine"):
-            cos = r["cosine"]
-            ax[7].plot(cos["step"], cos["mean"], label=f"{k}: mean")
-            ax[7].plot(cos["step"], cos["min"], ":", label=f"{k}: lowest")
+    for k, r in sorted(mnist.items()):  # records of experiments.mnist_runs.train_record
+        if r.get("fd"):
+            ax[5].plot(r["steps"], r["fd"], "o-", label=k)
+        if r.get("curve"):
+            ax[6].plot(r["curve_steps"], r["curve"], label=k)
+        cos = r.get("cosine") or {}
+        if cos.get("curve"):
+            ax[7].plot(cos["curve_steps"], cos["curve"], label=f"{k}: per generator step")
+            ax[7].plot(r["steps"], cos["lowest"], "o:", label=f"{k}: lowest per window")
     ax[5].set(title=f"MNIST {size}: FD to held-out digits", xlabel="generator step", yscale="log")
-    ax[6].set(title="MNIST: the critic's EM estimate (WGAN Figure 3)", xlabel="generator step")
+    ax[6].set(title="MNIST: the critic's estimate (WGAN Figure 3)", xlabel="generator step")
     ax[7].set(title="Adam on the critic: step cosine (Section 4.2)", xlabel="generator step")
     ax[7].axhline(0, color="k", lw=0.5)
     for a in ax[5:8]:
@@ -175,21 +180,21 @@ def section(results: dict, figure: str | None = FIGURE) -> list[str]:
             lines.append(f"- {n}.")
     toys = (results.get("toy_control") or {}).get("runs", {})
     if toys:
-        lines += ["", "WGAN-GP's gan_toy.py control (100,000 iterations published):", "",
-                  "| run | iterations | high-quality share | modes | seconds |", "|---|---|---|---|---|"]
+        lines += ["", "WGAN-GP's gan_toy.py control (100,000 iterations published; toys.mode_collapse.run_controls):",
+                  "", "| run | iterations | high-quality share | modes | seconds |", "|---|---|---|---|---|"]
         for k, r in sorted(toys.items()):
             if r["step"]:
-                lines.append(f"| {k} | {r['step'][-1]:,} | {r['hq_share'][-1]:.3f} | {r['modes'][-1]} / {r.get('of')} | "
-                             f"{r['seconds'][-1]:.0f} |")
+                lines.append(f"| {k} | {r['step'][-1]:,} | {r['hq_share'][-1]:.3f} | {r['modes'][-1]} / {_modes(r)} | "
+                             f"{r['seconds']:.0f} |")
     mnist = (results.get("mnist") or {}).get("runs", {})
     if mnist:
-        lines += ["", f"MNIST {_mnist_size(mnist)}, WGAN at the paper's settings (and Adam on the critic):", "",
+        lines += ["", f"MNIST {_mnist_size(mnist)}, WGAN at the paper's settings (and Adam on the critic; "
+                  "experiments.mnist_runs.paper_scale_tasks):", "",
                   "| run | generator steps | FD (last) | KID (last) | negative step cosines |", "|---|---|---|---|---|"]
         for k, r in sorted(mnist.items()):
-            q = r["quality"][-1] if r.get("quality") else {}
-            cos = r.get("cosine")
-            lines.append(f"| {k} | {r['steps']:,} | {q.get('fd', float('nan')):.1f} | {q.get('kid', float('nan')):.2f} | "
-                         + (f"{cos['negative_steps']} of {cos['count']} |" if cos else "- |"))
+            fd, kid, cos = (r.get("fd") or [float("nan")])[-1], (r.get("kid") or [float("nan")])[-1], r.get("cosine")
+            lines.append(f"| {k} | {r['generator_steps']:,} | {fd:.1f} | {kid:.2f} | "
+                         + (f"{cos['negative_total']} of {cos['count']} |" if cos else "- |"))
     if figure:
         lines += ["", f"![at scale]({figure})"]
     return lines + [""]
@@ -203,7 +208,7 @@ def write(out: str | Path, folder: str | Path = GPU_DIR) -> list[str]:
         return []
     import matplotlib.pyplot as plt
 
-    from gan.rundir import atomic_write_bytes
+    from common.files import atomic_write_bytes
 
     fig = plot(results)
     buf = io.BytesIO()

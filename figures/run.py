@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 import time
 
-import claims.runtime
-from claims import check_result, parallel_map, tally, verdict_line, write_figure
+from claims import parallel_map, tally, verdict_line
+from claims.cli import run_figure
+from claims.contract import load
+from common.progress import quiet
 
 from .catalogue import FIGURES
 
@@ -17,23 +18,18 @@ def _run_toy(task: tuple) -> tuple[str, dict, float]:
 
     ``task``: (module path, quick, seed, output folder or None[, the MNIST runs' cache]). Prints a line when the toy starts
     and when it ends (with its time), to stderr, so a log shows progress; the toy's own progress
-    lines are silenced (``claims.runtime.QUIET``).
+    lines are silenced (:func:`common.progress.quiet`).
     """
     path, quick, seed, out, *shared = task
-    claims.runtime.QUIET = True
-    module = importlib.import_module(path)
-    name = module.NAME
-    print(f"  {name}: started", file=sys.stderr, flush=True)
-    t0 = time.perf_counter()
+    figure = load(path)
+    print(f"  {figure.name}: started", file=sys.stderr, flush=True)
     kw = {"cache": shared[0]} if shared else {}  # the MNIST runs trained once for the modules that share them
-    result = check_result(module.run(quick=quick, seed=seed, **kw), module.SOURCE)
-    seconds = time.perf_counter() - t0
-    result.setdefault("settings", {}).update({"quick": quick, "seed": seed, "seconds": round(seconds, 2)})
-    if out is not None:
-        write_figure(name, result, module.plot, out)
-    print(f"  {name}: done in {seconds:.0f} s ({verdict_line(tally(result['claims']))})", file=sys.stderr,
+    with quiet():
+        result = run_figure(figure, quick, seed, out, **kw)
+    seconds = result["settings"]["seconds"]
+    print(f"  {figure.name}: done in {seconds:.0f} s ({verdict_line(tally(result['claims']))})", file=sys.stderr,
           flush=True)
-    return name, result, seconds
+    return figure.name, result, seconds
 
 
 #: the modules whose MNIST trainer runs are made first, in one batch that keeps both workers busy;
@@ -45,11 +41,11 @@ def run_all(quick: bool, seed: int, out=None, names: list[str] | None = None) ->
     """Every toy's result (or those in ``names``), keyed by name: the single-core toys two at a
     time, then the ones that spread their own runs over both cores. With ``out``, each figure is
     also written there."""
-    chosen = [f for f in FIGURES if names is None or f.NAME in names]
+    chosen = [f for f in FIGURES if names is None or f.name in names]
     # the longest single-core toys first, so that the two workers finish together; the pooled
     # ones in the catalogue's order (architectures reuses the runs of loss_quality)
-    single = [(f.__name__, quick, seed, out) for f in sorted(chosen, key=lambda f: -f.COST) if not f.POOLED]
-    pooled = [(f.__name__, quick, seed, out) for f in chosen if f.POOLED]
+    single = [(f.module, quick, seed, out) for f in sorted(chosen, key=lambda f: -f.cost) if not f.pooled]
+    pooled = [(f.module, quick, seed, out) for f in chosen if f.pooled]
     done = parallel_map(_run_toy, single, desc="toys (2 at a time)") if single else []
     if set(SHARED_RUNS) & {t[0] for t in pooled}:
         from experiments import mnist_runs  # their nine MNIST runs in one batch: both workers stay busy

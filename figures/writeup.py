@@ -6,22 +6,22 @@ by verdict (agrees / disagrees / no verdict / not applicable), the findings beyo
 counted apart, the sanity checks (claims that hold by construction, or check the code) apart;
 then every finding that does not agree, with its reason (and its test, for a disagreement). Each
 section: the paper's claim in one sentence, the figure, what its panels show (the module's
-``CAPTION``), the settings that were run and every departure from the paper's (``DEPARTURES``),
+``caption``), the settings that were run and every departure from the paper's (``departures``),
 the table of checked claims with their kind, source and verdict, the positive controls where the
 result has them (``controls``), the provenance of long-budget results where it rests on them
 (``long``), the module's extra tables (``tables``, if it has them), and a verdict paragraph: each
-finding that does not agree with its reason and the module's ``WHY``, and which claims need the
+finding that does not agree with its reason and the module's ``why``, and which claims need the
 full run when the settings were ``--quick``. Every number comes from the results the tests assert;
-every text from the figure's own module (:mod:`claims.contract`).
+every text from the figure's own record (:class:`claims.contract.Figure`).
 """
 
 from __future__ import annotations
 
 import os
 import platform
-from types import ModuleType
 
 from claims import DECIDED, VERDICTS, fmt, tally, verdict_cell
+from claims.contract import Figure
 from claims.record import n_seeds
 
 from .run import SHARED_RUNS
@@ -30,12 +30,13 @@ from .catalogue import FIGURES
 
 
 def _cell(v) -> str:
-    """A measured or expected value for Markdown: a dict as ``key value; ...``, nothing measured said
-    so (a claim that its budget did not reach)."""
+    """A measured or expected value for Markdown: a dict as ``key value; ...``, a list of dicts (one
+    per seed, say) as ``[key value, ... / key value, ...]``, nothing measured said so (a claim that
+    its budget did not reach)."""
     if v is None or (isinstance(v, (str, list, dict)) and not v):
         text = "not measured at this budget"
     elif isinstance(v, dict):
-        text = "; ".join(f"{k} {fmt(x) if not isinstance(x, dict) else _cell(x)}" for k, x in v.items())
+        text = "; ".join(f"{k} {_inner(x)}" for k, x in v.items())
     else:
         text = fmt(v)
     return text.replace("|", "\\|")
@@ -50,6 +51,15 @@ def evidence_cell(c: dict) -> str:
     n = n_seeds(c.get("seeds"))
     test = describe_test(c.get("test")) or "no test recorded"
     return _cell(f"{test}; {n} seeds" if n else f"{test}; seeds not recorded")
+
+
+def _inner(v) -> str:
+    """A value inside a dict cell: a dict as a cell of its own, a list of dicts one after another."""
+    if isinstance(v, dict):
+        return _cell(v)
+    if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+        return "[" + " / ".join(", ".join(f"{k} {_inner(y)}" for k, y in x.items()) for x in v) + "]"
+    return fmt(v)
 
 
 def claims_table(claims: list[dict]) -> list[str]:
@@ -89,8 +99,8 @@ def describe_test(test: dict | None) -> str:
     return ", ".join(parts)
 
 
-def _reason(c: dict, module: ModuleType | None) -> str:
-    """Why a finding does not agree: its reason, its test, and the module's ``WHY`` for it."""
+def _reason(c: dict, figure: Figure | None) -> str:
+    """Why a finding does not agree: its reason, its test, and the module's ``why`` for it."""
     out = c.get("reason") or ""
     if c.get("test"):
         n = n_seeds(c.get("seeds"))
@@ -99,7 +109,7 @@ def _reason(c: dict, module: ModuleType | None) -> str:
     # the hypothesis is unmet); a finding the budget could not decide gets its reason only, since a
     # fixed explanation of an outcome that was not reached would be a guess
     decided = c.get("holds") is False and c.get("verdict") in ("disagrees", "not applicable")
-    why = getattr(module, "WHY", {}).get(c["id"]) if module is not None and decided else None
+    why = figure.why.get(c["id"]) if figure is not None and decided else None
     if why and why not in out:
         out += f" Why: {why}"
     out = out.strip()
@@ -107,15 +117,24 @@ def _reason(c: dict, module: ModuleType | None) -> str:
 
 
 def controls_table(controls: list[dict]) -> list[str]:
-    """The positive controls of an experiment: what each reproduces, with what settings, what was
-    measured, and whether it passed (a claim judged on a failed control has no verdict)."""
+    """The positive controls of a toy or an experiment (``controls``, :func:`claims.record.control`):
+    what each reproduces, with what settings, what was measured, and whether it passed (a claim
+    judged on a failed control has no verdict). The one Markdown table of controls: a module's own
+    ``tables`` do not repeat it."""
     lines = ["", "Positive controls (the same code reproducing a published result first):", "",
              "| reproduces | settings | measured | passed |", "|---|---|---|---|"]
     for k in controls:
         settings = k["settings"]
         if isinstance(settings, dict):
             settings = "; ".join(f"{a}: {fmt(b)}" for a, b in settings.items())
-        lines.append(f"| {_cell(k['reproduces'])} | {_cell(settings)} | {_cell(k['measured'])} | "
+        m = k["measured"]
+        if isinstance(m, dict) and "per_seed" in m and "thresholds" in m:  # a trainer run's "learns", per seed
+            t = m["thresholds"]
+            m = ("; ".join(f"FD {x['fd']:.0f}, {x['classes']:.0f} classes, confident {x['confident']:.2f}"
+                           for x in m["per_seed"])
+                 + f" (needs FD < {t['fd_below']:.0f}, {t['classes']:.0f} classes, confident >= "
+                   f"{t['confident_at_least']:.2f})")
+        lines.append(f"| {_cell(k['reproduces'])} | {_cell(settings)} | {_cell(m)} | "
                      f"{'yes' if k['holds'] else '**no**'} |")
     return lines
 
@@ -132,9 +151,9 @@ def provenance_line(long: dict | None) -> list[str]:
             f"run: made by {describe(prov)}."]
 
 
-def verdict(result: dict, module: ModuleType) -> list[str]:
+def verdict(result: dict, figure: Figure) -> list[str]:
     """The verdict paragraph of a figure: the count of each verdict, then every finding that does
-    not agree with its reason (``reason``, ``test``, ``module.WHY``)."""
+    not agree with its reason (``reason``, ``test``, ``figure.why``)."""
     findings = [c for c in result["claims"] if c["kind"] == "finding"]
     other = [c for c in findings if c["verdict"] != "agrees"]
     broken = [c for c in result["claims"] if c["kind"] == "sanity" and not c["holds"]]
@@ -148,11 +167,11 @@ def verdict(result: dict, module: ModuleType) -> list[str]:
         counts = {v: sum(c["verdict"] == v for c in findings) for v in VERDICTS}
         out.append("**Verdicts**: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n) + ".")
         for c in other:
-            out.append(f"- **{c['verdict']}**: *{c['statement']}* (measured {_cell(c['measured'])}). {_reason(c, module)}")
+            out.append(f"- **{c['verdict']}**: *{c['statement']}* (measured {_cell(c['measured'])}). {_reason(c, figure)}")
     elif not pending:
         out.append("No finding to judge: only sanity checks.")
     if pending:
-        out.append(f"**Not checked at --quick settings** (need the full run, `python -m {module.__name__}`): "
+        out.append(f"**Not checked at --quick settings** (need the full run, `python -m {figure.module}`): "
                    + ", ".join(f"`{p}`" for p in pending) + ".")
     if broken:
         out.append("**Sanity checks FAILED** (the code is wrong): " + ", ".join(f"`{c['id']}`" for c in broken) + ".")
@@ -162,9 +181,9 @@ def verdict(result: dict, module: ModuleType) -> list[str]:
 def headline(results: dict[str, dict]) -> list[str]:
     """The write-up's opening: the verdict counts per paper, then every finding that does not
     agree (disagrees first), with a link to its section and its reason."""
-    modules = {f.NAME: f for f in FIGURES}
+    figures = {f.name: f for f in FIGURES}
     # in the catalogue's order, whatever order the results were made in (worker processes finish in any)
-    claims = [(f.NAME, c) for f in FIGURES if f.NAME in results for c in results[f.NAME]["claims"]]
+    claims = [(f.name, c) for f in FIGURES if f.name in results for c in results[f.name]["claims"]]
     counts = tally([c for _, c in claims])
     out = ["**Verdicts**, one line per paper (the findings beyond the papers counted apart):", ""]
     for paper, v in counts.items():
@@ -179,9 +198,9 @@ def headline(results: dict[str, dict]) -> list[str]:
             continue
         out += ["", f"Findings with the verdict **{v}**:"]
         for n, c in these:
-            title = getattr(modules.get(n), "TITLE", n)
+            title = figures[n].title if n in figures else n
             out.append(f"- [{title}](#{_anchor(n)}), {c['source']}: {c['statement']} (measured {_cell(c['measured'])}). "
-                       + _reason(c, modules.get(n)))
+                       + _reason(c, figures.get(n)))
     return out
 
 
@@ -215,32 +234,32 @@ def render(results: dict[str, dict], quick: bool, seconds: float | None,
         out += ["", f"{pending} claims need the full settings and were not checked in this --quick run."]
     out += ["", "| figure | source | " + " | ".join(VERDICTS) + " | sanity checks |", "|---|---|" + "---|" * len(VERDICTS) + "---|"]
     for f in FIGURES:
-        if f.NAME in results:
-            cl = results[f.NAME]["claims"]
+        if f.name in results:
+            cl = results[f.name]["claims"]
             counts = [sum(c["kind"] == "finding" and c["verdict"] == v for c in cl) for v in VERDICTS]
             sa = [c for c in cl if c["kind"] == "sanity"]
-            out.append(f"| [{f.TITLE}](#{_anchor(f.NAME)}) | {f.SOURCE} | " + " | ".join(map(str, counts))
+            out.append(f"| [{f.title}](#{_anchor(f.name)}) | {f.source} | " + " | ".join(map(str, counts))
                        + f" | {sum(c['holds'] for c in sa)} / {len(sa)} |")
     for f in FIGURES:
-        if f.NAME not in results:
+        if f.name not in results:
             continue
-        r = results[f.NAME]
+        r = results[f.name]
         secs = r.get("settings", {}).get("seconds")
-        out += ["", f"<a id=\"{_anchor(f.NAME)}\"></a>", f"## {f.TITLE}", "",
-                f"*{f.SOURCE}.* {f.CLAIM}", "", f"![{f.TITLE}]({f.NAME}.png)", "",
-                f"*Panels.* {f.CAPTION}", "",
+        out += ["", f"<a id=\"{_anchor(f.name)}\"></a>", f"## {f.title}", "",
+                f"*{f.source}.* {f.claim}", "", f"![{f.title}]({f.name}.png)", "",
+                f"*Panels.* {f.caption}", "",
                 f"*Settings.* {_settings(r)}." if _settings(r) else "",
-                "", f"*Departures from the paper.* {f.DEPARTURES}", ""]
+                "", f"*Departures from the paper.* {f.departures}", ""]
         out += claims_table(r["claims"])
         if r.get("controls"):
             out += controls_table(r["controls"])
         out += provenance_line(r.get("long"))
-        if hasattr(f, "tables"):
+        if f.tables is not None:
             out += f.tables(r)
         out += [""] + verdict(r, f)
-        out += ["", f"`python -m {f.__name__}" + (" --quick" if quick else "") + "`" +
+        out += ["", f"`python -m {f.module}" + (" --quick" if quick else "") + "`" +
                 (f" ran in {secs:.0f} s" + (" after its trainer runs, which `python -m figures` makes first for "
-                                            "both MNIST experiments (its log gives their time)" if f.__name__ in
+                                            "both MNIST experiments (its log gives their time)" if f.module in
                                             SHARED_RUNS else "") + "." if secs is not None else ".")]
     if runs_figure:
         out += ["", "## Training runs (WGAN Figures 3 and 4)", "",

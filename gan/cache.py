@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .rundir import atomic_write_bytes
+from common.files import atomic_write_bytes
 
 
 def cache_dir(*parts: str) -> Path:

@@ -26,7 +26,9 @@ from typing import Any
 
 import torch
 
-from .rundir import atomic_write_bytes, describe
+from common.files import atomic_write_bytes
+
+from .rundir import describe
 
 CHECKPOINT = "checkpoint.pt"
 PREVIOUS = "checkpoint.prev.pt"

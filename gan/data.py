@@ -41,9 +41,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from common.files import atomic_write_bytes
+
 from . import cache
 from .mnist import MNISTImages, StackedMNIST
-from .rundir import atomic_write_bytes
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 SYNTHETIC_DEFAULT = 10_000

@@ -44,6 +44,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from common.files import WriteFailed, atomic_write_bytes, fsync_dir, write_all
+
 CONFIG = "config.json"
 METRICS = "metrics.jsonl"
 SAMPLES = "samples"
@@ -60,70 +62,12 @@ RUN_FILES = (CONFIG, METRICS, "checkpoint.pt", "checkpoint.prev.pt", SAMPLES, SN
 
 
 class RunDirError(OSError):
-    """A run directory cannot be used (read-only, a file, owned by another process): one line."""
-
-
-class WriteFailed(RunDirError):
-    """A file of the run could not be written (a full disk, a lost mount); nothing torn is left."""
-
-    def __init__(self, path: str | os.PathLike, err: OSError):
-        super().__init__(err.errno, describe(err))
-        self.path = Path(path)
-
-    def __str__(self) -> str:
-        return f"could not write {self.path}: {self.strerror}"
+    """A run directory cannot be used (read-only, a file, owned by another process): one line.
+    A file of the run that cannot be written raises :class:`common.files.WriteFailed` instead."""
 
 
 def describe(err: OSError) -> str:
     return err.strerror or str(err)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - some filesystems do not open directories
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``.
-
-    The file gets ordinary permissions (``0o666`` less the umask, as ``open`` gives), not the
-    ``0o600`` of ``tempfile.mkstemp``. On failure nothing is left behind, ``path`` is untouched
-    and :class:`WriteFailed` names it.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException as err:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        if isinstance(err, OSError) and not isinstance(err, WriteFailed):
-            raise WriteFailed(path, err) from None
-        raise
-    _fsync_dir(path.parent)
 
 
 def remove_stale_temporaries(run_dir: str | os.PathLike) -> list[Path]:
@@ -235,14 +179,14 @@ def set_aside(run_dir: str | os.PathLike) -> list[str]:
         for name in present:
             os.replace(run_dir / name, staging / name)
             moved.append(name)
-        _fsync_dir(staging)
+        fsync_dir(staging)
         os.replace(staging, aside)
     except BaseException:  # all or nothing: put back what was moved
         for name in moved:
             os.replace(staging / name, run_dir / name)
         staging.rmdir()
         raise
-    _fsync_dir(run_dir)
+    fsync_dir(run_dir)
     return present
 
 
@@ -260,7 +204,7 @@ def restore_set_aside(run_dir: str | os.PathLike) -> None:
         if not (aside / name).exists():  # the new run's file, with nothing of the old run to put back
             _remove(run_dir / name)
     os.replace(aside, run_dir / RESTORING)
-    _fsync_dir(run_dir)
+    fsync_dir(run_dir)
     _move_back(run_dir, run_dir / RESTORING)
 
 
@@ -272,7 +216,7 @@ def _move_back(run_dir: Path, folder: Path) -> list[str]:
         _remove(run_dir / name)
         os.replace(folder / name, run_dir / name)
     folder.rmdir()
-    _fsync_dir(run_dir)
+    fsync_dir(run_dir)
     return names
 
 
@@ -380,7 +324,7 @@ def append_metrics(run_dir: str | os.PathLike, rows: Iterable[dict]) -> None:
     try:
         size = os.fstat(fd).st_size
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         except OSError as err:
             try:

@@ -31,12 +31,13 @@ import contextlib
 import dataclasses
 import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ContextManager
+
+from common.provenance import git_commit
 
 from . import checkpoint, rundir
 from .config import Config, changed, flag, load_run_config, resume_config
@@ -316,24 +317,6 @@ def _saved_record(out: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return record if isinstance(record, dict) else {}
-
-
-def git_commit() -> str | None:
-    """The commit of the code that runs, ``-dirty`` when tracked files differ from it; None
-    outside a git checkout (an installed copy) or without git."""
-    root = Path(__file__).resolve().parents[1]
-    if not (root / ".git").exists():
-        return None
-    try:
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=10)
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if head.returncode:
-        return None
-    return head.stdout.strip() + ("-dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
 
 
 def environment(device) -> dict:

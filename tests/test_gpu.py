@@ -1,7 +1,7 @@
 """The GPU command (``benchmarks/gpu.py``) on the CPU: its --tiny path end to end (the session's
-run, see conftest.py), its output folder's limits, resuming, and its parts one by one (the
-install from wheels, the test report, the CUDA graph's plumbing with an eager stand-in, the
-FLOP count and profile, the toy statistics, the MNIST records). No number here is a GPU's."""
+run, see conftest.py), its output folder's limits, resuming, failures that say what failed, and
+its parts one by one (the install from wheels, the test report, the CUDA graph's plumbing with an
+eager stand-in, the FLOP count and profile). No number here is a GPU's."""
 
 import json
 import re
@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks import gpu
+from benchmarks import gpu, gpu_profile, gpu_setup
+from benchmarks.gpu_children import Child, read_json
 from gan import rundir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,27 +58,49 @@ def test_tiny_throughput_measures_both_loops_and_says_what_it_could_not(gpu_tiny
     assert all("needs CUDA" in b for b in tp["bound"].values())
 
 
-def test_tiny_experiments_record_each_run_as_it_goes(gpu_tiny):
-    out = gpu_tiny[0]
+def test_tiny_experiments_are_the_long_budgets_records(gpu_tiny):
+    """The toy control is toys.mode_collapse.run_controls' result (the file the toy reads beside
+    the long budget); the MNIST runs are experiments.mnist_runs.paper_scale_tasks' records."""
+    out, state, _ = gpu_tiny
     toys = json.loads((out / "toy_control.json").read_text())
-    assert set(toys["runs"]) == {"toy-ring-s0", "toy-grid-s0"}
-    for r in toys["runs"].values():
-        assert r["step"] == [10, 20, 30, 40] and len(r["hq_share"]) == 4 and r["of"] in (8, 25)
-        assert len(r["scatter"]["xy"]) == 500 and all(np.isfinite(r["estimate"]))
+    assert set(toys["runs"]) == {"gan_toy/ring/0"} and toys["provenance"]["cpu_seconds"] > 0
+    assert toys == {**json.loads((state / "long" / "mode_collapse_controls.json").read_text()), "status": "done"}
+    r = toys["runs"]["gan_toy/ring/0"]
+    assert r["step"] == [20] and len(r["counts"][-1]) == 8 and r["setup"] == "gan_toy.py WGAN-GP"
+    assert 0 <= r["hq_share"][-1] <= 1 and np.isfinite(r["estimate"]).all()
     mnist = json.loads((out / "mnist.json").read_text())
-    assert set(mnist["runs"]) == {"mnist-clip-dcgan", "mnist-adam-dcgan"}
+    assert mnist["status"] == "done"
+    assert set(mnist["runs"]) == {"wgan_dcgan-s0-paper8", "wgan_adam_0.0002_0.5-s0-paper8"}
     for r in mnist["runs"].values():
-        assert r["steps"] == 8 and [q["step"] for q in r["quality"]] == [4, 8]
-        assert all(np.isfinite(q["fd"]) and np.isfinite(q["kid"]) for q in r["quality"])
-    assert mnist["runs"]["mnist-adam-dcgan"]["cosine"]["count"] == 8
-    assert mnist["runs"]["mnist-adam-dcgan"]["config"]["optimizer"] == "adam"
+        assert r["generator_steps"] == 8 and r["steps"] == [4, 8] and r["config"]["image_size"] == 16
+        assert np.isfinite(r["fd"]).all() and np.isfinite(r["kid"]).all() and r["provenance"]["command"]
+    assert mnist["runs"]["wgan_adam_0.0002_0.5-s0-paper8"]["config"]["optimizer"] == "adam"
+    assert mnist["runs"]["wgan_dcgan-s0-paper8"]["cosine"]["count"] > 0
     assert (out / "samples.png").stat().st_size > 1000
+
+
+def test_a_toy_control_run_cut_short_resumes_to_the_same_numbers(tmp_path):
+    """The experiments' resumption, within a run: a control stopped after 4 iterations (its state
+    file is what a SIGTERM at the budget's end leaves) continues to the numbers of a run that was
+    never stopped, bit for bit on the CPU; a restart from scratch, or a lost optimiser or RNG
+    state, would not."""
+    from toys.mode_collapse import gan_toy_control
+
+    whole = gan_toy_control("ring", 8, seed=3, device="cpu", every=4)
+    state = tmp_path / "ring.pt"
+    part = gan_toy_control("ring", 4, seed=3, device="cpu", state_path=state, every=4)
+    assert state.exists() and part["step"] == [4]
+    resumed = gan_toy_control("ring", 8, seed=3, device="cpu", state_path=state, every=4)
+    assert resumed["step"] == whole["step"] == [4, 8]
+    for k in ("hq_share", "modes", "counts", "estimate"):
+        assert resumed[k] == whole[k], k
+    assert whole["estimate"][0] != whole["estimate"][1]  # the numbers move: equal ones would prove nothing
 
 
 @pytest.mark.slow
 def test_tiny_run_with_its_tests_then_a_second_call_resumes(tmp_path):
     """The whole --tiny path (the tests phase too); a second call with the same state skips the
-    finished phases and finds the finished runs."""
+    finished phases and finds the finished runs (their records untouched: nothing retrained)."""
     out, state = tmp_path / "out", tmp_path / "state"
     argv = ["--tiny", "--out", str(out), "--state", str(state), "--budget-seconds", "900"]
     assert gpu.main(argv) == 0
@@ -89,8 +112,20 @@ def test_tiny_run_with_its_tests_then_a_second_call_resumes(tmp_path):
     assert second["calls"] == 2
     assert "earlier call" in second["phases"]["tests"]["note"]
     assert "earlier call" in second["phases"]["throughput"]["note"]
-    toys = json.loads((out2 / "toy_control.json").read_text())["runs"]
-    assert toys["toy-ring-s0"]["step"] == [10, 20, 30, 40]  # found finished, not retrained
+    for name in ("toy_control.json", "mnist.json"):
+        assert json.loads((out2 / name).read_text())["runs"] == json.loads((out / name).read_text())["runs"]
+
+
+def test_a_failure_says_what_failed(tmp_path):
+    """An unreadable file is named with what is wrong (not read as None), and a child that fails
+    gives its exit status and the end of its log."""
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(ValueError, match="bad.json could not be read"):
+        read_json(tmp_path / "bad.json")
+    assert read_json(tmp_path / "none.json") is None
+    child = Child("boom", "json", "loads", {"s": "{"}, tmp_path / "boom.log")
+    child.proc.join(120)
+    assert child.status().startswith("failed (exit status 1)") and "JSONDecodeError" in child.status()
 
 
 # ---------------------------------------------------------------------------------- the parts
@@ -106,7 +141,7 @@ def test_output_folder_refuses_other_files_and_large_ones(tmp_path):
 
 
 def test_every_gpu_test_exists():
-    for node in gpu.GPU_TESTS + gpu.TINY_TESTS:
+    for node in gpu_setup.GPU_TESTS + gpu_setup.TINY_TESTS:
         path, _, name = node.partition("::")
         text = (ROOT / path).read_text()
         assert not name or f"def {name.split('[')[0]}(" in text, node
@@ -117,10 +152,10 @@ def test_junit_report_counts_and_names_failures(tmp_path):
     xml.write_text('<testsuites><testsuite time="1.5"><testcase classname="a" name="ok"/>'
                    '<testcase classname="a" name="bad"><failure message="assert 1 == 2&#10;more"/></testcase>'
                    '<testcase classname="b" name="skip"><skipped/></testcase></testsuite></testsuites>')
-    r = gpu.junit_counts(xml)
+    r = gpu_setup.junit_counts(xml)
     assert (r["passed"], r["failed"], r["errors"], r["skipped"], r["seconds"]) == (1, 1, 0, 1, 1.5)
     assert r["failures"] == ["a::bad: assert 1 == 2"]
-    assert gpu.junit_counts(tmp_path / "missing.xml")["passed"] == 0
+    assert gpu_setup.junit_counts(tmp_path / "missing.xml")["passed"] == 0
 
 
 def _wheel(folder: Path, name: str) -> Path:
@@ -136,27 +171,26 @@ def _wheel(folder: Path, name: str) -> Path:
 
 
 def test_install_takes_only_the_missing_modules_from_wheels(tmp_path, monkeypatch):
-    out = gpu.Output(tmp_path / "out", 0.0)
-    assert gpu.install(tmp_path, tmp_path / "site", out)["note"] == "every module present"
-    monkeypatch.setattr(gpu, "NEEDED", {"wgan_fake_module": "wgan_fake_module"})
+    assert gpu_setup.install(tmp_path, tmp_path / "site")["note"] == "every module present"
+    monkeypatch.setattr(gpu_setup, "NEEDED", {"wgan_fake_module": "wgan_fake_module"})
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setenv("PYTHONPATH", "")
-    r = gpu.install(tmp_path / "wheels", tmp_path / "site", out)
+    r = gpu_setup.install(tmp_path / "wheels", tmp_path / "site")
     assert r["status"] == "failed" and "gpu_wheels.sh" in r["note"]
     (tmp_path / "wheels").mkdir()
     _wheel(tmp_path / "wheels", "wgan_fake_module")
-    r = gpu.install(tmp_path / "wheels", tmp_path / "site", out)
+    r = gpu_setup.install(tmp_path / "wheels", tmp_path / "site")
     assert r == {"status": "done", "installed": ["wgan_fake_module-1.0-py3-none-any.whl"], "how": "pip"}
     assert __import__("wgan_fake_module").VALUE == 42
     assert str(tmp_path / "site") in __import__("os").environ["PYTHONPATH"]
     sys.modules.pop("wgan_fake_module", None)
     # an image without pip: the wheel is unzipped into the site folder
-    monkeypatch.setattr(gpu, "NEEDED", {"wgan_other_module": "wgan_other_module"})
+    monkeypatch.setattr(gpu_setup, "NEEDED", {"wgan_other_module": "wgan_other_module"})
     _wheel(tmp_path / "wheels", "wgan_other_module")
     real_run = subprocess.run
-    monkeypatch.setattr(gpu.subprocess, "run", lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1)
+    monkeypatch.setattr(gpu_setup.subprocess, "run", lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1)
                         if cmd[1:] == ["-m", "pip", "--version"] else real_run(cmd, **kw))
-    r = gpu.install(tmp_path / "wheels", tmp_path / "site", out)
+    r = gpu_setup.install(tmp_path / "wheels", tmp_path / "site")
     assert r["status"] == "done" and r["how"] == "unzipped (no pip)"
     assert __import__("wgan_other_module").VALUE == 42
     sys.modules.pop("wgan_other_module", None)
@@ -167,7 +201,7 @@ def test_wheels_script_asks_for_cpython_312_manylinux_binaries():
     for flag in ("--only-binary=:all:", "--python-version 3.12", "--implementation cp", "--no-deps",
                  "manylinux_2_28_x86_64", "-d .whl"):
         assert flag in text
-    for dist in gpu.NEEDED.values():
+    for dist in gpu_setup.NEEDED.values():
         assert f"{dist}==" in text
     assert ".whl/" in (ROOT / ".gitignore").read_text().split()
 
@@ -186,7 +220,7 @@ def test_graphed_iteration_replays_the_trainers_iteration(tmp_path):
     fresh real batches copied into the static buffers, the trainer's metrics handling."""
     run = _tiny_run(tmp_path)
     before = [p.detach().clone() for p in run.C.parameters()]
-    graphed = gpu.GraphedIteration(run, 2, gpu.eager_capture)
+    graphed = gpu_profile.GraphedIteration(run, 2, gpu_profile.eager_capture)
     first = graphed.buffers[0].clone()
     critic, loss_g = graphed()
     again = graphed()
@@ -195,7 +229,7 @@ def test_graphed_iteration_replays_the_trainers_iteration(tmp_path):
     assert torch.isfinite(critic) and torch.isfinite(loss_g)
     assert any(not torch.equal(a, b) for a, b in zip(before, run.C.parameters()))
     assert all(p.abs().max() <= 0.01 + 1e-7 for p in run.C.parameters())  # clipped inside the iteration
-    step = gpu.graphed_step(_tiny_run(tmp_path / "b", log_every=2), 2, gpu.eager_capture)
+    step = gpu_profile.graphed_step(_tiny_run(tmp_path / "b", log_every=2), 2, gpu_profile.eager_capture)
     for _ in range(2):
         step()
     assert [r["step"] for r in rundir.read_metrics(tmp_path / "b")] == [1, 2]
@@ -207,67 +241,15 @@ def test_flops_profile_and_bound_on_the_cpu(tmp_path):
 
     run = _tiny_run(tmp_path)
     step = metered(run, lambda: (lambda s: (s.critic, s.loss_g))(iteration(run.players, run.data.next, run.noise, 2)), 2)
-    flops = gpu.count_flops(step)
+    flops = gpu_profile.count_flops(step)
     assert flops > 0
-    p = gpu.profile_step(step, torch.device("cpu"), 2)
+    p = gpu_profile.profile_step(step, torch.device("cpu"), 2)
     assert p["wall_ms"] > 0 and p["aten_ops"] > 10 and "kernels" not in p
-    assert "needs CUDA" in gpu.bound_text(p, flops, 1.0, 790)
+    assert "needs CUDA" in gpu_profile.bound_text(p, flops, 1.0, 790)
     host = {"busy": 0.2, "kernels": 900, "wall_us_per_kernel": 11.0, "math_share": 0.3}
-    assert gpu.bound_text(host, 10**12, 50.0, 790).startswith("the host") and "6.3% of the bf16 peak" in \
-        gpu.bound_text(host, 10**12, 50.0, 790)
-    assert "math" in gpu.bound_text({**host, "busy": 0.9, "math_share": 0.8}, None, None, 790)
-
-
-def test_toy_statistics_follow_the_protocol():
-    for target, k in (("ring", 8), ("grid", 25)):
-        centres, std = gpu.gan_toy_modes(target)
-        assert len(centres) == k
-        x = np.repeat(centres, 10, axis=0) + std * 0.5
-        s = gpu.toy_statistics(x, target)
-        assert s["hq_share"] == 1.0 and s["modes"] == k and s["mode_kl"] == pytest.approx(0, abs=1e-12)
-        s = gpu.toy_statistics(np.vstack([np.repeat(centres[:1], 30, 0), centres[:1] + 1.0]), target)
-        assert s["modes"] == 1 and s["hq_share"] == pytest.approx(30 / 31) and s["mode_kl"] == pytest.approx(np.log(k))
-    ring, std = gpu.gan_toy_modes("ring")
-    assert np.linalg.norm(ring, axis=1) == pytest.approx(2 / 1.414) and std == pytest.approx(0.02 / 1.414)
-    with pytest.raises(ValueError):
-        gpu.gan_toy_modes("spiral")
-
-
-def test_toy_control_continues_from_its_state(tmp_path):
-    import signal
-    import time
-
-    handler = signal.getsignal(signal.SIGTERM)
-    first = gpu.toy_control("ring", 3, "cpu", tmp_path, time.time() + 600, True, 20)
-    assert first["step"] == [20, 40] and (tmp_path / "toy-ring-s3.pt").exists()
-    assert signal.getsignal(signal.SIGTERM) == handler  # restored
-    again = gpu.toy_control("ring", 3, "cpu", tmp_path, time.time() + 600, True, 20)
-    assert again["step"] == [20, 40] and again["hq_share"] == first["hq_share"]
-    assert json.loads((tmp_path / "toy-ring-s3.json").read_text())["step"] == [20, 40]
-
-
-def test_mnist_record_reads_a_trainer_run(tmp_path):
-    from gan.train import train
-    from tests.gan.helpers import tiny
-
-    train(tiny(tmp_path, device="cpu", optimizer="adam", log_step_cosine=True, generator_steps=6, log_every=2),
-          progress=False)
-    r = gpu.mnist_record(tmp_path)
-    assert r["steps"] == 6 and r["config"]["optimizer"] == "adam" and r["curve_key"] == "em_estimate"
-    assert r["curve"]["step"] == list(range(1, 7)) and r["cosine"]["count"] == 6 and r["quality"] == []
-    assert gpu.mnist_record(tmp_path / "none") is None
-
-
-def test_mnist_runs_are_the_trainers_command_and_resume(tmp_path):
-    argv = gpu.mnist_argv("mnist-clip-mlp", tmp_path / "r", "cuda", False, 500, 1000)
-    assert argv[1:3] == ["-m", "gan.train"] and "--resume" not in argv
-    i = argv.index("--generator")
-    assert argv[i + 1] == "mlp" and argv[argv.index("--image-size") + 1] == "32"
-    for paper_default in ("--lr", "--clip", "--n-critic", "--batch-size", "--optimizer"):
-        assert paper_default not in argv  # the trainer's defaults are the paper's
-    (tmp_path / "r").mkdir()
-    (tmp_path / "r" / "checkpoint.pt").write_bytes(b"")
-    assert gpu.mnist_argv("mnist-clip-mlp", tmp_path / "r", "cuda", False, 500, 1000)[3:] == ["--resume", str(tmp_path / "r")]
+    assert gpu_profile.bound_text(host, 10**12, 50.0, 790).startswith("the host") and "6.3% of the bf16 peak" in \
+        gpu_profile.bound_text(host, 10**12, 50.0, 790)
+    assert "math" in gpu_profile.bound_text({**host, "busy": 0.9, "math_share": 0.8}, None, None, 790)
 
 
 def test_command_line_needs_an_output_folder(monkeypatch):

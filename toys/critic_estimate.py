@@ -55,53 +55,13 @@ import torch
 from scipy import stats
 
 import divergences as D
-from claims import MIN_SEEDS_TOY, claim, control, fmt, parallel_map, seed_all, toy_main
+from claims import MIN_SEEDS_TOY, Figure, claim, control, fmt, parallel_map, seed_all
 from claims.stats import mean_interval
 from gan.algorithm import make_players, train_critic
 from gan.defaults import defaults
 from gan.lipschitz import critic_grad_norm, interpolates
 from gan.models import critic_mlp
 
-NAME = "critic_estimate"
-TITLE = "Which critic reads as W?"
-SOURCE = 'beyond the papers (WGAN, Section 3: "a clearly terrible way")'
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    'Weight clipping makes the critic estimate K W for an unknown K; the other Lipschitz '
-    'constraints are measured against the exact EM to find which critic reads W itself.'
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = True
-#: relative running time, to start the longest single-core toys first
-COST = 1.0
-QUICK = ("shifts 1 and 3 only, 500 instead of 1500 critic steps (too few for the penalties' bias: those claims "
-         "need the full run), 2 instead of 8 initialisations of 200 instead of 800 steps, 3 seeds instead of 5 "
-         "(too few to decide a finding)")
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Left: the critic's estimate E_r f - E_g f divided by the exact W for each pair, for the "
-    "gradient penalty, the Lipschitz penalty and spectral normalisation, with the penalties' "
-    "predicted bias 1 + W / (2 lambda). Second: clipping's K = estimate / W across the Gaussian"
-    " shifts (about 1e-3: off the first panel's scale). Third: the critic's gradient norm at "
-    'random interpolates (5th, 50th and 95th percentiles). Right: the training time per critic.'
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "Not an experiment of the papers (WGAN, Section 3, calls clipping 'a clearly terrible way' "
-    "to enforce the constraint). Each constraint trains with its paper's optimiser at 10x its "
-    'learning rate, on a ReLU MLP d-64-64-1, 1,500 steps of batch 256.'
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    'lp_bias': (
-        'the predicted W (1 + W / (2 lambda)) lies outside the interval of the measured estimates: '
-        'the uniform-slope model of the penalised critic does not describe it.'
-),
-    'sn_loose_in_2d': (
-        "spectral normalisation read W in 2-D too: the product of the layers' norms was a tight "
-        'bound for this pair.'
-),
-}
 
 CONSTRAINTS = ("clip", "gp", "lp", "sn")
 BATCH = 256
@@ -432,10 +392,42 @@ def tables(result: dict) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "weight clipping, gradient penalty, Lipschitz penalty and spectral "
-                    "norm against the exact EM", run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="critic_estimate",
+    title="Which critic reads as W?",
+    source='beyond the papers (WGAN, Section 3: "a clearly terrible way")',
+    claim=(
+        'Weight clipping makes the critic estimate K W for an unknown K; the other Lipschitz '
+        'constraints are measured against the exact EM to find which critic reads W itself.'
+    ),
+    quick=("shifts 1 and 3 only, 500 instead of 1500 critic steps (too few for the penalties' bias: those claims "
+           "need the full run), 2 instead of 8 initialisations of 200 instead of 800 steps, 3 seeds instead of 5 "
+           "(too few to decide a finding)"),
+    caption=(
+        "Left: the critic's estimate E_r f - E_g f divided by the exact W for each pair, for the "
+        "gradient penalty, the Lipschitz penalty and spectral normalisation, with the penalties' "
+        "predicted bias 1 + W / (2 lambda). Second: clipping's K = estimate / W across the Gaussian"
+        " shifts (about 1e-3: off the first panel's scale). Third: the critic's gradient norm at "
+        'random interpolates (5th, 50th and 95th percentiles). Right: the training time per critic.'
+    ),
+    departures=(
+        "Not an experiment of the papers (WGAN, Section 3, calls clipping 'a clearly terrible way' "
+        "to enforce the constraint). Each constraint trains with its paper's optimiser at 10x its "
+        'learning rate, on a ReLU MLP d-64-64-1, 1,500 steps of batch 256.'
+    ),
+    why={
+        'lp_bias': (
+            'the predicted W (1 + W / (2 lambda)) lies outside the interval of the measured estimates: '
+            'the uniform-slope model of the penalised critic does not describe it.'
+        ),
+        'sn_loose_in_2d': (
+            "spectral normalisation read W in 2-D too: the product of the layers' norms was a tight "
+            'bound for this pair.'
+        ),
+    },
+    run=run, plot=plot, tables=tables, pooled=True,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

@@ -37,7 +37,7 @@ import torch
 from scipy import stats
 
 import divergences as D
-from claims import MIN_SEEDS_TOY, claim, control, fmt, seed_all, single_threaded, toy_main
+from claims import MIN_SEEDS_TOY, Figure, claim, control, fmt, seed_all, single_threaded
 from claims.stats import mean_interval
 from gan.algorithm import make_players, train_critic
 from gan.defaults import OptimizerSpec
@@ -46,45 +46,6 @@ from gan.models import critic_mlp
 from toys import affine_1d as A
 from toys.affine_1d import verdict_args
 
-NAME = "critic_training"
-TITLE = "Train the critic till optimality"
-SOURCE = "WGAN, Section 3"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    'The more the critic is trained, the more reliable the gradient of W it gives the generator, '
-    'with no capacity to balance against the generator; the GAN discriminator\'s gradient instead '
-    'vanishes as it improves.'
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 1.0
-QUICK = "2 seeds instead of 5, critic steps up to 20 instead of 300, widths 16 and 64 only"
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Left: the direction error 1 - cos between the clipped critic's gradient to the generator and "
-    "the exact grad_theta W, against the critic's training steps with the generator fixed, for "
-    "three critic widths (mean over seeds, thin lines per seed). Middle: the final error per width "
-    "and seed. Right: on far-apart Gaussians, the norm of the generator's gradient through the GAN "
-    "discriminator (minimax and -log D) and through the WGAN critic divided by its K, against the "
-    "training steps (log-log)."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    'The paper states it for image GANs with the generator moving; here the generator is held '
-    'fixed and the critic trained from scratch for n steps, 1-D. Critic a ReLU MLP 1-w-w-w-1, '
-    "clipping c = 0.01, RMSProp 1e-3 (20x the paper's rate); the GAN discriminator the same MLP "
-    "(width 64), Adam 1e-3 (5x DCGAN's), batch 256."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    'error_falls_with_training': (
-        "the clipped critic's gradient direction stops improving early: it plateaus at an error "
-        "clipping sets, not at 0."
-    ),
-    'wider_not_worse': 'a wider clipped critic has a different K and different kinks, and here a worse direction.',
-    'gan_gradient_vanishes': 'the discriminator did not saturate within the steps given.',
-}
 
 C = 0.01
 FAR = {"real": (-0.5, 0.06), "theta": (0.5, 0.1)}
@@ -273,10 +234,41 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "the generator's gradient against critic training and capacity", run, plot, argv,
-                    quick=QUICK)
+FIGURE = Figure(
+    name="critic_training",
+    title="Train the critic till optimality",
+    source="WGAN, Section 3",
+    claim=(
+        'The more the critic is trained, the more reliable the gradient of W it gives the generator, '
+        'with no capacity to balance against the generator; the GAN discriminator\'s gradient instead '
+        'vanishes as it improves.'
+    ),
+    quick="2 seeds instead of 5, critic steps up to 20 instead of 300, widths 16 and 64 only",
+    caption=(
+        "Left: the direction error 1 - cos between the clipped critic's gradient to the generator and "
+        "the exact grad_theta W, against the critic's training steps with the generator fixed, for "
+        "three critic widths (mean over seeds, thin lines per seed). Middle: the final error per width "
+        "and seed. Right: on far-apart Gaussians, the norm of the generator's gradient through the GAN "
+        "discriminator (minimax and -log D) and through the WGAN critic divided by its K, against the "
+        "training steps (log-log)."
+    ),
+    departures=(
+        'The paper states it for image GANs with the generator moving; here the generator is held '
+        'fixed and the critic trained from scratch for n steps, 1-D. Critic a ReLU MLP 1-w-w-w-1, '
+        "clipping c = 0.01, RMSProp 1e-3 (20x the paper's rate); the GAN discriminator the same MLP "
+        "(width 64), Adam 1e-3 (5x DCGAN's), batch 256."
+    ),
+    why={
+        'error_falls_with_training': (
+            "the clipped critic's gradient direction stops improving early: it plateaus at an error "
+            "clipping sets, not at 0."
+        ),
+        'wider_not_worse': 'a wider clipped critic has a different K and different kinks, and here a worse direction.',
+        'gan_gradient_vanishes': 'the discriminator did not saturate within the steps given.',
+    },
+    run=run, plot=plot,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

@@ -46,7 +46,7 @@ import math
 import numpy as np
 import torch
 
-from claims import MIN_SEEDS_TOY, claim, control, fmt, progress, seed_all, single_threaded, toy_main
+from claims import MIN_SEEDS_TOY, Figure, claim, control, fmt, progress, seed_all, single_threaded
 from claims.stats import mean_interval
 from gan.algorithm import make_players, train_critic
 from gan.defaults import OptimizerSpec
@@ -55,53 +55,6 @@ from gan.models import critic_mlp, mlp
 from toys.perfect_discriminator import (BATCH, DIM, LATENT, Manifold, _directions, _grad, theorem_2_6_hypothesis,
                                         train_gan)
 
-NAME = "finite_precision"
-TITLE = "Finite precision and the -log D gradient"
-SOURCE = "Towards Principled Methods, Theorem 2.6, footnote 4"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    "As the discriminator approaches the optimal one, its error looks more and more like centred "
-    "random noise because of the finite precision, so the -log D gradient's coordinates become "
-    "centred (Theorem 2.6's hypothesis)."
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 1.5
-QUICK = ("3 seeds instead of 5 (too few for a verdict), the generator trained 50 instead of 200 steps, the "
-         "discriminator 200 instead of 2000 steps, 16 instead of 32 minibatches per checkpoint")
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Left: the centring statistic c (the robust z-score |median| / (IQR / 1.349) of the -log D "
-    "gradient's coordinates over minibatches, mean over 4 directions), D read through sigmoid then "
-    "log in float32, against the discriminator's steps for each seed, with the threshold that "
-    "centred noise stays below (95%). Middle: the relative error of that float32 gradient against "
-    "the float64 gradient through the logit (circles; crosses: float32 through the logit, plain "
-    "rounding): the finite precision's share of the gradient. Right: "
-    "the coordinates at the last step (4 directions, each divided by its IQR) for each seed, beside "
-    "the positive control, Theorem 2.6's planted white-noise gradient (grey), centred on 0."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "The paper states the footnote for a DCGAN in float32 and shows no measurement; here the "
-    "perfect-discriminator toy (2-D manifold in R^16, MLP generator trained 200 steps, a fresh MLP "
-    "discriminator trained 2,000 steps with Adam 2e-3), -log D evaluated as -log(sigmoid(logit)) in "
-    "float32, coordinates as projections on 4 fixed random directions of parameter space."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    "centred_at_last_step": (
-        "float32 keeps D's relative precision however small D gets (down to 1e-38), so the division "
-        "by D adds nothing to plain float32 rounding (about 1e-7 of the gradient either way), far "
-        "below its spread: the error of a "
-        "trained network is smooth and systematic, not centred noise, until the logit underflows "
-        "(below -88), where the gradient becomes infinite rather than noisy."
-    ),
-    "more_centred_as_d_trains": (
-        "as D trains, the minibatch gradients align on a common direction (the one that lowers the "
-        "logit on the generator's support) faster than their spread grows."
-    ),
-}
 SEEDS = 5
 N_DIRECTIONS = 4
 
@@ -293,10 +246,49 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "Towards Principled Methods, footnote 4: finite precision and centred noise",
-                    run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="finite_precision",
+    title="Finite precision and the -log D gradient",
+    source="Towards Principled Methods, Theorem 2.6, footnote 4",
+    claim=(
+        "As the discriminator approaches the optimal one, its error looks more and more like centred "
+        "random noise because of the finite precision, so the -log D gradient's coordinates become "
+        "centred (Theorem 2.6's hypothesis)."
+    ),
+    quick=("3 seeds instead of 5 (too few for a verdict), the generator trained 50 instead of 200 steps, the "
+           "discriminator 200 instead of 2000 steps, 16 instead of 32 minibatches per checkpoint"),
+    caption=(
+        "Left: the centring statistic c (the robust z-score |median| / (IQR / 1.349) of the -log D "
+        "gradient's coordinates over minibatches, mean over 4 directions), D read through sigmoid then "
+        "log in float32, against the discriminator's steps for each seed, with the threshold that "
+        "centred noise stays below (95%). Middle: the relative error of that float32 gradient against "
+        "the float64 gradient through the logit (circles; crosses: float32 through the logit, plain "
+        "rounding): the finite precision's share of the gradient. Right: "
+        "the coordinates at the last step (4 directions, each divided by its IQR) for each seed, beside "
+        "the positive control, Theorem 2.6's planted white-noise gradient (grey), centred on 0."
+    ),
+    departures=(
+        "The paper states the footnote for a DCGAN in float32 and shows no measurement; here the "
+        "perfect-discriminator toy (2-D manifold in R^16, MLP generator trained 200 steps, a fresh MLP "
+        "discriminator trained 2,000 steps with Adam 2e-3), -log D evaluated as -log(sigmoid(logit)) in "
+        "float32, coordinates as projections on 4 fixed random directions of parameter space."
+    ),
+    why={
+        "centred_at_last_step": (
+            "float32 keeps D's relative precision however small D gets (down to 1e-38), so the division "
+            "by D adds nothing to plain float32 rounding (about 1e-7 of the gradient either way), far "
+            "below its spread: the error of a "
+            "trained network is smooth and systematic, not centred noise, until the logit underflows "
+            "(below -88), where the gradient becomes infinite rather than noisy."
+        ),
+        "more_centred_as_d_trains": (
+            "as D trains, the minibatch gradients align on a common direction (the one that lowers the "
+            "logit on the generator's support) faster than their spread grows."
+        ),
+    },
+    run=run, plot=plot, cost=1.5,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

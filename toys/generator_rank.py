@@ -32,49 +32,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from claims import claim, control, fmt, progress, seed_all, single_threaded, toy_main
+from claims import Figure, claim, control, fmt, progress, seed_all, single_threaded
 from claims.stats import mean_interval
 from gan.models import mlp
 
-NAME = "generator_rank"
-TITLE = "The dimension of a generator's image"
-SOURCE = "Towards Principled Methods, Lemma 1"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    "A generator made of affine maps and rectifier, leaky-rectifier or smooth increasing "
-    "nonlinearities maps Z into a countable union of manifolds of dimension at most dim Z, so "
-    "for dim Z < dim X its samples lie on a set of measure 0."
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 0.6
-QUICK = "100 instead of 2000 latent points per generator"
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Left: the share of latent points z where the Jacobian of g has rank min(dim Z, dim X) (the "
-    "bound of Lemma 1 attained), against dim Z, for ReLU, leaky-ReLU and tanh generators at "
-    "initialisation (mean and range over 5 seeds), ReLU generators only 16 units wide (purple, beside the claim), and the planted 3-unit bottleneck (grey, the positive control). Middle: the ranks met "
-    "over all z and seeds against dim Z (marker area: their share), never above dim Z (Lemma 1), "
-    "with those of the narrow and the bottleneck generators (left of each dim Z). "
-    "Right: the margin, the smallest singular value that a full rank needs, s_min(dim Z, dim X) / s_1 "
-    "over z (5-95% bar and range), against the rank tolerance; the planted bottleneck falls below it."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "The paper proves the lemma; the settings are this toolkit's: MLP generators 2 hidden layers x "
-    "64 units (the DCGAN generators of the paper have dim Z = 100 and dim X = 64 x 64 x 3, far "
-    "above what a Jacobian rank per point costs here), dim X = 16, Gaussian latents, at their "
-    "PyTorch initialisation (not trained: the rank after training is not measured). Rank is "
-    "numerical: singular values above s_1 max(dim Z, dim X) eps_64."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    "bound_attained_at_init": (
-        "some generators lose rank at some z: a ReLU layer with fewer active units than "
-        "min(dim Z, dim X) at z, or a tanh saturated below the numerical tolerance."
-    ),
-}
 DIM_X = 16
 LATENTS = (2, 8, 16, 32)
 HIDDEN = 64
@@ -277,10 +238,41 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "Towards Principled Methods, Lemma 1: the generator's image has dimension at most dim Z",
-                    run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="generator_rank",
+    title="The dimension of a generator's image",
+    source="Towards Principled Methods, Lemma 1",
+    claim=(
+        "A generator made of affine maps and rectifier, leaky-rectifier or smooth increasing "
+        "nonlinearities maps Z into a countable union of manifolds of dimension at most dim Z, so "
+        "for dim Z < dim X its samples lie on a set of measure 0."
+    ),
+    quick="100 instead of 2000 latent points per generator",
+    caption=(
+        "Left: the share of latent points z where the Jacobian of g has rank min(dim Z, dim X) (the "
+        "bound of Lemma 1 attained), against dim Z, for ReLU, leaky-ReLU and tanh generators at "
+        "initialisation (mean and range over 5 seeds), ReLU generators only 16 units wide (purple, beside the claim), and the planted 3-unit bottleneck (grey, the positive control). Middle: the ranks met "
+        "over all z and seeds against dim Z (marker area: their share), never above dim Z (Lemma 1), "
+        "with those of the narrow and the bottleneck generators (left of each dim Z). "
+        "Right: the margin, the smallest singular value that a full rank needs, s_min(dim Z, dim X) / s_1 "
+        "over z (5-95% bar and range), against the rank tolerance; the planted bottleneck falls below it."
+    ),
+    departures=(
+        "The paper proves the lemma; the settings are this toolkit's: MLP generators 2 hidden layers x "
+        "64 units (the DCGAN generators of the paper have dim Z = 100 and dim X = 64 x 64 x 3, far "
+        "above what a Jacobian rank per point costs here), dim X = 16, Gaussian latents, at their "
+        "PyTorch initialisation (not trained: the rank after training is not measured). Rank is "
+        "numerical: singular values above s_1 max(dim Z, dim X) eps_64."
+    ),
+    why={
+        "bound_attained_at_init": (
+            "some generators lose rank at some z: a ReLU layer with fewer active units than "
+            "min(dim Z, dim X) at z, or a tanh saturated below the numerical tolerance."
+        ),
+    },
+    run=run, plot=plot, cost=0.6,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

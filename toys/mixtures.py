@@ -315,7 +315,7 @@ def _save_state(path: Path, players, rec: dict, step: int, seconds: float, cpu_s
                 stopped: int | None = None) -> None:
     import io
 
-    from gan.rundir import atomic_write_bytes
+    from common.files import atomic_write_bytes
 
     buf = io.BytesIO()
     torch.save({"G": players.generator.state_dict(), "C": players.critic.state_dict(),

@@ -41,49 +41,9 @@ import torch
 from scipy import stats
 
 import divergences as D
-from claims import claim, control, fmt, seed_all, single_threaded, toy_main
+from claims import Figure, claim, control, fmt, seed_all, single_threaded
 from claims.stats import mean_interval
 
-NAME = "mmd_bandwidth"
-TITLE = "MMD: low bandwidth saturates, the test needs n to grow with d"
-SOURCE = "WGAN, Section 5"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    'With a low-bandwidth kernel the MMD saturates like TV or JS and its gradient vanishes; and the '
-    'Gaussian MMD test needs the number of samples to grow linearly with the dimension.'
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 0.6
-QUICK = ("21 values of theta instead of 41, 5 Gaussian draws instead of 20; the test: d in {2, 8} and n in "
-         "{8, 32} instead of 5 and 7 values, 10 repeats per cell instead of 30, 50 permutations instead of 100")
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Left: MMD^2 on the parallel lines against theta, each bandwidth's curve divided by its value "
-    "at theta = 1 (a low bandwidth makes it a step, as JS and TV). Second: |d MMD^2 / d theta| "
-    "against the bandwidth, on the lines at theta = 0.5 (exact formula and autograd) and on two "
-    "Gaussians 10 sd apart (mean over draws with its interval; the dotted line is the median "
-    "heuristic's bandwidth). Third: the MMD test's power against d at fixed n. Right: the n per "
-    "sample at which the power reaches 0.5 against d (log-log) with the fitted exponent and the "
-    "lines n ~ d and n ~ sqrt(d)."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "The paper argues from Ramdas et al. (2015) and runs nothing; here Gaussian kernels on toy "
-    "data: the parallel lines, two 1-D Gaussians, and a mean shift of 1 in one coordinate of a "
-    "d-dimensional standard Gaussian for the test, with the median-heuristic bandwidth, 100 "
-    "permutations and 30 repeats per (d, n)."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    'n_grows_linearly': (
-        "the n that holds the test's power grows with d at another rate than linearly (for a fixed mean "
-        "shift, the median-heuristic MMD behaves like a mean-difference statistic, whose power depends "
-        "on n / sqrt(d))."
-    ),
-    'power_falls_with_d': 'the test kept its power at fixed n as d grew.',
-}
 
 BANDWIDTHS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 3.0]
 LINE_POINTS = 300
@@ -336,9 +296,42 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "MMD against bandwidth and dimension", run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="mmd_bandwidth",
+    title="MMD: low bandwidth saturates, the test needs n to grow with d",
+    source="WGAN, Section 5",
+    claim=(
+        'With a low-bandwidth kernel the MMD saturates like TV or JS and its gradient vanishes; and the '
+        'Gaussian MMD test needs the number of samples to grow linearly with the dimension.'
+    ),
+    quick=("21 values of theta instead of 41, 5 Gaussian draws instead of 20; the test: d in {2, 8} and n in "
+           "{8, 32} instead of 5 and 7 values, 10 repeats per cell instead of 30, 50 permutations instead of 100"),
+    caption=(
+        "Left: MMD^2 on the parallel lines against theta, each bandwidth's curve divided by its value "
+        "at theta = 1 (a low bandwidth makes it a step, as JS and TV). Second: |d MMD^2 / d theta| "
+        "against the bandwidth, on the lines at theta = 0.5 (exact formula and autograd) and on two "
+        "Gaussians 10 sd apart (mean over draws with its interval; the dotted line is the median "
+        "heuristic's bandwidth). Third: the MMD test's power against d at fixed n. Right: the n per "
+        "sample at which the power reaches 0.5 against d (log-log) with the fitted exponent and the "
+        "lines n ~ d and n ~ sqrt(d)."
+    ),
+    departures=(
+        "The paper argues from Ramdas et al. (2015) and runs nothing; here Gaussian kernels on toy "
+        "data: the parallel lines, two 1-D Gaussians, and a mean shift of 1 in one coordinate of a "
+        "d-dimensional standard Gaussian for the test, with the median-heuristic bandwidth, 100 "
+        "permutations and 30 repeats per (d, n)."
+    ),
+    why={
+        'n_grows_linearly': (
+            "the n that holds the test's power grows with d at another rate than linearly (for a fixed mean "
+            "shift, the median-heuristic MMD behaves like a mean-difference statistic, whose power depends "
+            "on n / sqrt(d))."
+        ),
+        'power_falls_with_d': 'the test kept its power at fixed n as d grew.',
+    },
+    run=run, plot=plot, cost=0.6,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

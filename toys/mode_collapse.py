@@ -72,13 +72,11 @@ from __future__ import annotations
 
 import json
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from claims import FIGURES_DIR, MIN_SEEDS_TOY, check_result, claim, control, decide, fmt, long_budget, parallel_map, toy_main
+from claims import MIN_SEEDS_TOY, Figure, check_result, claim, control, decide, fmt, long_budget, parallel_map
 from claims.stats import (
     ALPHA,
     agrees_with_published,
@@ -131,16 +129,6 @@ from .mode_collapse_runs import (  # noqa: F401  (the runs' names, as the GPU co
     toy_run,
 )
 
-NAME = "mode_collapse"
-TITLE = "Mode collapse, measured"
-SOURCE = "WGAN, Sections 4.2 and 4.3"
-CLAIM = ('"In no experiment did we see evidence of mode collapse for the WGAN algorithm", and the critic\'s '
-         'estimate follows the generator\'s convergence: checked against a GAN on the 8-Gaussian ring and the '
-         '25-Gaussian grid under the VEEGAN / PacGAN protocol, over seeds, with controls this machine runs.')
-POOLED = True
-COST = 1.0
-QUICK = ("the ring, one seed per method, 200 generator steps (20 checkpoints), the long budget's committed "
-         "results not read: too short to learn, no verdicts")
 LABELS = {"gan": "GAN (-log D)", "clip": "WGAN, clipping", "gp": "WGAN-GP (0.1)"}
 #: learned seeds per target for the tracking test to use that target (a majority of the 5)
 MIN_LEARNED = 3
@@ -155,43 +143,6 @@ _PACGAN_MODES = ", ".join(f"{PACGAN_TABLE[t]['GAN']['modes'][0]} of {_K[t]} {t} 
 _PACGAN_ROW = ", ".join(f"{PACGAN_TABLE[t]['GAN']['modes'][0]} +- {PACGAN_TABLE[t]['GAN']['modes'][1]} of {_K[t]} {t} "
                         f"modes with {PACGAN_TABLE[t]['GAN']['hq_pct'][0]} +- {PACGAN_TABLE[t]['GAN']['hq_pct'][1]} % "
                         "high-quality samples" for t in TARGETS) + f" ({PACGAN_TRIALS} trials, standard errors)"
-CAPTION = (
-    "Top: modes captured (left pair) and share of high-quality samples (right pair) at the end of training, "
-    "one point per seed (filled: the run learned; hollow: it did not), the mean with its 95 % interval, "
-    f"for the main budget ({MAIN['steps']:,} steps, the ring) and the long budget (committed; WGAN-GP stopped at its "
-    "learned threshold, the clipped WGAN at its longest stage); the published rows beside (VEEGAN's Table 1, "
-    f"PacGAN's Table 1), and the learned threshold (dotted, Unrolled GAN's row: {_PCT['ring']} ring, "
-    f"{_PCT['grid']} grid). Middle left: the high-quality share along training per method (long budget, "
-    "mean and each seed). Middle right: the published-scale reproductions (PacGAN's GAN, gan_toy.py's "
-    "WGAN-GP) as far as they ran, beside their published numbers (not gates). Bottom left: the clipped "
-    "critic's estimate against the exact EM along each run; bottom right: the permutation null of the "
-    "tracking statistic with the observed value. Samples of one seed per method and target at the end of "
-    "training are drawn in the last row."
-)
-DEPARTURES = (
-    "The WGAN paper judges mode collapse by eye on LSUN; these targets and this protocol are VEEGAN's and "
-    "PacGAN's, at the unit spread of WGAN-GP's gan_toy.py (the same shapes: ring radius / std = 100, grid "
-    "spacing / std = 40). The toy's runs use one small architecture (64 x 2) for every method and toy "
-    "learning rates (Adam 1e-3; RMSProp 5e-4 for clipping, 10x Algorithm 1's), clip the critic at c = 0.03 "
-    "(at Algorithm 1's 0.01 this small critic is nearly constant: estimates of 1e-5 against an EM of 0.3), "
-    f"train WGAN-GP until its learned threshold and the clipped WGAN up to {_CLIP_GRID:,} steps on the grid, and "
-    "sample fresh data each batch. The published-scale reproductions keep the published settings but "
-    "alternate the two players' steps (PacGAN's Theano code updates them simultaneously) and, on a CPU, "
-    "stop far short of the published budgets."
-)
-WHY = {
-    "gp_no_collapse": "WGAN-GP is not the WGAN paper's algorithm (beyond the papers).",
-    "gp_modes_balanced": ("beyond the papers; and a run stopped at its first checkpoint past the learned threshold "
-                          "may still be filling its last modes."),
-    "clip_no_collapse": ("the clipped critic's small gradients (see 'Which critic reads as W?') leave the runs "
-                         "short of the learned threshold at this budget."),
-    "clip_modes_balanced": ("the paper judges collapse by eye (samples all alike); this statistic also counts a mode "
-                            "held at less than half its fair share, which a run still spreading over the target shows."),
-    "gan_misses_modes": "the small GAN may cover every mode of the targets it learns at this budget.",
-    "clip_estimate_tracks_em": ("the runs share one trend (both series fall together), which the permutation "
-                                "over runs discounts; only a run's own ups and downs count, and the critic's "
-                                "estimate follows the trend, not its run's own course."),
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -643,7 +594,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
                            f"std {Target('grid', SCALE).std:.4f})", "generator": "MLP 8-64-64-2",
                            "critic": "MLP 2-64-64-1", "batch": 256, "n_critic_wgan": 5, "eval_samples": N_EVAL,
                            "main": MAIN, "long": LONG, "decide": DECIDE, "floor": FLOOR}}
-    return check_result(result, SOURCE)
+    return check_result(result, FIGURE.source)
 
 
 def _long_summary(long: dict | None) -> dict | None:
@@ -889,21 +840,55 @@ def tables(result: dict) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> dict | None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if "--long" in argv:
-        import argparse
-
-        ap = argparse.ArgumentParser(prog="python -m toys.mode_collapse --long",
-                                     description="the long budget: resumable, its results written as they complete")
-        ap.add_argument("--long", action="store_true")
-        ap.add_argument("--out", type=Path, default=FIGURES_DIR / "long")
-        args = ap.parse_args(argv)
-        run_long(args.out)
-        return None
-    return toy_main(NAME, "GAN vs WGAN (clipping, gradient penalty 0.1) on the ring and the grid, VEEGAN / PacGAN "
-                    "protocol, over seeds", run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="mode_collapse",
+    title="Mode collapse, measured",
+    source="WGAN, Sections 4.2 and 4.3",
+    claim=('"In no experiment did we see evidence of mode collapse for the WGAN algorithm", and the critic\'s '
+           'estimate follows the generator\'s convergence: checked against a GAN on the 8-Gaussian ring and the '
+           '25-Gaussian grid under the VEEGAN / PacGAN protocol, over seeds, with controls this machine runs.'),
+    quick=("the ring, one seed per method, 200 generator steps (20 checkpoints), the long budget's committed "
+           "results not read: too short to learn, no verdicts"),
+    caption=(
+        "Top: modes captured (left pair) and share of high-quality samples (right pair) at the end of training, "
+        "one point per seed (filled: the run learned; hollow: it did not), the mean with its 95 % interval, "
+        f"for the main budget ({MAIN['steps']:,} steps, the ring) and the long budget (committed; WGAN-GP stopped at its "
+        "learned threshold, the clipped WGAN at its longest stage); the published rows beside (VEEGAN's Table 1, "
+        f"PacGAN's Table 1), and the learned threshold (dotted, Unrolled GAN's row: {_PCT['ring']} ring, "
+        f"{_PCT['grid']} grid). Middle left: the high-quality share along training per method (long budget, "
+        "mean and each seed). Middle right: the published-scale reproductions (PacGAN's GAN, gan_toy.py's "
+        "WGAN-GP) as far as they ran, beside their published numbers (not gates). Bottom left: the clipped "
+        "critic's estimate against the exact EM along each run; bottom right: the permutation null of the "
+        "tracking statistic with the observed value. Samples of one seed per method and target at the end of "
+        "training are drawn in the last row."
+    ),
+    departures=(
+        "The WGAN paper judges mode collapse by eye on LSUN; these targets and this protocol are VEEGAN's and "
+        "PacGAN's, at the unit spread of WGAN-GP's gan_toy.py (the same shapes: ring radius / std = 100, grid "
+        "spacing / std = 40). The toy's runs use one small architecture (64 x 2) for every method and toy "
+        "learning rates (Adam 1e-3; RMSProp 5e-4 for clipping, 10x Algorithm 1's), clip the critic at c = 0.03 "
+        "(at Algorithm 1's 0.01 this small critic is nearly constant: estimates of 1e-5 against an EM of 0.3), "
+        f"train WGAN-GP until its learned threshold and the clipped WGAN up to {_CLIP_GRID:,} steps on the grid, and "
+        "sample fresh data each batch. The published-scale reproductions keep the published settings but "
+        "alternate the two players' steps (PacGAN's Theano code updates them simultaneously) and, on a CPU, "
+        "stop far short of the published budgets."
+    ),
+    why={
+        "gp_no_collapse": "WGAN-GP is not the WGAN paper's algorithm (beyond the papers).",
+        "gp_modes_balanced": ("beyond the papers; and a run stopped at its first checkpoint past the learned threshold "
+                              "may still be filling its last modes."),
+        "clip_no_collapse": ("the clipped critic's small gradients (see 'Which critic reads as W?') leave the runs "
+                             "short of the learned threshold at this budget."),
+        "clip_modes_balanced": ("the paper judges collapse by eye (samples all alike); this statistic also counts a mode "
+                                "held at less than half its fair share, which a run still spreading over the target shows."),
+        "gan_misses_modes": "the small GAN may cover every mode of the targets it learns at this budget.",
+        "clip_estimate_tracks_em": ("the runs share one trend (both series fall together), which the permutation "
+                                    "over runs discounts; only a run's own ups and downs count, and the critic's "
+                                    "estimate follows the trend, not its run's own course."),
+    },
+    run=run, plot=plot, tables=tables, run_long=run_long, pooled=True,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

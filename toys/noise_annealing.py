@@ -54,49 +54,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 import divergences as D
-from claims import claim, progress, seed_all, toy_main
+from claims import Figure, claim, progress, seed_all
 
-NAME = "noise_annealing"
-TITLE = "Noise annealing bounds W"
-SOURCE = "Towards Principled Methods, Lemma 4 and Theorem 3.3"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    'Noise of variance V moves a distribution by at most V^(1/2) in EM distance yet keeps its JS '
-    'with the noiseless one at ln 2, and W(Pr, Pg) <= 2 V^(1/2) + 2 C sqrt(JSD) of the noisy '
-    'pair.'
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 1.0
-QUICK = "5 noise scales instead of 10, 800 instead of 1500 points per manifold"
 LN2 = math.log(2.0)
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    'Top left: the two settings, a segment and an arc, and two parallel segments at distance '
-    'delta, with noisy samples. Top middle and right: both sides of Theorem 3.3 against the '
-    'noise radius r (V^1/2 = r/2), with the exact W(P_r, P_g) and the trivial bound (the '
-    "supports' diameter): vacuous on the segment and arc, below the diameter on the parallel "
-    'segments. Bottom left: Lemma 4, W(P_X, P_X+eps) / V^1/2 for the four manifolds, beside the'
-    " coupling's E|eps| / V^1/2. Bottom middle: the JSD of each noisy pair. Bottom right: ln 2 "
-    'minus the certified lower bound of JS(P_X || P_X+eps).'
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "The paper proves the bounds; the settings are this toolkit's. Its usual example, Gaussian "
-    "noise, does not meet Theorem 3.3's hypothesis (noisy supports in a ball of diameter C), so"
-    ' the noise is a biweight disk of radius r.'
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    'theorem_3_3_informative': (
-        'the bound failed, which would contradict the theorem: a numerical error in the JSD '
-        'quadrature is the first suspect.'
-),
-    'theorem_3_3_bites': (
-        'on this pair the bound never fell below the diameter on the grid of noise scales.'
-),
-}
 
 DELTA = 0.02
 MEAN_NORM_OVER_SQRT_V = 2 * 16 / 35  # E|rU| / (E|rU|^2)^(1/2) for the biweight disk
@@ -329,10 +289,42 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "Towards Principled Methods, Lemma 4 / Theorem 3.3: the noise bound on W",
-                    run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="noise_annealing",
+    title="Noise annealing bounds W",
+    source="Towards Principled Methods, Lemma 4 and Theorem 3.3",
+    claim=(
+        'Noise of variance V moves a distribution by at most V^(1/2) in EM distance yet keeps its JS '
+        'with the noiseless one at ln 2, and W(Pr, Pg) <= 2 V^(1/2) + 2 C sqrt(JSD) of the noisy '
+        'pair.'
+    ),
+    quick="5 noise scales instead of 10, 800 instead of 1500 points per manifold",
+    caption=(
+        'Top left: the two settings, a segment and an arc, and two parallel segments at distance '
+        'delta, with noisy samples. Top middle and right: both sides of Theorem 3.3 against the '
+        'noise radius r (V^1/2 = r/2), with the exact W(P_r, P_g) and the trivial bound (the '
+        "supports' diameter): vacuous on the segment and arc, below the diameter on the parallel "
+        'segments. Bottom left: Lemma 4, W(P_X, P_X+eps) / V^1/2 for the four manifolds, beside the'
+        " coupling's E|eps| / V^1/2. Bottom middle: the JSD of each noisy pair. Bottom right: ln 2 "
+        'minus the certified lower bound of JS(P_X || P_X+eps).'
+    ),
+    departures=(
+        "The paper proves the bounds; the settings are this toolkit's. Its usual example, Gaussian "
+        "noise, does not meet Theorem 3.3's hypothesis (noisy supports in a ball of diameter C), so"
+        ' the noise is a biweight disk of radius r.'
+    ),
+    why={
+        'theorem_3_3_informative': (
+            'the bound failed, which would contradict the theorem: a numerical error in the JSD '
+            'quadrature is the first suspect.'
+        ),
+        'theorem_3_3_bites': (
+            'on this pair the bound never fell below the diameter on the grid of noise scales.'
+        ),
+    },
+    run=run, plot=plot,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

@@ -52,7 +52,7 @@ import torch
 from scipy import stats
 
 import divergences as D
-from claims import MIN_SEEDS_TOY, claim, control, fmt, progress, seed_all, single_threaded, toy_main
+from claims import MIN_SEEDS_TOY, Figure, claim, control, fmt, progress, seed_all, single_threaded
 from claims.stats import mean_interval
 from gan.algorithm import make_players, train_critic
 from gan.defaults import OptimizerSpec
@@ -61,53 +61,6 @@ from gan.models import critic_mlp, mlp
 from toys.parallel_lines import Line
 from toys.perfect_discriminator import BATCH, DIM, LATENT, Manifold, train_gan
 
-NAME = "noisy_gradient"
-TITLE = "The generator's gradient through instance noise"
-SOURCE = "Towards Principled Methods, Theorem 3.2 and Corollary 3.2"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    "With noise on the discriminator's inputs, the gradient the generator receives through noisy "
-    "samples is 2 grad JSD of the noisy pair: it moves the noisy samples towards the data manifold "
-    "and stays smooth and informative when the discriminator is trained to optimality."
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 2.0
-QUICK = ("3 seeds instead of 5 (too few for a verdict), the discriminators trained 60 instead of 1000 steps "
-         "(5 checkpoints instead of 8), the manifold's generator 20 instead of 200 steps")
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Top: the parallel lines (P_r on x1 = 0, the generator frozen at theta = 0.5). Bottom: the "
-    "perfect-discriminator toy (2-D manifold in R^16). Left: the mean cosine between the "
-    "generator's descent direction at each (noisy) sample and the direction to the data manifold, "
-    "against the discriminator's steps, with noise (solid) and without (dashed), one line per "
-    "seed. Middle: the size of the gradient in the generator's parameters (top: with the exact "
-    "2 dJSD/dtheta of Corollary 3.2, dotted). Right, top: D along x1, trained with noise (solid) "
-    "and without (dashed), beside the exact noisy D* (black). Right, bottom: the cosines of the "
-    "samples at the last step, with and without noise."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "The paper proves the corollary and shows no experiment of it; the settings are this "
-    "toolkit's: Gaussian noise sigma = 0.3 on both inputs of the discriminator (and on the "
-    "generator's samples it backpropagates through), MLP discriminators 2-64-64-1 and 16-64-64-1 "
-    "trained 1,000 steps with Adam 2e-3 against a frozen generator; the direction to the data "
-    "manifold on the R^16 toy is to the nearest of 5,000 data points."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    "lines_towards_data": "the trained noisy discriminator's slope in x1 does not point to the data line.",
-    "manifold_towards_data": (
-        "in R^16 the noise (norm about 1.2) moves the samples far off both manifolds, where the "
-        "direction to the nearest data point and the discriminator's gradient need not agree."
-    ),
-    "manifold_stays_informative": "the noisy discriminator's gradient still fell tenfold as it trained.",
-    "lines_matches_corollary": (
-        "the trained discriminator did not reach the noisy optimum closely enough for its gradient "
-        "to match 2 dJSD/dtheta."
-    ),
-}
 SEEDS = 5
 SIGMA = 0.3
 THETA0 = 0.5
@@ -362,10 +315,49 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "Towards Principled Methods, Corollary 3.2: the gradient through instance noise",
-                    run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="noisy_gradient",
+    title="The generator's gradient through instance noise",
+    source="Towards Principled Methods, Theorem 3.2 and Corollary 3.2",
+    claim=(
+        "With noise on the discriminator's inputs, the gradient the generator receives through noisy "
+        "samples is 2 grad JSD of the noisy pair: it moves the noisy samples towards the data manifold "
+        "and stays smooth and informative when the discriminator is trained to optimality."
+    ),
+    quick=("3 seeds instead of 5 (too few for a verdict), the discriminators trained 60 instead of 1000 steps "
+           "(5 checkpoints instead of 8), the manifold's generator 20 instead of 200 steps"),
+    caption=(
+        "Top: the parallel lines (P_r on x1 = 0, the generator frozen at theta = 0.5). Bottom: the "
+        "perfect-discriminator toy (2-D manifold in R^16). Left: the mean cosine between the "
+        "generator's descent direction at each (noisy) sample and the direction to the data manifold, "
+        "against the discriminator's steps, with noise (solid) and without (dashed), one line per "
+        "seed. Middle: the size of the gradient in the generator's parameters (top: with the exact "
+        "2 dJSD/dtheta of Corollary 3.2, dotted). Right, top: D along x1, trained with noise (solid) "
+        "and without (dashed), beside the exact noisy D* (black). Right, bottom: the cosines of the "
+        "samples at the last step, with and without noise."
+    ),
+    departures=(
+        "The paper proves the corollary and shows no experiment of it; the settings are this "
+        "toolkit's: Gaussian noise sigma = 0.3 on both inputs of the discriminator (and on the "
+        "generator's samples it backpropagates through), MLP discriminators 2-64-64-1 and 16-64-64-1 "
+        "trained 1,000 steps with Adam 2e-3 against a frozen generator; the direction to the data "
+        "manifold on the R^16 toy is to the nearest of 5,000 data points."
+    ),
+    why={
+        "lines_towards_data": "the trained noisy discriminator's slope in x1 does not point to the data line.",
+        "manifold_towards_data": (
+            "in R^16 the noise (norm about 1.2) moves the samples far off both manifolds, where the "
+            "direction to the nearest data point and the discriminator's gradient need not agree."
+        ),
+        "manifold_stays_informative": "the noisy discriminator's gradient still fell tenfold as it trained.",
+        "lines_matches_corollary": (
+            "the trained discriminator did not reach the noisy optimum closely enough for its gradient "
+            "to match 2 dJSD/dtheta."
+        ),
+    },
+    run=run, plot=plot, cost=2.0,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

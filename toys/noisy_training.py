@@ -41,54 +41,12 @@ import torch
 from torch import nn
 
 import divergences as D
-from claims import MIN_SEEDS_TOY, claim, control, fmt, progress, seed_all, single_threaded, toy_main
+from claims import MIN_SEEDS_TOY, Figure, claim, control, fmt, progress, seed_all, single_threaded
 from claims.stats import mean_interval
 from gan.algorithm import iteration, make_players
 from gan.defaults import OptimizerSpec
 from gan.models import critic_mlp, mlp
 
-NAME = "noisy_training"
-TITLE = "Training through annealed instance noise"
-SOURCE = "Towards Principled Methods, Section 3 (after Theorem 3.3)"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    "Because of the noise, the discriminator can be trained till optimality without problems, and "
-    "annealing the noise while the GAN minimises the noisy JSD lowers the Wasserstein distance "
-    "between the noiseless distributions (Theorem 3.3)."
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 2.5
-QUICK = ("3 seeds instead of 5 (too few for a verdict), 30 instead of 300 generator steps, 100 instead of "
-         "300 points for W")
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Left: the exact W between the noiseless generator and the target against generator steps, for "
-    "the GAN trained through annealed instance noise (blue), the same GAN without noise (red), both "
-    "with the original cost and 4 discriminator steps per generator step, and the -log D GAN without "
-    "noise (grey, the learns control), one line per seed, with the sampling floor (dotted) and the "
-    "noise scale sigma_t (right axis). Middle: the final W of each seed, per arm. Right: the "
-    "samples of the first seed at the end, against the target circle."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "The paper proposes the scheme without an experiment; the settings are this toolkit's: a "
-    "circle target in R^2 and a 1-D-latent MLP generator (disjoint supports), Adam 1e-3 for both "
-    "players (5x the DCGAN baseline's rate, for a toy of seconds), 4 discriminator steps per "
-    "generator step, batch 64, 300 generator steps, noise annealed linearly from 0.5 to 0 over the first 80%."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    "noise_beats_no_noise": (
-        "without noise the original cost's gradient did not vanish enough to stall the generator on "
-        "this toy, or the annealed run was not given the steps to finish once the noise was gone."
-    ),
-    "noise_reaches_target": (
-        "300 generator steps through the noise were not enough to bring the generator within twice "
-        "the sampling floor of the target."
-    ),
-}
 SEEDS = 5
 SIGMA0 = 0.5
 ANNEAL = 0.8
@@ -268,10 +226,44 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "Towards Principled Methods, Section 3: GAN training through annealed instance noise",
-                    run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="noisy_training",
+    title="Training through annealed instance noise",
+    source="Towards Principled Methods, Section 3 (after Theorem 3.3)",
+    claim=(
+        "Because of the noise, the discriminator can be trained till optimality without problems, and "
+        "annealing the noise while the GAN minimises the noisy JSD lowers the Wasserstein distance "
+        "between the noiseless distributions (Theorem 3.3)."
+    ),
+    quick=("3 seeds instead of 5 (too few for a verdict), 30 instead of 300 generator steps, 100 instead of "
+           "300 points for W"),
+    caption=(
+        "Left: the exact W between the noiseless generator and the target against generator steps, for "
+        "the GAN trained through annealed instance noise (blue), the same GAN without noise (red), both "
+        "with the original cost and 4 discriminator steps per generator step, and the -log D GAN without "
+        "noise (grey, the learns control), one line per seed, with the sampling floor (dotted) and the "
+        "noise scale sigma_t (right axis). Middle: the final W of each seed, per arm. Right: the "
+        "samples of the first seed at the end, against the target circle."
+    ),
+    departures=(
+        "The paper proposes the scheme without an experiment; the settings are this toolkit's: a "
+        "circle target in R^2 and a 1-D-latent MLP generator (disjoint supports), Adam 1e-3 for both "
+        "players (5x the DCGAN baseline's rate, for a toy of seconds), 4 discriminator steps per "
+        "generator step, batch 64, 300 generator steps, noise annealed linearly from 0.5 to 0 over the first 80%."
+    ),
+    why={
+        "noise_beats_no_noise": (
+            "without noise the original cost's gradient did not vanish enough to stall the generator on "
+            "this toy, or the annealed run was not given the steps to finish once the noise was gone."
+        ),
+        "noise_reaches_target": (
+            "300 generator steps through the noise were not enough to bring the generator within twice "
+            "the sampling floor of the target."
+        ),
+    },
+    run=run, plot=plot, cost=2.5,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

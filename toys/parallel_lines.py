@@ -44,63 +44,13 @@ import numpy as np
 import torch
 
 import divergences as D
-from claims import MIN_SEEDS, MIN_SEEDS_TOY, claim, control, progress, seed_all, single_threaded, toy_main
+from claims import MIN_SEEDS, MIN_SEEDS_TOY, Figure, claim, control, progress, seed_all, single_threaded
 from claims.stats import mean_interval
 from gan.algorithm import iteration, make_players
 from gan.defaults import OptimizerSpec
 from gan.models import critic_mlp
 
-NAME = "parallel_lines"
-TITLE = "Learning parallel lines"
-SOURCE = "WGAN, Example 1 and Figure 1"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    'Between two parallel segments at horizontal distance theta, the EM distance is |theta| and '
-    'gives a usable gradient, while JS (ln 2), KL (+inf) and TV (1) jump at theta = 0, so only EM'
-    ' lets gradient descent learn theta.'
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 1.2
-QUICK = "theta grid 0.1 instead of 0.05, 300 instead of 600 samples per line, 150 instead of 300 steps"
 LN2 = math.log(2.0)
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    'Top left: the exact EM between the two lines against theta (analytic |theta|, and between '
-    'sampled lines). Top right: JS (divided by ln 2), TV and KL between binned samples, all '
-    'jumping at theta = 0. Bottom left: theta learned by gradient descent from 1 through the '
-    'exact EM, a clipped WGAN critic and a trained GAN discriminator (original cost). Bottom '
-    "right: the generator's gradient |d loss / d theta| (log scale); ticks mark the steps where"
-    " the clipped critic's gradient is exactly 0."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "The paper's Figure 1 draws W and JS only; the learning runs are this toolkit's: SGD on "
-    'theta at lr 0.01, critic and discriminator ReLU MLPs 2-64-64-1, 10 critic steps per '
-    "generator step, clipping at c = 0.1 (at the paper's 0.01 this small critic is almost "
-    "constant), RMSProp 5e-3 for the critic (100x the paper's rate, for a toy of seconds), Adam"
-    ' 1e-3 for the discriminator.'
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    'wgan_critic_converges': (
-        'the clipped critic did not carry theta to 0 within the steps: its gradient, about K times '
-        "the EM's, is small (K ~ 1e-2 here)."
-),
-    'critic_dies_only_after_learning': (
-        'the clipped critic died (gradient exactly 0) before theta was learned: with RMSProp the '
-        'weights reach the clipping box quickly and the ReLU units that separate the lines can all '
-        'switch off.'
-),
-    'gan_discriminator_stalls': (
-        'the discriminator was not trained close enough to optimality to saturate.'
-),
-    'gan_gradient_vanishes': (
-        'the discriminator did not saturate within the steps.'
-),
-}
-
 
 
 def _line(x: float, z: np.ndarray) -> np.ndarray:
@@ -464,10 +414,51 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "WGAN Example 1 / Figure 1: EM is continuous in theta, JS, KL, TV are not",
-                    run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="parallel_lines",
+    title="Learning parallel lines",
+    source="WGAN, Example 1 and Figure 1",
+    claim=(
+        'Between two parallel segments at horizontal distance theta, the EM distance is |theta| and '
+        'gives a usable gradient, while JS (ln 2), KL (+inf) and TV (1) jump at theta = 0, so only EM'
+        ' lets gradient descent learn theta.'
+    ),
+    quick="theta grid 0.1 instead of 0.05, 300 instead of 600 samples per line, 150 instead of 300 steps",
+    caption=(
+        'Top left: the exact EM between the two lines against theta (analytic |theta|, and between '
+        'sampled lines). Top right: JS (divided by ln 2), TV and KL between binned samples, all '
+        'jumping at theta = 0. Bottom left: theta learned by gradient descent from 1 through the '
+        'exact EM, a clipped WGAN critic and a trained GAN discriminator (original cost). Bottom '
+        "right: the generator's gradient |d loss / d theta| (log scale); ticks mark the steps where"
+        " the clipped critic's gradient is exactly 0."
+    ),
+    departures=(
+        "The paper's Figure 1 draws W and JS only; the learning runs are this toolkit's: SGD on "
+        'theta at lr 0.01, critic and discriminator ReLU MLPs 2-64-64-1, 10 critic steps per '
+        "generator step, clipping at c = 0.1 (at the paper's 0.01 this small critic is almost "
+        "constant), RMSProp 5e-3 for the critic (100x the paper's rate, for a toy of seconds), Adam"
+        ' 1e-3 for the discriminator.'
+    ),
+    why={
+        'wgan_critic_converges': (
+            'the clipped critic did not carry theta to 0 within the steps: its gradient, about K times '
+            "the EM's, is small (K ~ 1e-2 here)."
+        ),
+        'critic_dies_only_after_learning': (
+            'the clipped critic died (gradient exactly 0) before theta was learned: with RMSProp the '
+            'weights reach the clipping box quickly and the ReLU units that separate the lines can all '
+            'switch off.'
+        ),
+        'gan_discriminator_stalls': (
+            'the discriminator was not trained close enough to optimality to saturate.'
+        ),
+        'gan_gradient_vanishes': (
+            'the discriminator did not saturate within the steps.'
+        ),
+    },
+    run=run, plot=plot, cost=1.2,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

@@ -61,64 +61,14 @@ import torch
 from scipy import stats
 
 import divergences as D
-from claims import MIN_SEEDS, claim, control, fmt, progress, seed_all, single_threaded, toy_main
+from claims import MIN_SEEDS, Figure, claim, control, fmt, progress, seed_all, single_threaded
 from claims.stats import mean_interval
 from gan.algorithm import iteration, make_players, train_critic
 from gan.defaults import OptimizerSpec
 from gan.losses import accuracy, discriminator_loss, log_d, log_one_minus_d
 from gan.models import critic_mlp, mlp
 
-NAME = "perfect_discriminator"
-TITLE = "The perfect discriminator"
-SOURCE = "Towards Principled Methods, Theorems 2.1-2.6 and Figures 1-3"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    'Against a generator on a low-dimensional manifold the discriminator becomes perfect; through'
-    " it the original cost's gradient vanishes and the -log D gradient grows and gets noisy; "
-    '-log D descends KL(Pg||Pr) - 2 JSD (Theorem 2.5), and against a white-noise error of D its '
-    'gradient is centred Cauchy (Theorem 2.6).'
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 2.0
-QUICK = ("generator stages at 50, 200, 600 steps instead of 100, 1000, 3000; 600 discriminator steps instead "
-         "of 4000; 32 minibatches per gradient sample instead of 64")
 DIM, LATENT, BATCH = 16, 2, 128
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    'Top: Figures 1 and 2 of Towards Principled Methods at toy scale, a discriminator trained '
-    'from scratch against the generator frozen at three stages: its error and accuracy, and the'
-    " norm of the generator's gradient under the original cost (it first rises while the "
-    'discriminator learns, then vanishes). Bottom left: Figure 3, the -log D gradient norm of '
-    'each of 64 minibatches at each point. Bottom middle: the |mean| / std of its coordinates '
-    '(projections on 4 fixed random directions) across the minibatches: far from centred. Bottom '
-    "right: Theorem 2.6, the distribution of those coordinates against the theorem's centred "
-    'Cauchy law: where its hypothesis holds (white-noise error of D, the curves on the Cauchy law) '
-    'and in the natural setting (the trained discriminator, each coordinate divided by its median '
-    '|value|).'
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    'Data on a 2-D manifold in R^16 instead of LSUN; an MLP generator trained by the DCGAN '
-    'baseline (-log D, Adam 2e-4) for 100, 1,000 and 3,000 steps instead of a DCGAN for 1, 10 '
-    'and 25 epochs; the fresh discriminator trained by Adam 2e-3 for 4,000 steps. Theorem 2.6 is '
-    "tested with the white noise it assumes (sigma 0.01 for D's error and for its gradient's), "
-    'which no trained discriminator has.'
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    'theorem_2_6_natural_centred': (
-        "a smooth network read through its logit has no white-noise error: -grad log D(g(z)) = "
-        '-(1 - D) grad logit(g(z)), with no division by a noisy D near 0, so the minibatch gradients '
-        'keep a common direction and their spread grows in proportion to their mean. The growth of '
-        'Figure 3 is reproduced; the Cauchy noise is not.'
-    ),
-    'theorem_2_6_natural_cauchy': (
-        "for the same reason the gradient's coordinates are averages of 64 well-behaved per-sample "
-        'terms, Gaussian-tailed around a nonzero mean, not centred Cauchy.'
-    ),
-}
 #: the family-wise level of the Theorem 2.6 tests (Bonferroni over stages, directions and tests)
 ALPHA = 0.01
 #: the white noise of Theorem 2.6's hypothesis: standard deviations of D* - D and of its x-gradient
@@ -565,10 +515,52 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "Towards Principled Methods, Thms 2.1-2.6 / Figs 1-3: the perfect "
-                    "discriminator", run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="perfect_discriminator",
+    title="The perfect discriminator",
+    source="Towards Principled Methods, Theorems 2.1-2.6 and Figures 1-3",
+    claim=(
+        'Against a generator on a low-dimensional manifold the discriminator becomes perfect; through'
+        " it the original cost's gradient vanishes and the -log D gradient grows and gets noisy; "
+        '-log D descends KL(Pg||Pr) - 2 JSD (Theorem 2.5), and against a white-noise error of D its '
+        'gradient is centred Cauchy (Theorem 2.6).'
+    ),
+    quick=("generator stages at 50, 200, 600 steps instead of 100, 1000, 3000; 600 discriminator steps instead "
+           "of 4000; 32 minibatches per gradient sample instead of 64"),
+    caption=(
+        'Top: Figures 1 and 2 of Towards Principled Methods at toy scale, a discriminator trained '
+        'from scratch against the generator frozen at three stages: its error and accuracy, and the'
+        " norm of the generator's gradient under the original cost (it first rises while the "
+        'discriminator learns, then vanishes). Bottom left: Figure 3, the -log D gradient norm of '
+        'each of 64 minibatches at each point. Bottom middle: the |mean| / std of its coordinates '
+        '(projections on 4 fixed random directions) across the minibatches: far from centred. Bottom '
+        "right: Theorem 2.6, the distribution of those coordinates against the theorem's centred "
+        'Cauchy law: where its hypothesis holds (white-noise error of D, the curves on the Cauchy law) '
+        'and in the natural setting (the trained discriminator, each coordinate divided by its median '
+        '|value|).'
+    ),
+    departures=(
+        'Data on a 2-D manifold in R^16 instead of LSUN; an MLP generator trained by the DCGAN '
+        'baseline (-log D, Adam 2e-4) for 100, 1,000 and 3,000 steps instead of a DCGAN for 1, 10 '
+        'and 25 epochs; the fresh discriminator trained by Adam 2e-3 for 4,000 steps. Theorem 2.6 is '
+        "tested with the white noise it assumes (sigma 0.01 for D's error and for its gradient's), "
+        'which no trained discriminator has.'
+    ),
+    why={
+        'theorem_2_6_natural_centred': (
+            "a smooth network read through its logit has no white-noise error: -grad log D(g(z)) = "
+            '-(1 - D) grad logit(g(z)), with no division by a noisy D near 0, so the minibatch gradients '
+            'keep a common direction and their spread grows in proportion to their mean. The growth of '
+            'Figure 3 is reproduced; the Cauchy noise is not.'
+        ),
+        'theorem_2_6_natural_cauchy': (
+            "for the same reason the gradient's coordinates are averages of 64 well-behaved per-sample "
+            'terms, Gaussian-tailed around a nonzero mean, not centred Cauchy.'
+        ),
+    },
+    run=run, plot=plot, cost=2.0,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

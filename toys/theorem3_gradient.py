@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 import divergences as D
-from claims import MIN_SEEDS_TOY, claim, control, fmt, seed_all, single_threaded, toy_main
+from claims import MIN_SEEDS_TOY, Figure, claim, control, fmt, seed_all, single_threaded
 from claims.stats import mean_interval
 from gan.algorithm import make_players, train_critic
 from gan.defaults import OptimizerSpec
@@ -43,45 +43,6 @@ from gan.models import critic_mlp
 from toys import affine_1d as A
 from toys.affine_1d import verdict_args
 
-NAME = "theorem3_gradient"
-TITLE = "Theorem 3: the generator's gradient from the critic"
-SOURCE = "WGAN, Theorem 3"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    'For the optimal critic f, grad_theta W(P_r, P_theta) = -E_z[grad_theta f(g_theta(z))]: a '
-    'critic trained to optimality gives the generator the gradient of W (times K when f is K-Lipschitz).'
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 0.8
-QUICK = "2 critic seeds of 150 steps instead of 5 of 1,000, a 6-point theta grid instead of 24"
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    'Left: the exact 1-D case: the two empirical measures (histograms) and the Kantorovich '
-    'potential f built from their CDFs. Second: the theorem\'s -E f\'(g(z)) dg/dtheta against a '
-    'central difference of the exact W over a grid of theta (d/d mu and d/d sigma; the diagonal '
-    'is equality). Third: the trained clipped critics divided by their K, beside the potential of '
-    'N(0, 0.5^2) against N(0.3, 0.2^2). Right: the cosine between the critic\'s generator gradient '
-    'and the exact one, and K_grad / K_value, against critic steps, one line per seed.'
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    'The paper proves the theorem and shows no experiment of it. Here: 1-D, an affine generator '
-    'mu + sigma z; the critic a ReLU MLP 1-64-64-64-1 with clipping c = 0.01, trained by RMSProp '
-    "at 1e-3 (20x the paper's rate) for 1,000 steps of batch 256 with the generator fixed."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    'clipped_gradient_direction': (
-        "the clipped critic is not K times the potential: its kinks sit where clipping puts them, "
-        "not at the crossings of the CDFs, so the sigma component of its gradient is off."
-    ),
-    'clipped_gradient_scale': (
-        'the slope of the clipped critic at the fakes is not the K its value gap reads: the '
-        'critic is not uniformly K-Lipschitz-tight.'
-    ),
-}
 
 N_POINTS = 500
 C = 0.01
@@ -304,9 +265,41 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "Theorem 3: the generator's gradient from the optimal critic", run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="theorem3_gradient",
+    title="Theorem 3: the generator's gradient from the critic",
+    source="WGAN, Theorem 3",
+    claim=(
+        'For the optimal critic f, grad_theta W(P_r, P_theta) = -E_z[grad_theta f(g_theta(z))]: a '
+        'critic trained to optimality gives the generator the gradient of W (times K when f is K-Lipschitz).'
+    ),
+    quick="2 critic seeds of 150 steps instead of 5 of 1,000, a 6-point theta grid instead of 24",
+    caption=(
+        'Left: the exact 1-D case: the two empirical measures (histograms) and the Kantorovich '
+        'potential f built from their CDFs. Second: the theorem\'s -E f\'(g(z)) dg/dtheta against a '
+        'central difference of the exact W over a grid of theta (d/d mu and d/d sigma; the diagonal '
+        'is equality). Third: the trained clipped critics divided by their K, beside the potential of '
+        'N(0, 0.5^2) against N(0.3, 0.2^2). Right: the cosine between the critic\'s generator gradient '
+        'and the exact one, and K_grad / K_value, against critic steps, one line per seed.'
+    ),
+    departures=(
+        'The paper proves the theorem and shows no experiment of it. Here: 1-D, an affine generator '
+        'mu + sigma z; the critic a ReLU MLP 1-64-64-64-1 with clipping c = 0.01, trained by RMSProp '
+        "at 1e-3 (20x the paper's rate) for 1,000 steps of batch 256 with the generator fixed."
+    ),
+    why={
+        'clipped_gradient_direction': (
+            "the clipped critic is not K times the potential: its kinks sit where clipping puts them, "
+            "not at the crossings of the CDFs, so the sigma component of its gradient is off."
+        ),
+        'clipped_gradient_scale': (
+            'the slope of the clipped critic at the fakes is not the K its value gap reads: the '
+            'critic is not uniformly K-Lipschitz-tight.'
+        ),
+    },
+    run=run, plot=plot, cost=0.8,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

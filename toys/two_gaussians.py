@@ -39,7 +39,7 @@ import torch
 from scipy import special, stats
 
 import divergences as D
-from claims import MIN_SEEDS_TOY, claim, control, progress, seed_all, single_threaded, toy_main
+from claims import MIN_SEEDS_TOY, Figure, claim, control, progress, seed_all, single_threaded
 from claims.stats import mean_interval
 from gan.algorithm import make_players, train_critic
 from gan.defaults import OptimizerSpec
@@ -47,46 +47,7 @@ from gan.losses import accuracy, log_one_minus_d
 from gan.models import critic_mlp
 from gan.seedstack import SeedStack
 
-NAME = "two_gaussians"
-TITLE = "Optimal discriminator and critic"
-SOURCE = "WGAN, Figure 2"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    'Trained to optimality on two far-apart Gaussians, a GAN discriminator saturates and its '
-    'gradient vanishes, while the WGAN critic stays linear and gives clean gradients everywhere.'
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 1.5
-QUICK = "600 / 500 discriminator / critic steps instead of 3000 / 2000, and 3 distances instead of 6"
 REAL, FAKE = (-0.5, 0.06), (0.5, 0.1)
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    'Top left: WGAN Figure 2, the two densities, the trained GAN discriminator D(x) and the '
-    "clipped critic f(x) (rescaled to [0, 1]). Top right: the generator's gradient through D on"
-    " the fake samples (log scale) and D's accuracy against discriminator steps. Bottom left: "
-    "the critic's value gap against the exact W for several distances between the means: a line"
-    ' through 0 of slope K. Bottom right: the clipped critic trained on wide supports, with the'
-    ' densities and the +-1 lines where saturated first-layer units put their kinks.'
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    'The paper does not give its Gaussians; here N(-0.5, 0.06^2) and N(0.5, 0.1^2), ReLU MLPs '
-    '1-64-64-64-1, the discriminator trained by Adam 1e-3 for 3,000 steps, the critic by '
-    "RMSProp 1e-3 (20x the paper's rate) with c = 0.01 for 2,000 steps."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    'critic_linear': (
-        'inside (-1, 1) saturated units cannot bend the critic; unsaturated units still can, and '
-        'did here.'
-),
-    'wide_critic_gradient_clean': (
-        'on wide supports the clipped critic has flat stretches (units switched off) between the '
-        'modes.'
-),
-}
 
 BATCH = 256
 
@@ -403,10 +364,41 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "WGAN Figure 2: optimal discriminator vs critic on two Gaussians",
-                    run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="two_gaussians",
+    title="Optimal discriminator and critic",
+    source="WGAN, Figure 2",
+    claim=(
+        'Trained to optimality on two far-apart Gaussians, a GAN discriminator saturates and its '
+        'gradient vanishes, while the WGAN critic stays linear and gives clean gradients everywhere.'
+    ),
+    quick="600 / 500 discriminator / critic steps instead of 3000 / 2000, and 3 distances instead of 6",
+    caption=(
+        'Top left: WGAN Figure 2, the two densities, the trained GAN discriminator D(x) and the '
+        "clipped critic f(x) (rescaled to [0, 1]). Top right: the generator's gradient through D on"
+        " the fake samples (log scale) and D's accuracy against discriminator steps. Bottom left: "
+        "the critic's value gap against the exact W for several distances between the means: a line"
+        ' through 0 of slope K. Bottom right: the clipped critic trained on wide supports, with the'
+        ' densities and the +-1 lines where saturated first-layer units put their kinks.'
+    ),
+    departures=(
+        'The paper does not give its Gaussians; here N(-0.5, 0.06^2) and N(0.5, 0.1^2), ReLU MLPs '
+        '1-64-64-64-1, the discriminator trained by Adam 1e-3 for 3,000 steps, the critic by '
+        "RMSProp 1e-3 (20x the paper's rate) with c = 0.01 for 2,000 steps."
+    ),
+    why={
+        'critic_linear': (
+            'inside (-1, 1) saturated units cannot bend the critic; unsaturated units still can, and '
+            'did here.'
+        ),
+        'wide_critic_gradient_clean': (
+            'on wide supports the clipped critic has flat stretches (units switched off) between the '
+            'modes.'
+        ),
+    },
+    run=run, plot=plot, cost=1.5,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

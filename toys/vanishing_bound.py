@@ -44,7 +44,7 @@ import numpy as np
 import torch
 from torch.func import functional_call, jacrev, vmap
 
-from claims import MIN_SEEDS_TOY, claim, control, fmt, progress, seed_all, single_threaded, toy_main
+from claims import MIN_SEEDS_TOY, Figure, claim, control, fmt, progress, seed_all, single_threaded
 from claims.stats import mean_interval
 from gan.algorithm import make_players, train_critic
 from gan.defaults import OptimizerSpec
@@ -52,49 +52,6 @@ from gan.losses import accuracy, log_one_minus_d
 from gan.models import critic_mlp, mlp
 from toys.perfect_discriminator import BATCH, DIM, LATENT, Manifold, train_gan
 
-NAME = "vanishing_bound"
-TITLE = "Theorem 2.4's bound on the vanishing gradient"
-SOURCE = "Towards Principled Methods, Theorem 2.4 and Corollary 2.1"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    "If ||D - D*|| < eps and E||J_theta g||^2 <= M^2, the original cost's generator gradient is "
-    "below M eps / (1 - eps), so it vanishes as the discriminator approaches the optimal one."
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 1.5
-QUICK = ("3 seeds instead of 5 (too few for a verdict), the generator trained 50 instead of 200 steps, the "
-         "discriminator 200 instead of 2000 steps")
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Left: for each seed, the norm of the generator's gradient under the original cost (solid) and "
-    "Theorem 2.4's bound M eps / (1 - eps) (dashed, drawn where eps < 1) against the steps of a "
-    "discriminator trained from scratch; the bound lies above the norm everywhere and falls with "
-    "it. Middle: eps, the distance ||D - D*|| on the generator's support (max over 4096 generated "
-    "points of D + ||grad_x D||), and its two parts. Right: the slack, bound / measured norm, "
-    "against the discriminator's steps."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "The paper proves the bound and shows Figure 2 on a DCGAN; here the perfect-discriminator toy "
-    "(2-D manifold in R^16, MLP generator trained 200 steps, a fresh MLP discriminator trained "
-    "2,000 steps with Adam 2e-3). The theorem's eps is a supremum over all x; the proof uses it on "
-    "the generator's support only, and there it is estimated by a maximum over 4096 generated "
-    "points (a lower estimate of the supremum over the support); M by the mean over the gradient's "
-    "512 latents."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    "epsilon_vanishes": (
-        "the discriminator's distance to D* on the generator's support did not fall tenfold: a few "
-        "generated points near the data manifold, where D stays away from 0, hold the maximum up."
-    ),
-    "bound_certifies_vanishing": (
-        "the bound, a worst case over the support times the Jacobian's norm, stayed above the "
-        "largest measured gradient: the theorem holds but does not by itself explain the fall."
-    ),
-}
 SEEDS = 5
 N_GRAD, N_EPS = 512, 4096
 
@@ -249,10 +206,45 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "Towards Principled Methods, Theorem 2.4: the bound M eps / (1 - eps) beside the "
-                    "measured gradient", run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="vanishing_bound",
+    title="Theorem 2.4's bound on the vanishing gradient",
+    source="Towards Principled Methods, Theorem 2.4 and Corollary 2.1",
+    claim=(
+        "If ||D - D*|| < eps and E||J_theta g||^2 <= M^2, the original cost's generator gradient is "
+        "below M eps / (1 - eps), so it vanishes as the discriminator approaches the optimal one."
+    ),
+    quick=("3 seeds instead of 5 (too few for a verdict), the generator trained 50 instead of 200 steps, the "
+           "discriminator 200 instead of 2000 steps"),
+    caption=(
+        "Left: for each seed, the norm of the generator's gradient under the original cost (solid) and "
+        "Theorem 2.4's bound M eps / (1 - eps) (dashed, drawn where eps < 1) against the steps of a "
+        "discriminator trained from scratch; the bound lies above the norm everywhere and falls with "
+        "it. Middle: eps, the distance ||D - D*|| on the generator's support (max over 4096 generated "
+        "points of D + ||grad_x D||), and its two parts. Right: the slack, bound / measured norm, "
+        "against the discriminator's steps."
+    ),
+    departures=(
+        "The paper proves the bound and shows Figure 2 on a DCGAN; here the perfect-discriminator toy "
+        "(2-D manifold in R^16, MLP generator trained 200 steps, a fresh MLP discriminator trained "
+        "2,000 steps with Adam 2e-3). The theorem's eps is a supremum over all x; the proof uses it on "
+        "the generator's support only, and there it is estimated by a maximum over 4096 generated "
+        "points (a lower estimate of the supremum over the support); M by the mean over the gradient's "
+        "512 latents."
+    ),
+    why={
+        "epsilon_vanishes": (
+            "the discriminator's distance to D* on the generator's support did not fall tenfold: a few "
+            "generated points near the data manifold, where D stays away from 0, hold the maximum up."
+        ),
+        "bound_certifies_vanishing": (
+            "the bound, a worst case over the support times the Jacobian's norm, stayed above the "
+            "largest measured gradient: the theorem holds but does not by itself explain the fall."
+        ),
+    },
+    run=run, plot=plot, cost=1.5,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

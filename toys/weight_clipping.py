@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from claims import MIN_SEEDS_TOY, claim, control, fmt, seed_all, single_threaded, toy_main
+from claims import MIN_SEEDS_TOY, Figure, claim, control, fmt, seed_all, single_threaded
 from claims.stats import mean_interval
 from gan.algorithm import make_players, train_critic
 from gan.defaults import OptimizerSpec
@@ -46,46 +46,6 @@ from gan.models import critic_mlp, mlp
 from toys import affine_1d as A
 from toys.affine_1d import verdict_args
 
-NAME = "weight_clipping"
-TITLE = "Weight clipping: too large or too small"
-SOURCE = "WGAN, Section 3"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = (
-    'With a large clipping parameter the critic takes long to reach optimality; with a small one '
-    'its gradients vanish as the number of layers grows, unless batch norm is used.'
-)
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 1.0
-QUICK = "2 seeds instead of 5; c in {0.01, 0.1} for 60 steps instead of 5 values for 600; depths 2 and 4 trained 20 steps"
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Left: the critic's estimate E_r f - E_theta f divided by its final value against training "
-    "steps, for each clipping parameter c (one seed). Second: the time to 90% of the final "
-    "estimate against c (log-log, every seed) and the share of weights at the clip limit. Third: "
-    "the gradient norm of each linear layer's weight (layer 1 = input) after 100 steps with "
-    "c = 0.01, for depths 2, 4 and 8, without (solid) and with (dashed) batch norm. Right: the "
-    "second layer's (the first 64 -> 64) gradient norm against depth, every seed."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "The paper gives no experiment of this; here 1-D toy critics (ReLU MLPs of width 64), RMSProp "
-    "at 1e-3 (20x the paper's rate: every weight moves about 1e-3 a step, so reaching the limit c "
-    "takes about c / 1e-3 steps), batch 256, 600 steps for the c sweep and 100 for the depth sweep. The "
-    "paper's critics are convolutional on images; with a 1-D input and batch norm after the first layer, "
-    "that layer's gradient is 0 by construction, so the second layer's is read."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    'large_c_slow': 'the critic reached 90% of its final estimate no later with a large clip than with a small one.',
-    'small_c_vanishes_with_depth': "the lower layers' gradient did not fall with depth at c = 0.01.",
-    'batch_norm_prevents_vanishing': (
-        "each batch is normalised on its own and the critic's loss is a batch mean of f: batch norm's "
-        "mean subtraction removes the part of the back-propagated gradient that is constant across the batch, "
-        "most of it for a nearly linear critic, at every layer (and clipping holds its scale at 0.01 or less)."
-    ),
-}
 
 LR = 1e-3
 EVAL = 5000
@@ -276,10 +236,42 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "weight clipping: time to optimality against c, gradients against depth", run, plot,
-                    argv, quick=QUICK)
+FIGURE = Figure(
+    name="weight_clipping",
+    title="Weight clipping: too large or too small",
+    source="WGAN, Section 3",
+    claim=(
+        'With a large clipping parameter the critic takes long to reach optimality; with a small one '
+        'its gradients vanish as the number of layers grows, unless batch norm is used.'
+    ),
+    quick="2 seeds instead of 5; c in {0.01, 0.1} for 60 steps instead of 5 values for 600; depths 2 and 4 trained 20 steps",
+    caption=(
+        "Left: the critic's estimate E_r f - E_theta f divided by its final value against training "
+        "steps, for each clipping parameter c (one seed). Second: the time to 90% of the final "
+        "estimate against c (log-log, every seed) and the share of weights at the clip limit. Third: "
+        "the gradient norm of each linear layer's weight (layer 1 = input) after 100 steps with "
+        "c = 0.01, for depths 2, 4 and 8, without (solid) and with (dashed) batch norm. Right: the "
+        "second layer's (the first 64 -> 64) gradient norm against depth, every seed."
+    ),
+    departures=(
+        "The paper gives no experiment of this; here 1-D toy critics (ReLU MLPs of width 64), RMSProp "
+        "at 1e-3 (20x the paper's rate: every weight moves about 1e-3 a step, so reaching the limit c "
+        "takes about c / 1e-3 steps), batch 256, 600 steps for the c sweep and 100 for the depth sweep. The "
+        "paper's critics are convolutional on images; with a 1-D input and batch norm after the first layer, "
+        "that layer's gradient is 0 by construction, so the second layer's is read."
+    ),
+    why={
+        'large_c_slow': 'the critic reached 90% of its final estimate no later with a large clip than with a small one.',
+        'small_c_vanishes_with_depth': "the lower layers' gradient did not fall with depth at c = 0.01.",
+        'batch_norm_prevents_vanishing': (
+            "each batch is normalised on its own and the critic's loss is a batch mean of f: batch norm's "
+            "mean subtraction removes the part of the back-propagated gradient that is constant across the batch, "
+            "most of it for a nearly linear critic, at every layer (and clipping holds its scale at 0.01 or less)."
+        ),
+    },
+    run=run, plot=plot,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from claims import MIN_SEEDS_TOY, claim, control, fmt, seed_all, single_threaded, toy_main
+from claims import MIN_SEEDS_TOY, Figure, claim, control, fmt, seed_all, single_threaded
 from claims.stats import mean_interval
 from gan.algorithm import iteration, make_players, train_critic
 from gan.defaults import OptimizerSpec
@@ -36,36 +36,6 @@ from gan.models import critic_mlp
 from toys import affine_1d as A
 from toys.affine_1d import verdict_args
 
-NAME = "weight_projection"
-TITLE = "Projection to a sphere against clipping"
-SOURCE = "WGAN, Section 3"
-#: the paper's claim, in one sentence (the write-up's)
-CLAIM = 'Projecting the critic\'s weights to a sphere instead of clipping them makes little difference.'
-#: True when it spreads its own runs over the two worker processes (``python -m figures`` runs it alone)
-POOLED = False
-#: relative running time, to start the longest single-core toys first
-COST = 1.0
-QUICK = "2 seeds instead of 5, 40 generator iterations instead of 200, 60 critic steps instead of 300"
-#: what the figure's panels show (the write-up's caption)
-CAPTION = (
-    "Left: the exact W of the generator against WGAN iterations, weight clipping (blue) and "
-    "projection to a sphere (orange), one line per seed. Middle: the generator's parameters "
-    "(mu, sigma) along training, target (0, 0.5). Right: the paired differences (sphere minus "
-    "clipping) of the two statistics per seed, divided by their margins, with the 90% intervals: "
-    "inside the shaded band is 'little difference'."
-)
-#: every departure from the paper's settings
-DEPARTURES = (
-    "The paper gives neither the sphere's radius nor its experiment; here every parameter tensor "
-    "is projected onto the sphere through the corners of the clip box (radius c sqrt(n), c = 0.01). "
-    "1-D toy: an affine generator, a ReLU MLP critic 1-64-64-64-1, RMSProp 1e-3 for the critic "
-    "(20x the paper's rate) and 5e-3 for the generator, n_critic = 5, 200 iterations, batch 256."
-)
-#: why a finding may disagree with the paper, by claim id (the write-up says it when one does)
-WHY = {
-    'sphere_same_gradient': "the two constraints give critics whose gradient directions differ beyond the margin.",
-    'sphere_same_training': "the generator's W curve differs beyond the margin between the two constraints.",
-}
 
 C = 0.01
 START = (0.8, 0.1)
@@ -212,9 +182,32 @@ def plot(result: dict):
     return fig
 
 
-def main(argv: list[str] | None = None) -> dict:
-    return toy_main(NAME, "projection to a sphere against weight clipping", run, plot, argv, quick=QUICK)
+FIGURE = Figure(
+    name="weight_projection",
+    title="Projection to a sphere against clipping",
+    source="WGAN, Section 3",
+    claim='Projecting the critic\'s weights to a sphere instead of clipping them makes little difference.',
+    quick="2 seeds instead of 5, 40 generator iterations instead of 200, 60 critic steps instead of 300",
+    caption=(
+        "Left: the exact W of the generator against WGAN iterations, weight clipping (blue) and "
+        "projection to a sphere (orange), one line per seed. Middle: the generator's parameters "
+        "(mu, sigma) along training, target (0, 0.5). Right: the paired differences (sphere minus "
+        "clipping) of the two statistics per seed, divided by their margins, with the 90% intervals: "
+        "inside the shaded band is 'little difference'."
+    ),
+    departures=(
+        "The paper gives neither the sphere's radius nor its experiment; here every parameter tensor "
+        "is projected onto the sphere through the corners of the clip box (radius c sqrt(n), c = 0.01). "
+        "1-D toy: an affine generator, a ReLU MLP critic 1-64-64-64-1, RMSProp 1e-3 for the critic "
+        "(20x the paper's rate) and 5e-3 for the generator, n_critic = 5, 200 iterations, batch 256."
+    ),
+    why={
+        'sphere_same_gradient': "the two constraints give critics whose gradient directions differ beyond the margin.",
+        'sphere_same_training': "the generator's W curve differs beyond the margin between the two constraints.",
+    },
+    run=run, plot=plot,
+)
 
 
 if __name__ == "__main__":
-    main()
+    FIGURE.main()

@@ -13,10 +13,10 @@ from figures.__main__ import main
 def test_every_figure_and_its_numbers_are_written(quick_figures):
     out, results = quick_figures
     for f in FIGURES:
-        png, js = out / f"{f.NAME}.png", out / f"{f.NAME}.json"
-        assert png.stat().st_size > 20_000, f.NAME
+        png, js = out / f"{f.name}.png", out / f"{f.name}.json"
+        assert png.stat().st_size > 20_000, f.name
         data = json.loads(js.read_text())
-        assert data["claims"] and all(c["holds"] for c in data["claims"] if c["kind"] == "sanity"), f.NAME
+        assert data["claims"] and all(c["holds"] for c in data["claims"] if c["kind"] == "sanity"), f.name
         assert data["settings"]["quick"] is True
 
 
@@ -37,11 +37,11 @@ def test_write_up_counts_verdicts_per_paper_and_lists_what_does_not_agree(quick_
     pending = sum(len(r.get("needs_full_run", [])) for r in results.values())
     assert f"{pending} claims need the full settings" in text
     for f in FIGURES:
-        assert f"![{f.TITLE}]({f.NAME}.png)" in text and f.CLAIM in text
-        assert f.CAPTION in text and f.DEPARTURES in text and f"`python -m {f.__name__} --quick`" in text
-        if hasattr(f, "tables"):
-            assert "\n".join(f.tables(results[f.NAME])) in text
-        for c in results[f.NAME]["claims"]:
+        assert f"![{f.title}]({f.name}.png)" in text and f.claim in text
+        assert f.caption in text and f.departures in text and f"`python -m {f.module} --quick`" in text
+        if f.tables is not None:
+            assert "\n".join(f.tables(results[f.name])) in text
+        for c in results[f.name]["claims"]:
             assert c["statement"].replace("|", "\\|") in text
     rows = re.findall(r"^\| (finding|sanity) \| .* \| (yes|\*\*no\*\*|-) \| \**([a-z ]+)\** \| ([^|]*) \|$", text,
                       flags=re.M)
@@ -61,7 +61,7 @@ def test_render_rebuilds_the_write_up_from_the_json_files(quick_figures, tmp_pat
 
     out, _ = quick_figures
     for f in FIGURES:
-        shutil.copy(out / f"{f.NAME}.json", tmp_path)
+        shutil.copy(out / f"{f.name}.json", tmp_path)
     assert main(["--render", "--out", str(tmp_path)]) == 0
     built, rendered = (out / "README.md").read_text(), (tmp_path / "README.md").read_text()
     assert rendered.startswith("# Figures and checked claims\n\nRendered by `python -m figures --render`")

@@ -18,7 +18,7 @@ def test_at_scale_panels_and_section_from_a_tiny_run(gpu_tiny, tmp_path):
     assert "not a GPU result" in text and "| trainer fp32 |" in text and "![at scale](gpu.png)" in text
     for key in json.loads((out / "toy_control.json").read_text())["runs"]:
         assert f"| {key} |" in text
-    assert "| mnist-adam-dcgan | 8 |" in text
+    assert "| wgan_adam_0.0002_0.5-s0-paper8 | 8 |" in text
 
 
 def test_nothing_without_results(tmp_path):

@@ -86,7 +86,7 @@ def test_failed_metrics_write_leaves_whole_lines(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full_disk)
-    with pytest.raises(rundir.RunDirError, match="No space left on device"):
+    with pytest.raises(rundir.WriteFailed, match="No space left on device"):
         rundir.append_metrics(tmp_path, [{"step": 2, "x": "y" * 1000}])
     monkeypatch.undo()
     assert (tmp_path / "metrics.jsonl").read_text() == '{"step": 1}\n'
