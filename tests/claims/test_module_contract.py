@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from claims import VERDICTS
+
 from claims import contract
 from figures import FIGURES
 from figures.catalogue import MODULES
@@ -107,7 +109,9 @@ def test_command_line_writes_json_and_png_where_told(tmp_path, capsys):
     assert "W(P0, Ptheta) = |theta|" in out and "sanity" in out and "finding" in out
     data = json.loads((tmp_path / "parallel_lines.json").read_text())
     assert data["settings"]["seed"] == 1 and data["settings"]["quick"] is True
-    assert all(c["holds"] for c in data["claims"])
+    # the sanity checks pass (the code is right); a finding may come out either way at seed 1
+    assert all(c["holds"] for c in data["claims"] if c["kind"] == "sanity")
+    assert all(c["verdict"] in VERDICTS for c in data["claims"] if c["kind"] == "finding")
     for f in ("parallel_lines.json", "parallel_lines.png"):
         assert stat.S_IMODE((tmp_path / f).stat().st_mode) == 0o644  # group and others can read
     assert (tmp_path / "parallel_lines.png").stat().st_size > 10_000

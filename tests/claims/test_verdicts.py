@@ -167,9 +167,9 @@ def test_write_up_opens_with_verdicts_per_paper_and_lists_what_does_not_agree(mo
 
     from figures import writeup
 
-    module = types.SimpleNamespace(NAME="fake", TITLE="A fake figure", SOURCE="WGAN, Figure 2", CLAIM="It holds.",
-                                   CAPTION="Panels.", DEPARTURES="None.", WHY={"n": "the budget was small."},
-                                   __name__="toys.fake")
+    module = types.SimpleNamespace(name="fake", title="A fake figure", source="WGAN, Figure 2", claim="It holds.",
+                                   caption="Panels.", departures="None.", why={"n": "the budget was small."},
+                                   module="toys.fake", tables=None, quick="", pooled=False, cost=1.0)
     monkeypatch.setattr(writeup, "FIGURES", (module,))
     result = {"claims": _synthetic(), "settings": {"steps": 10, "seconds": 1.0},
               "controls": [control("DCGAN digits at FD < 50 (Radford et al.)", True, {"steps": 6000}, 47.0)],
@@ -206,8 +206,9 @@ def test_write_up_renders_results_without_seeds(monkeypatch):
 
     from figures import writeup
 
-    module = types.SimpleNamespace(NAME="old", TITLE="An old figure", SOURCE="WGAN, Figure 2", CLAIM="It holds.",
-                                   CAPTION="Panels.", DEPARTURES="None.", WHY={}, __name__="toys.old")
+    module = types.SimpleNamespace(name="old", title="An old figure", source="WGAN, Figure 2", claim="It holds.",
+                                   caption="Panels.", departures="None.", why={}, module="toys.old", tables=None,
+                                   quick="", pooled=False, cost=1.0)
     monkeypatch.setattr(writeup, "FIGURES", (module,))
     old = {"id": "a", "kind": "finding", "statement": "old agrees", "expected": 1, "measured": 1, "holds": True,
            "source": "WGAN, Figure 2", "verdict": "agrees", "reason": None}
