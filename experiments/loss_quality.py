@@ -405,7 +405,8 @@ def judge(groups: dict[str, list[dict]], where: str) -> tuple[list[dict], list[d
         _tracking_claim("fig4_js_does_not_track", "Fig. 4: within a run the GAN's JS estimate does not track sample "
                         "quality ('This quantity clearly correlates poorly the sample quality'; the caption: 'pointing "
                         "towards no significant correlation between sample quality and loss'; the test reads the "
-                        "caption's 'no significant correlation', the mean Spearman is its size) (the same test on the paper's GAN runs: the DCGAN and MLP generators with the DCGAN "
+                        "caption's 'no significant correlation', the mean Spearman is its size) (the same test on "
+                        "the paper's GAN runs: the DCGAN and MLP generators with the DCGAN "
                         "discriminator, the MLP generator with an MLP discriminator; the no-batch-norm GAN, pinned at "
                         "ln 2, is reported apart)", tests["gan_js"], False, gan_gates, SRC + ", Figure 4", where),
         _tracking_claim("fig8_cost_does_not_track", "Fig. 8: nor does the GAN's generator cost (the same test, the "

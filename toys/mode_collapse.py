@@ -635,7 +635,8 @@ def tracking_claim(tracking: dict, controls_ok: bool, on: str) -> dict:
         "clip_estimate_tracks_em", "the clipped critic's estimate follows the exact EM to the target within a run, "
         "beyond the trend every run shares (Section 4.2: 'this estimate correlates well with the quality of the "
         "generated samples', read at toy scale with the exact EM as the quality, and the trend that time alone "
-        "produces removed, as issue 28's evidence rule asks; the paper's Fig. 3 is on LSUN, not a 2-D toy): mean within-run Pearson correlation over the "
+        "produces removed, as issue 28's evidence rule asks; the paper's Fig. 3 is on LSUN, not a 2-D toy): mean "
+        "within-run Pearson correlation over the "
         f"checkpoints of the clipped runs on the targets it learns ({MIN_LEARNED} or more seeds past the learned "
         f"threshold), against a permutation over runs within each target (p < 0.05), where the test has power "
         f"(>= {MIN_POWER:.0%} against a planted tracking); on {on}", "p < 0.05", measured, tracking["holds"],
