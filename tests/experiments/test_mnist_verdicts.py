@@ -126,6 +126,23 @@ def test_js_change_over_the_run(rng):
     assert up["verdict"] == "agrees" and up["test"]["interval"][0] > -LQ.JS_MARGIN
     assert down["verdict"] == "disagrees" and down["test"]["interval"][1] < -LQ.JS_MARGIN
     assert set(down["measured"]) >= {"gan_dcgan", "gan_mlp", "gan_mlp_mlp"}  # every GAN run's change, in full
+    assert "gan_dcgan" in down["measured"]["the text's 'usually', over the paper's settings"]["falls"]
+    assert "Samples get better for the DCGAN" in down["statement"]  # the caption's claim, the one it judges
+
+
+def test_usually_counts_the_papers_settings():
+    """The text's 'usually stays constant or goes up' is counted over the paper's three Fig. 4 settings, each by
+    its interval against the margin; the no-batch-norm GAN is not one of them."""
+    m = LQ.JS_MARGIN
+
+    def iv(lo, hi, n=3):
+        return {"lo": lo, "hi": hi, "n": n, "mean": (lo + hi) / 2}
+
+    u = LQ.usually({"gan_dcgan": iv(-0.076, -0.051), "gan_mlp": iv(0.3, 0.6), "gan_mlp_mlp": iv(-2 * m, 0.1),
+                    "gan_nobn": iv(0.1, 0.3)})
+    assert u == {"stays or rises": ["gan_mlp"], "falls": ["gan_dcgan"], "undecided": ["gan_mlp_mlp"], "settings": 3}
+    u = LQ.usually({"gan_dcgan": iv(-m / 2, 0.1), "gan_mlp": iv(0.3, 0.6, n=1)})
+    assert u["stays or rises"] == ["gan_dcgan"] and u["undecided"] == ["gan_mlp"] and u["settings"] == 2
 
 
 def _high_lr(rng, em_collapses: bool, transient: bool = False):

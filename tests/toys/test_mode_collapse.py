@@ -113,6 +113,28 @@ def test_no_collapse_one_case_per_verdict():
         _judge(learned_all, "all")
 
 
+def test_balance_on_learned_runs_only():
+    """The balance reading (``*_modes_balanced``) judges only the runs that learned their target: a run still
+    spreading over the target (30 % high-quality on the grid's 16 % threshold is learned; 10 % is not) is not
+    collapse; evidence in learned runs decides only on at least 5 learned seeds."""
+    def judge(spec):
+        runs = [_run(t, "clip", s, hq, miss) for t, rs in spec.items() for s, (hq, miss) in enumerate(rs)]
+        return mc.judge_collapse(mc.collapse_evidence(runs), "none", learned_only=True)
+
+    # an unlearned ring run (20 %: 500 high-quality samples) with an empty mode: evidence without the gate, not with it
+    spec = {"ring": [(0.6, 0)] * 5 + [(0.2, 1)], "grid": [(0.3, 0)] * 5}
+    assert _judge(spec)["holds"] is False
+    j = judge(spec)
+    assert j["holds"] is True and j["decided"] and j["test"]["n"] == 10 and j["test"]["p_value"] == 1.0
+    # three learned ring runs, one with an empty mode; the rest unlearned: evidence, but on 3 learned seeds
+    j = judge({"ring": [(0.6, 1)] + [(0.6, 0)] * 2 + [(0.1, 0)] * 2, "grid": [(0.05, 0)] * 4})
+    assert j["holds"] is None and not j["decided"] and j["test"]["p_value"] < 1e-3
+    assert "3 seeds, fewer than the 5" in j["reason"] and j["seeds"] == [0, 1, 2]
+    # five learned ring seeds, one with an empty mode: decided against, on the learned seeds
+    j = judge({"ring": [(0.6, 1)] + [(0.6, 0)] * 4, "grid": [(0.05, 0)] * 4})
+    assert j["holds"] is False and j["decided"] and j["seeds"] == [0, 1, 2, 3, 4]
+
+
 def test_coverage_one_case_per_verdict():
     def cov(spec):
         runs = [_run(t, "gp", s, hq, miss) for t, rs in spec.items() for s, (hq, miss) in enumerate(rs)]
