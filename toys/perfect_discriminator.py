@@ -390,7 +390,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     data = Manifold(seed)
     stages = [50, 200, 600] if quick else [100, 1000, 3000]
     d_steps = 600 if quick else 4000
-    seeds = [seed + k for k in SEED_OFFSETS]
+    seeds = [seed] if quick else [seed + k for k in SEED_OFFSETS]
     G = mlp(LATENT, DIM, hidden=64, depth=2)
     all_probes, per_seed, em_path = [], [], []
     for sd in seeds:
@@ -410,18 +410,19 @@ def run(quick: bool = False, seed: int = 0) -> dict:
            for st in stages}
     thm = [theorem_2_5(t) for t in (0.5, 1.5, 3.0)]
     k = len(stages)
-    power = planted_power([next(iter(p.values()))["grad_logd_norms"][0] for p in all_probes])
+    power = None if quick else planted_power([next(iter(p.values()))["grad_logd_norms"][0] for p in all_probes])
     em_path = np.array(em_path)
     controls = [
         control("the GAN setup learns: the exact EM between the generator's samples and the data (500 points each) "
                 "falls from the first stage to the last, in every seed", bool(np.all(em_path[:, 1] < em_path[:, 0])),
                 {"seeds": len(seeds), "stages": stages},
                 "; ".join(f"seed {sd}: {a:.3g} -> {b:.3g}" for sd, (a, b) in zip(seeds, em_path)), kind="learns"),
+    ] + ([
         control("the growth and spread statistics detect a planted growth: each seed's first-step minibatch norms "
                 "split in halves, one tripled; both intervals over seeds lie above 0",
                 bool(power["growth_lo"] > 0 and power["spread_lo"] > 0), {"planted": "x3 on half of the norms"},
                 f"growth interval from {power['growth_lo']:.3g}, spread from {power['spread_lo']:.3g}", kind="power"),
-    ]
+    ] if power is not None else [])
     # Theorem 2.6: Bonferroni over the stages and the 4 directions (and the two tests, for the
     # sanity check that applies both)
     natural = {st: centred_cauchy_tests(p["proj"]) for st, p in probes.items()}
@@ -438,7 +439,9 @@ def run(quick: bool = False, seed: int = 0) -> dict:
           "logit, as frameworks compute it), which removes the finite-precision division by a tiny D that the "
           "footnote's mechanism needs, so this measurement does not test the footnote either. The theorem is "
           "checked where it holds (theorem_2_6_under_its_hypothesis).")
-    claims = judge(per_seed, stages, seeds, controls_passed=all(c["holds"] for c in controls)) + [
+    # at --quick (one seed) Figures 1-3's findings, each an interval over seeds, are left to the full run
+    findings = [] if quick else judge(per_seed, stages, seeds, controls_passed=all(c["holds"] for c in controls))
+    claims = findings + [
         claim("theorem_2_6_under_its_hypothesis", "Thm 2.6 where its hypothesis holds (D = D* - eps, eps and "
               "r white noise, D* = 0 on the generator's support): each gradient coordinate is centred Cauchy "
               "of the scale the proof gives (min p of the sign and Kolmogorov-Smirnov tests over stages and "
@@ -461,6 +464,8 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     return {"stages": stages, "discriminator_steps": d_steps, "seeds": seeds,
             "probes": {str(k): v for k, v in probes.items()}, "per_seed": per_seed, "em_to_data": em_path,
             "theorem_2_5": thm, "claims": claims, "controls": controls, "power": power,
+            "needs_full_run": ["perfect_accuracy", "error_to_zero", "original_cost_gradient_vanishes",
+                               "logd_gradient_grows", "logd_gradient_noisier"] if quick else [],
             "theorem_2_6": {"alpha": ALPHA, "sigma_eps": SIGMA_EPS, "sigma_r": SIGMA_R,
                             "hypothesis": {str(st): {k: t[k] for k in ("x", "predicted_scale", "p_sign", "p_ks")}
                                            for st, t in hyp.items()},
@@ -525,7 +530,8 @@ FIGURE = Figure(
         '-log D descends KL(Pg||Pr) - 2 JSD (Theorem 2.5), and against a white-noise error of D its '
         'gradient is centred Cauchy (Theorem 2.6).'
     ),
-    quick=("generator stages at 50, 200, 600 steps instead of 100, 1000, 3000; 600 discriminator steps instead "
+    quick=("one seed instead of 3 (Figures 1-3's findings, read off an interval over seeds, are left to the full "
+           "run); generator stages at 50, 200, 600 steps instead of 100, 1000, 3000; 600 discriminator steps instead "
            "of 4000; 32 minibatches per gradient sample instead of 64"),
     caption=(
         'Top: Figures 1 and 2 of Towards Principled Methods at toy scale, a discriminator trained '

@@ -215,7 +215,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     """Numbers of the toy (no I/O)."""
     seed_all(seed)
     d_steps, c_steps = (600, 500) if quick else (3000, 2000)
-    seeds = [seed + k for k in SEED_OFFSETS]
+    seeds = [seed] if quick else [seed + k for k in SEED_OFFSETS]
 
     discs = train_discriminators(d_steps, seeds)
     torch.manual_seed(seed)
@@ -288,7 +288,11 @@ def run(quick: bool = False, seed: int = 0) -> dict:
               "proportional to the exact W (correlation; follows from the linear critic and clipping's common "
               "slope, so a check of the code)", ">= 0.99", corr, corr >= 0.99, "sanity",
               source="WGAN, Section 3 (the critic estimates K W)"),
-    ] + judge(decay, wide_sign, seeds, controls_passed=all(c["holds"] for c in controls))
+    ]
+    # at --quick (one seed) the findings, each an interval over seeds, are left to the full run
+    needs_full = ["discriminator_gradient_vanishes", "wide_critic_gradient_clean"] if quick else []
+    if not quick:
+        claims += judge(decay, wide_sign, seeds, controls_passed=all(c["holds"] for c in controls))
     return {
         "real": REAL, "fake": FAKE,
         "x": x, "critic": f, "critic_slope": slope,
@@ -300,7 +304,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
         "wide": {"real": wide_real, "fake": wide_fake, "x": xw, "critic": fw, "r2": wide_r2[0],
                  "right_sign_share": wide_sign[0], "r2_seeds": wide_r2, "right_sign_share_seeds": wide_sign,
                  "critic_seeds": fws},
-        "claims": claims, "controls": controls, "power": power,
+        "claims": claims, "controls": controls, "power": power, "needs_full_run": needs_full,
         "settings": {"discriminator_steps": d_steps, "critic_steps": c_steps, "clip": 0.01, "seeds": len(seeds),
                      "batch": BATCH, "architecture": "ReLU MLP 1-64-64-64-1"},
     }
@@ -372,7 +376,8 @@ FIGURE = Figure(
         'Trained to optimality on two far-apart Gaussians, a GAN discriminator saturates and its '
         'gradient vanishes, while the WGAN critic stays linear and gives clean gradients everywhere.'
     ),
-    quick="600 / 500 discriminator / critic steps instead of 3000 / 2000, and 3 distances instead of 6",
+    quick=("one seed instead of 5 (the findings, read off intervals over seeds, are left to the full run); 600 / 500 "
+           "discriminator / critic steps instead of 3000 / 2000, and 3 distances instead of 6"),
     caption=(
         'Top left: WGAN Figure 2, the two densities, the trained GAN discriminator D(x) and the '
         "clipped critic f(x) (rescaled to [0, 1]). Top right: the generator's gradient through D on"

@@ -77,7 +77,7 @@ def test_result_shape_and_plot(path, toy_result):
     r = toy_result(figure.name)
     for c in r["claims"]:
         base = {"id", "kind", "statement", "expected", "measured", "holds", "source"}
-        assert set(c) == (base | {"verdict", "reason", "test"} if c["kind"] == "finding" else base)
+        assert set(c) == (base | {"verdict", "reason", "test", "seeds"} if c["kind"] == "finding" else base)
         assert c["kind"] in ("finding", "sanity")
         assert isinstance(c["holds"], bool) or (c["holds"] is None and c["verdict"] != "agrees")
     ids = [c["id"] for c in r["claims"]] + r.get("needs_full_run", [])

@@ -29,7 +29,7 @@ def test_em_and_critic_learn_theta_discriminator_stalls(toy_result):
     r = toy_result("parallel_lines")
     learn, null = r["learning_seeds"], r["resolution"]
     assert 0.03 < null < 0.15
-    assert len(r["seeds"]) >= 5
+    assert len(r["seeds"]) >= (1 if r["needs_full_run"] else 5)  # --quick: one seed
     assert np.abs(np.asarray(r["learning"]["em"]["theta"][-20:])).max() < null
     assert np.abs(np.asarray(learn["wgan"]["theta"])[:, -20:]).max(axis=1).mean() < null
     assert np.abs(np.asarray(learn["gan"]["theta"])[:, -20:]).min() > 0.9
@@ -98,6 +98,13 @@ def test_findings_rest_on_seeds_a_test_and_passed_controls(toy_result):
 
     r = toy_result("parallel_lines")
     claims = r["claims"]
+    if r["needs_full_run"]:  # --quick (one seed): the learning findings are left to the full run, not made
+        assert set(r["needs_full_run"]) == {"wgan_critic_converges", "critic_dies_only_after_learning",
+                                            "gan_discriminator_stalls", "gan_gradient_vanishes"}
+        assert {c["kind"] for c in claims} == {"sanity"} and all(c["holds"] for c in claims)
+        assert all(c["holds"] for c in r["controls"])
+        check_result(r)
+        return
     assert {c["kind"] for c in claims} == {"sanity", "finding"}
     assert all(c["holds"] for c in claims if c["kind"] == "sanity")
     assert {c["kind"] for c in r["controls"]} == {"learns", "power"} and all(c["holds"] for c in r["controls"])
