@@ -31,6 +31,16 @@ Findings, each by a 95% interval over seeds:
   the threshold; disagrees when it lies above);
 * **more_centred_as_d_trains**: c falls as D trains (log(c last / c first) below 0).
 
+**Sources.** The footnote speaks of the discriminator's *error* :math:`D^* - D` (and
+:math:`\nabla_x D^* - \nabla_x D`), "as the approximation gets better", with no budget; it does
+not state that the gradient's coordinates are centred for a given discriminator, and on the
+generator's support :math:`D^* - D = -D < 0` for any sigmoid D, so the error is never literally
+centred. The findings test Theorem 2.6's *conclusion* (centred coordinates) for a discriminator
+trained to accuracy 1 in 2,000 steps, a proxy for "the approximation gets better" that the
+footnote does not fix; they are this module's reading, sourced *beyond the papers*
+(:data:`FINDING_SOURCE`), with a threshold of this module's choosing (the 95% quantile of c
+under centred noise).
+
 Positive control (power): the statistic reads centred noise as centred and a planted offset as
 not: on 32 draws of Theorem 2.6's white-noise gradient for the same generator
 (:func:`toys.perfect_discriminator.theorem_2_6_hypothesis`: centred Cauchy), c is below the
@@ -55,6 +65,11 @@ from gan.models import critic_mlp, mlp
 from toys.perfect_discriminator import (BATCH, DIM, LATENT, Manifold, _directions, _grad, theorem_2_6_hypothesis,
                                         train_gan)
 
+#: the two findings: the footnote speaks of the discriminator's error D* - D, not of the gradient's coordinates,
+#: and gives no budget; whether a D trained to accuracy 1 gives centred coordinates is beyond the papers
+FINDING_SOURCE = ("beyond the papers (a reading of Towards Principled Methods, footnote 4 to Theorem 2.6: 'As the "
+                  "approximation gets better, this error looks more and more as centered random noise due to the "
+                  "finite precision')")
 SEEDS = 5
 N_DIRECTIONS = 4
 
@@ -189,18 +204,20 @@ def run(quick: bool = False, seed: int = 0) -> dict:
               "(float32's sigmoid underflows below about -88)")
     claims = [
         claim("centred_at_last_step", "with D read through sigmoid then log in float32, the -log D gradient's "
-              "coordinates are centred once D is trained (c at the last step, 95% interval over seeds, below the "
-              f"95% quantile of c under centred noise, {fmt(thr)}); {beside}", f"< {fmt(thr)}",
+              "coordinates are centred once D is trained to accuracy 1 (Theorem 2.6's conclusion; this module's reading of "
+              "footnote 4, which speaks of the error D* - D as the approximation improves): c at the last step, 95% "
+              f"interval over seeds, below the 95% quantile of c under centred noise, {fmt(thr)} (this module's "
+              f"threshold); {beside}", f"< {fmt(thr)}",
               f"{fmt(i_last['mean'])} [{fmt(i_last['lo'])}, {fmt(i_last['hi'])}]", i_last["hi"] < thr,
               test={"statistic": "centring c at the last step, 95% Student-t interval over seeds",
                     "interval": [i_last["lo"], i_last["hi"]], "threshold": thr, "n": len(seeds)},
-              seeds=seeds, min_seeds=MIN_SEEDS_TOY, **decided(i_last, thr)),
+              seeds=seeds, min_seeds=MIN_SEEDS_TOY, source=FINDING_SOURCE, **decided(i_last, thr)),
         claim("more_centred_as_d_trains", "and they become more centred as D trains: log(c last / c first), "
               f"95% interval over seeds, below 0 (per seed: {', '.join(fmt(v) for v in trend)})", "< 0",
               f"{fmt(i_trend['mean'])} [{fmt(i_trend['lo'])}, {fmt(i_trend['hi'])}]", i_trend["hi"] < 0,
               test={"statistic": "log(c last / c first), 95% Student-t interval over seeds",
                     "interval": [i_trend["lo"], i_trend["hi"]], "threshold": 0, "n": len(seeds)},
-              seeds=seeds, min_seeds=MIN_SEEDS_TOY, **decided(i_trend, 0)),
+              seeds=seeds, min_seeds=MIN_SEEDS_TOY, source=FINDING_SOURCE, **decided(i_trend, 0)),
     ]
     return {"runs": {str(s): r for s, r in zip(seeds, runs)}, "threshold": thr, "claims": claims,
             "controls": controls,
@@ -271,7 +288,10 @@ FIGURE = Figure(
         "The paper states the footnote for a DCGAN in float32 and shows no measurement; here the "
         "perfect-discriminator toy (2-D manifold in R^16, MLP generator trained 200 steps, a fresh MLP "
         "discriminator trained 2,000 steps with Adam 2e-3), -log D evaluated as -log(sigmoid(logit)) in "
-        "float32, coordinates as projections on 4 fixed random directions of parameter space."
+        "float32, coordinates as projections on 4 fixed random directions of parameter space. The footnote speaks "
+        "of the error D* - D as the approximation improves, not of the gradient's coordinates at a fixed budget: the "
+        "findings (centred coordinates at accuracy 1 after 2,000 steps; more centred as D trains) are this module's "
+        "reading, sourced beyond the papers."
     ),
     why={
         "centred_at_last_step": (

@@ -27,7 +27,17 @@ signal in one coordinate, Ramdas et al.'s setting), 30 repeats per cell: its pow
 against d; and for each d the n per sample at which the power reaches 0.5 (interpolated on a
 grid of n), with the exponent b of :math:`n \propto d^b` fitted by least squares on log-log and
 its 95% bootstrap interval (repeats resampled within each cell). The paper's "linearly" is
-b = 1; the finding holds when the interval lies inside [0.75, 1.25].
+b = 1; the finding holds when the interval lies inside [0.75, 1.25] (this module's margin).
+
+**Not applicable.** The paper runs nothing here; it cites [19], Ramdas et al., "On the
+high-dimensional power of *linear-time* kernel two-sample testing under mean-difference
+alternatives", for "the typical Gaussian MMD test to be reliable (as in it's power as a
+statistical test approaching 1)". The test here is the quadratic-time (unbiased U-statistic)
+permutation test, held at power 0.5, not the linear-time statistic at power tending to 1: the
+cited setting is not met, so ``n_grows_linearly`` is reported with its numbers and the verdict
+"not applicable" (for the quadratic-time statistic under a fixed mean shift the power depends on
+about n / sqrt(d), i.e. b = 1/2, which the measured exponent is nearer). ``power_falls_with_d``
+(the power at fixed n falls with d) holds for either statistic and stays a finding of the paper.
 
 Run: ``python -m toys.mmd_bandwidth [--quick] [--seed S] [--out DIR]``.
 """
@@ -44,6 +54,12 @@ import divergences as D
 from claims import Figure, claim, control, fmt, seed_all, single_threaded
 from claims.stats import mean_interval
 
+#: why the linear-growth finding is not applicable: the paper's claim is cited from Ramdas et al. for another test
+LINEAR_NOT_APPLICABLE = (
+    "the paper's 'grow linearly' is cited from [19] (Ramdas et al.), on the linear-time statistic under "
+    "mean-difference alternatives with power approaching 1; here the quadratic-time permutation test at power 0.5, "
+    "whose theory gives n ~ sqrt(d): the cited setting is not met (the exponent is reported beside)"
+)
 
 BANDWIDTHS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 3.0]
 LINE_POINTS = 300
@@ -222,10 +238,14 @@ def run(quick: bool = False, seed: int = 0) -> dict:
               test={"statistic": "difference of rejection rates, 95% bootstrap interval", "interval": drop_ci,
                     "n": repeats}, **how),
         claim("n_grows_linearly", "to hold the power (0.5) the number of samples must grow linearly with d: the "
-              "exponent b of n ~ d^b, 95% bootstrap interval inside [0.75, 1.25]", "inside [0.75, 1.25]",
+              "exponent b of n ~ d^b, 95% bootstrap interval inside [0.75, 1.25] (this module's margin; the paper's "
+              "claim, cited from Ramdas et al., is for the linear-time test at power approaching 1)",
+              "inside [0.75, 1.25]",
               f"{fmt(b)} [{fmt(b_ci[0])}, {fmt(b_ci[1])}]", bool(0.75 < b_ci[0] and b_ci[1] < 1.25), seeds=seeds,
               test={"statistic": "least-squares exponent of n(power 0.5) on d, 95% bootstrap interval",
-                    "interval": b_ci, "n": repeats}, **how),
+                    "interval": b_ci, "n": repeats},
+              source="WGAN, Section 5 (citing Ramdas et al., [19])", verdict="not applicable",
+              reason=LINEAR_NOT_APPLICABLE),
     ]
     needs_full = [c["id"] for c in claims if c["kind"] == "finding"] if quick else []
     claims = [c for c in claims if c["id"] not in needs_full]
@@ -319,7 +339,9 @@ FIGURE = Figure(
         "The paper argues from Ramdas et al. (2015) and runs nothing; here Gaussian kernels on toy "
         "data: the parallel lines, two 1-D Gaussians, and a mean shift of 1 in one coordinate of a "
         "d-dimensional standard Gaussian for the test, with the median-heuristic bandwidth, 100 "
-        "permutations and 30 repeats per (d, n)."
+        "permutations and 30 repeats per (d, n). The test is the quadratic-time unbiased MMD^2 by permutation at "
+        "power 0.5, not the linear-time statistic at power approaching 1 of Ramdas et al., from whom the paper cites "
+        "'grow linearly': the exponent's finding is therefore 'not applicable', reported with its numbers."
     ),
     why={
         'n_grows_linearly': (

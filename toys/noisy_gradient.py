@@ -36,7 +36,11 @@ above 0 at the last step, each setting); the gradient stays informative while th
 trains to optimality (manifold: the last norm within a factor 10 of its peak, where without noise
 it falls by orders of magnitude, reported beside); and the trained noisy discriminator passes
 the generator Corollary 3.2's gradient (lines: relative error to :math:`2\,\partial_\theta JSD`
-below 0.25). Controls: the noisy discriminator reaches the optimal loss on the lines
+below 0.25). The thresholds (cosine above 0, a fall of at most tenfold, a relative error of
+0.25) are this module's choices; the paper gives none. Corollary 3.2 is stated for the optimal
+:math:`D^*`: on the lines a control checks that the trained discriminator reaches the optimal
+loss; on the manifold the optimum is not known, so there the findings are about a discriminator
+trained 2,000 steps, not shown optimal. Controls: the noisy discriminator reaches the optimal loss on the lines
 (:math:`2\ln 2 - 2 JSD`, learns); the cosine statistic reads +1 through the exact :math:`D^*` and
 -1 through its reverse (power).
 
@@ -245,17 +249,20 @@ def run(quick: bool = False, seed: int = 0) -> dict:
               f"seeds, above 0; without noise: {', '.join(fmt(v) for v in clean_cos_l)})", "> 0", iv_text(cos_l),
               cos_l["lo"] > 0, test=test("mean cosine at the last step", cos_l, 0), **kw, **verdict(cos_l, 0)),
         claim("manifold_towards_data", "2-D manifold in R^16: the same (mean cosine with the direction to the nearest "
-              f"data point, above 0; without noise: {', '.join(fmt(v) for v in clean_cos_m)})", "> 0",
+              f"data point, above 0; the discriminator trained as on the lines, its optimality not checked here (the "
+              f"corollary is for D*); without noise: {', '.join(fmt(v) for v in clean_cos_m)})", "> 0",
               iv_text(cos_m), cos_m["lo"] > 0, test=test("mean cosine at the last step", cos_m, 0), **kw,
               **verdict(cos_m, 0)),
         claim("manifold_stays_informative", "2-D manifold in R^16: with noise the gradient stays informative as the "
-              "discriminator trains to optimality: log10(last norm / peak norm), 95% interval over seeds, above -1 "
+              "discriminator trains (Section 3: 'train the discriminator till optimality without any problems and get smooth "
+              "interpretable gradients'): log10(last norm / peak norm), 95% interval over seeds, above -1 (a tenfold "
+              "fall at most, this module's threshold; the optimality control is on the lines only) "
               f"(without noise, per seed: {', '.join(fmt(v) for v in info_clean)})", "> -1", iv_text(iv_info),
               iv_info["lo"] > -1, test=test("log10(last / peak gradient norm)", iv_info, -1), **kw,
               **verdict(iv_info, -1)),
         claim("lines_matches_corollary", "parallel lines: the trained noisy discriminator passes the generator "
               f"Corollary 3.2's gradient 2 dJSD/dtheta = {fmt(exact)}: relative error at the last step, 95% "
-              "interval over seeds, below 0.25", "< 0.25", iv_text(iv_rel), iv_rel["hi"] < 0.25,
+              "interval over seeds, below 0.25 (this module's tolerance)", "< 0.25", iv_text(iv_rel), iv_rel["hi"] < 0.25,
               test=test("relative error to 2 dJSD/dtheta", iv_rel, 0.25), **kw, **verdict(iv_rel, 0.25)),
         claim("exact_gradient_is_corollary", "through the exact noisy D*, the generator's gradient is 2 dJSD/dtheta "
               f"(Corollary 3.2 on 1024 samples; relative error, a check of the code and of the sampling)", "<= 0.1",

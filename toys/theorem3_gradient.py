@@ -24,6 +24,15 @@ f) / W` and :math:`K_{grad} = g\cdot\nabla W / |\nabla W|^2`). Both are findings
 critic need not be proportional to the potential (its kinks are where the architecture puts
 them). Over 5 critic seeds, each a 95% Student-t interval.
 
+**Sources.** Theorem 3's hypothesis is the *optimal* critic over all 1-Lipschitz functions; the
+paper itself calls a clipped network a rough approximation of it ("To roughly approximate this
+[...] train a neural network parameterized with weights w lying in a compact space", "up to an
+irrelevant scaling factor and the capacity of the 'critic' f_w") and proves the clipped-family
+version only "if the supremum in (2) is attained for some w" ("a pretty strong assumption").
+A trained ReLU critic with c = 0.01 is not shown to attain it, so the two trained findings are
+sourced *beyond the papers* (:data:`CLIPPED_SOURCE`): they measure what clipping and training
+give, not the theorem; their thresholds (cosine 0.95, ratio 1 +- 0.1) are this module's choice.
+
 Run: ``python -m toys.theorem3_gradient [--quick] [--seed S] [--out DIR]``.
 """
 
@@ -43,6 +52,9 @@ from gan.models import critic_mlp
 from toys import affine_1d as A
 from toys.affine_1d import verdict_args
 
+#: the trained clipped critic's findings: not the theorem's hypothesis (the optimal critic), so beyond the papers
+CLIPPED_SOURCE = ("beyond the papers (WGAN, Section 3 after Theorem 3: a clipped network is a rough approximation "
+                  "of the theorem's optimal critic, 'up to an irrelevant scaling factor and the capacity of the critic')")
 
 N_POINTS = 500
 C = 0.01
@@ -162,7 +174,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     plateau = [abs(r["k_value"][-1] / r["k_value"][half] - 1) for r in runs]
     mirrored = [r["mirrored_cosine"] for r in runs]
     controls = [
-        control(f"the clipped critic reaches its optimum: K_value at the last step within 5% of K_value at step "
+        control(f"the clipped critic's training has levelled off: K_value at the last step within 5% of K_value at step "
                 f"{checkpoints[half]}, every seed", max(plateau) < 0.05, {"steps": steps, "seeds": len(seeds)},
                 {"max relative change": max(plateau)}, kind="learns"),
         control(f"the cosine detects a wrong gradient where it is planted: each trained critic reflected, "
@@ -180,20 +192,22 @@ def run(quick: bool = False, seed: int = 0) -> dict:
               exact_err, exact_err < 1e-6, "sanity"),
         claim("potential_is_dual_optimal", "the potential reaches the dual value: E_r f - E_theta f = W exactly "
               "(absolute difference)", "< 1e-6", abs(dual - w_emp), abs(dual - w_emp) < 1e-6, "sanity"),
-        claim("clipped_gradient_direction", "a clipped critic trained to optimality gives the generator the "
-              f"direction of grad_theta W: cosine between -grad E f(g(z)) and the exact gradient, 95% t-interval "
-              f"over {len(seeds)} seeds above {COS_MIN}", f"> {COS_MIN}",
+        claim("clipped_gradient_direction", "a clipped critic trained until its estimate levels off gives the "
+              f"generator the direction of grad_theta W (not Theorem 3's hypothesis, the optimal critic: a question "
+              f"beyond the papers): cosine between -grad E f(g(z)) and the exact gradient, 95% t-interval "
+              f"over {len(seeds)} seeds above {COS_MIN} (this module's threshold)", f"> {COS_MIN}",
               f"{fmt(cos_ci['mean'])} [{fmt(cos_ci['lo'])}, {fmt(cos_ci['hi'])}]", cos_holds,
               test={"statistic": "cosine, 95% Student t interval over seeds", "interval": [cos_ci["lo"], cos_ci["hi"]],
                     "threshold": COS_MIN, "n": len(seeds)},
-              seeds=seeds, min_seeds=MIN_SEEDS_TOY, **how),
+              seeds=seeds, min_seeds=MIN_SEEDS_TOY, source=CLIPPED_SOURCE, **how),
         claim("clipped_gradient_scale", "and its size is K |grad W| for the K the critic's value reads: "
               f"K_grad / K_value, 95% t-interval over {len(seeds)} seeds inside 1 +- {RATIO_MARGIN} (equivalence "
-              "margin)", f"inside [{1 - RATIO_MARGIN:g}, {1 + RATIO_MARGIN:g}]",
+              "margin of this module's choosing; beyond the papers, as above)",
+              f"inside [{1 - RATIO_MARGIN:g}, {1 + RATIO_MARGIN:g}]",
               f"{fmt(ratio_ci['mean'])} [{fmt(ratio_ci['lo'])}, {fmt(ratio_ci['hi'])}]", ratio_holds,
               test={"statistic": "K_grad / K_value, 95% Student t interval over seeds",
                     "interval": [ratio_ci["lo"], ratio_ci["hi"]], "n": len(seeds)},
-              seeds=seeds, min_seeds=MIN_SEEDS_TOY, **how),
+              seeds=seeds, min_seeds=MIN_SEEDS_TOY, source=CLIPPED_SOURCE, **how),
     ]
     needs_full = [c["id"] for c in claims if c["kind"] == "finding"] if quick else []
     claims = [c for c in claims if c["id"] not in needs_full]
@@ -270,8 +284,9 @@ FIGURE = Figure(
     title="Theorem 3: the generator's gradient from the critic",
     source="WGAN, Theorem 3",
     claim=(
-        'For the optimal critic f, grad_theta W(P_r, P_theta) = -E_z[grad_theta f(g_theta(z))]: a '
-        'critic trained to optimality gives the generator the gradient of W (times K when f is K-Lipschitz).'
+        'grad_theta W(P_r, P_theta) = -E_z[grad_theta f(g_theta(z))] for the optimal critic, the '
+        'solution f of max over ||f||_L <= 1 of E_r f - E_theta f (the Kantorovich potential). A weight-clipped '
+        'network only "roughly" approximates f, "up to an irrelevant scaling factor and the capacity of the critic".'
     ),
     quick="2 critic seeds of 150 steps instead of 5 of 1,000, a 6-point theta grid instead of 24",
     caption=(
@@ -285,7 +300,10 @@ FIGURE = Figure(
     departures=(
         'The paper proves the theorem and shows no experiment of it. Here: 1-D, an affine generator '
         'mu + sigma z; the critic a ReLU MLP 1-64-64-64-1 with clipping c = 0.01, trained by RMSProp '
-        "at 1e-3 (20x the paper's rate) for 1,000 steps of batch 256 with the generator fixed."
+        "at 1e-3 (20x the paper's rate) for 1,000 steps of batch 256 with the generator fixed. The theorem is about "
+        "the optimal critic; the trained clipped critic does not meet that hypothesis (the paper proves nothing for it "
+        "unless the supremum is attained in the clipped family), so its two findings are sourced beyond the papers, "
+        "with thresholds of this module's choosing (cosine > 0.95; K_grad / K_value within 1 +- 0.1)."
     ),
     why={
         'clipped_gradient_direction': (

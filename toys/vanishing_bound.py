@@ -24,7 +24,8 @@ With both estimated on the gradient's own latents, the proof's chain (Jensen, th
 then the bounds on :math:`\|\nabla_x D\|` and :math:`1 - D`) holds on the sample itself, so
 measured <= bound is a sanity check of the code. What could have come out otherwise:
 
-* **epsilon_vanishes** (Corollary 2.1's premise, reached by training): the discriminator
+* **epsilon_vanishes** (Corollary 2.1's premise, which the paper assumes and does not claim
+  training reaches, so sourced *beyond the papers*; the tenfold threshold is this module's): the discriminator
   approaches D* in the theorem's norm on the generator's support; :math:`\hat\epsilon` falls
   by at least a factor 10 from the first checkpoint to the last (95% interval over seeds of
   :math:`\log_{10}` of the ratio below -1);
@@ -52,6 +53,10 @@ from gan.losses import accuracy, log_one_minus_d
 from gan.models import critic_mlp, mlp
 from toys.perfect_discriminator import BATCH, DIM, LATENT, Manifold, train_gan
 
+#: epsilon_vanishes checks the corollary's premise (D -> D* in the theorem's norm), which the paper assumes and
+#: does not claim that training reaches: a question beyond the papers
+PREMISE_SOURCE = ("beyond the papers (the premise of Towards Principled Methods, Corollary 2.1, ||D - D*|| -> 0, "
+                  "assumed there, not claimed to be reached by training)")
 SEEDS = 5
 N_GRAD, N_EPS = 512, 4096
 
@@ -154,15 +159,17 @@ def run(quick: bool = False, seed: int = 0) -> dict:
               "estimated on the gradient's own latents (the proof's chain on the sample: a check of the code; "
               "min of bound - norm)", ">= 0", slack_min, slack_min >= 0, "sanity"),
         claim("epsilon_vanishes", "as the discriminator trains, ||D - D*|| on the generator's support falls "
-              "at least tenfold (Cor. 2.1's premise): log10(eps last / eps first), 95% interval over seeds "
+              "at least tenfold (Cor. 2.1's premise, assumed by the paper; tenfold is this module's threshold): "
+              "log10(eps last / eps first), 95% interval over seeds "
               f"below -1 (per seed: {', '.join(fmt(v) for v in eps_drop)})", "< -1",
               f"{fmt(i_eps['mean'])} [{fmt(i_eps['lo'])}, {fmt(i_eps['hi'])}]", i_eps["hi"] < -1,
               test={"statistic": "log10(eps last / eps first), 95% Student-t interval over seeds",
                     "interval": [i_eps["lo"], i_eps["hi"]], "threshold": -1, "n": len(seeds)},
-              seeds=seeds, min_seeds=MIN_SEEDS_TOY, **decided(i_eps, -1)),
+              seeds=seeds, min_seeds=MIN_SEEDS_TOY, source=PREMISE_SOURCE, **decided(i_eps, -1)),
         claim("bound_certifies_vanishing", "the bound becomes informative: at the last step M eps / (1 - eps) "
               "is below the largest gradient norm measured along the way, so the theorem alone proves the "
-              "fall (log10(final bound / peak norm), 95% interval over seeds below 0; slack bound / norm at the "
+              "fall (the paper: 'This shows that as our discriminator gets better, the gradient of the generator "
+              "vanishes. For completeness, this was experimentally verified in Figure 2'; log10(final bound / peak norm), 95% interval over seeds below 0; slack bound / norm at the "
               f"last step per seed: {', '.join(fmt(v) for v in tight)})", "< 0",
               f"{fmt(i_cert['mean'])} [{fmt(i_cert['lo'])}, {fmt(i_cert['hi'])}]", i_cert["hi"] < 0,
               test={"statistic": "log10(final bound / peak measured norm), 95% Student-t interval over seeds",

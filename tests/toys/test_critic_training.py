@@ -30,3 +30,13 @@ def test_quick_result(toy_result):
     assert e.shape == (len(r["seeds"]), len(r["checkpoints"])) and np.all((e >= 0) & (e <= 2))
     # the GAN's minimax gradient through a discriminator that saturates is finite and positive
     assert all(np.all(np.asarray(f["minimax"]) > 0) for f in r["far"])
+
+
+def test_findings_name_the_section_that_makes_them():
+    # "no need to balance capacity" is Section 4.3's; the vanishing GAN gradient on two Gaussians is
+    # WGAN Figure 2's (TPM Theorem 2.4 assumes disjoint supports, which Gaussians do not have)
+    from claims.record import paper_of
+    from toys import critic_training as T
+
+    assert T.GAN_SOURCE.startswith("WGAN") and "Figure 2" in T.GAN_SOURCE and paper_of(T.GAN_SOURCE) == "WGAN"
+    assert "Theorem 2.4" not in T.GAN_SOURCE

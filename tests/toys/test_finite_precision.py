@@ -37,5 +37,17 @@ def test_claims(toy_result):
     by_id = {c["id"]: c for c in r["claims"]}
     assert set(by_id) == {"centred_at_last_step", "more_centred_as_d_trains"}
     assert all(c["test"]["threshold"] is not None for c in by_id.values())
+    assert all(c["source"].startswith("beyond the papers") for c in by_id.values())
     power = r["controls"][0]
     assert power["kind"] == "power" and power["holds"]
+
+
+def test_findings_are_sourced_as_a_reading_of_the_footnote():
+    # footnote 4 speaks of the error D* - D "as the approximation gets better", not of the gradient's
+    # coordinates at a fixed budget: the findings are not charged to the paper
+    from claims.record import paper_of
+    from toys import finite_precision as F
+
+    assert paper_of(F.FIGURE.source) == "Towards Principled Methods"
+    assert paper_of(F.FINDING_SOURCE) == "beyond the papers"
+    assert "centered random noise due to the" in F.FINDING_SOURCE

@@ -43,3 +43,12 @@ def test_quick_result(toy_result):
     claims = {c["id"]: c for c in r["claims"]}
     assert claims["lines_gradient_formula"]["holds"]
     assert 0 <= np.min(r["test"]["power"]) and np.max(r["test"]["power"]) <= 1
+
+
+def test_linear_growth_is_not_charged_to_another_test():
+    # the paper's "grow linearly" is cited from Ramdas et al. (linear-time statistic, power -> 1);
+    # the quadratic-time permutation test here does not meet that setting
+    from toys import mmd_bandwidth as M
+
+    assert "linear-time" in M.LINEAR_NOT_APPLICABLE and "quadratic-time" in M.LINEAR_NOT_APPLICABLE
+    assert "not applicable" in M.FIGURE.departures

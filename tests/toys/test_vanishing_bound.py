@@ -41,3 +41,12 @@ def test_claims(toy_result):
         c = by_id[cid]
         assert c["kind"] == "finding" and "interval" in c["test"]
         assert c["verdict"] == "no verdict"  # quick: 3 seeds, fewer than a verdict needs
+
+
+def test_the_premise_is_not_charged_to_the_paper():
+    # Corollary 2.1 assumes ||D - D*|| -> 0; whether training reaches it is not the paper's claim
+    from claims.record import paper_of
+    from toys import vanishing_bound as V
+
+    assert paper_of(V.FIGURE.source) == "Towards Principled Methods"
+    assert paper_of(V.PREMISE_SOURCE) == "beyond the papers"

@@ -33,3 +33,14 @@ def test_quick_result(toy_result):
     for runs in r["sweep"].values():
         for run in runs:
             assert 0 <= run["at_limit"][-1] <= 1
+
+
+def test_batch_norm_finding_is_not_charged_to_the_paper():
+    # WGAN, Section 3 names "batch normalization is not used" as a condition beside depth; it makes no
+    # claim on the slope against depth with batch norm, so that finding is sourced beyond the papers
+    from claims.record import paper_of
+    from toys import weight_clipping as W
+
+    assert paper_of(W.FIGURE.source) == "WGAN"
+    assert paper_of(W.BN_SOURCE) == "beyond the papers"
+    assert "batch normalization is not used" in W.BN_SOURCE
