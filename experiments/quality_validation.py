@@ -351,59 +351,73 @@ def plot(result: dict):
     import matplotlib.pyplot as plt
 
     kinds = list(result["strengths"])
-    fig = plt.figure(figsize=(20, 11))
-    grid = fig.add_gridspec(3, 6, height_ratios=[1.1, 1, 1])
-    ax = fig.add_subplot(grid[0, :2])
+    fig = plt.figure(figsize=(20, 13))
+    grid = fig.add_gridspec(4, 10, height_ratios=[1.1, 1, 1, 1.25], hspace=0.55, wspace=0.45)
+    ax = fig.add_subplot(grid[0, :3])
     ex = result["examples"]
-    rows = [np.concatenate([np.pad(np.asarray(ex[k], dtype=float)[i], 1, constant_values=255) for i in range(6)], 1)
-            for k in kinds]
+    from .mnist_runs import images as decoded  # the examples as drawn in memory, or as read back from NAME.json
+
+    rows = [np.concatenate([np.pad(np.asarray(decoded(ex[k]), dtype=float)[i], 1, constant_values=255)
+                            for i in range(6)], 1) for k in kinds]
     ax.imshow(np.concatenate(rows, 0), cmap="gray", vmin=0, vmax=255)
     ax.set_yticks([(i + 0.5) * (rows[0].shape[0]) for i in range(len(kinds))], kinds)
     ax.set_xticks([(i + 0.5) * rows[0].shape[1] / 6 for i in range(6)], ["real"] + [f"s{i}" for i in range(1, 6)])
     ax.set(title="one probe digit under each disturbance (strength 1-5)", xlabel="strength", ylabel="disturbance")
     ax.grid(False)
     panels = ["fd", "kid", "w1", "pixel_w1", "precision", "recall", "density", "coverage", "confident", "class_kl"]
-    slots = [grid[0, 2], grid[0, 3], grid[0, 4], grid[0, 5]] + [grid[1, j] for j in range(6)]
+    # the metric panels fill two full rows of five (each as wide as the row allows), one shared
+    # legend beside the example digits: no legend over a panel's ticks
+    slots = [grid[1, 2 * j:2 * j + 2] for j in range(5)] + [grid[2, 2 * j:2 * j + 2] for j in range(5)]
     purpose = result.get("purpose", PURPOSE)
     for m, slot in zip(panels, slots):
         a = fig.add_subplot(slot)
         for j, k in enumerate(kinds):
             v = [r[m] for r in result["series"][k]]
             ok = result["passes"][m][k]
-            a.plot(range(6), v, "o-" if ok else "x--", ms=4, color=f"C{j}", label=k + ("" if ok else " (not monotone)"))
+            a.plot(range(6), v, "o-" if ok else "x--", ms=4, color=f"C{j}")
         a.axhline(result["floor"][m], color="k", lw=0.8, ls=":")
-        status = "validated" if m in result["validated"] else "not validated"
-        a.set(xlabel="disturbance strength (0 = real)", ylabel=LABELS[m],
-              title=f"{LABELS[m]} ({purpose[m]}): {status}")
-        if m in ("fd", "pixel_w1"):
-            a.legend(fontsize=7)
-    a = fig.add_subplot(grid[2, :2])
+        status = "validated" if m in result["validated"] else "NOT validated"
+        a.set_xlabel("disturbance strength (0 = real)", fontsize=8)
+        a.set_ylabel(LABELS[m], fontsize=8)
+        a.set_title(f"{LABELS[m]} ({purpose[m]}): {status}", fontsize=9,
+                    color="black" if m in result["validated"] else "firebrick")
+        a.tick_params(labelsize=7)
+    handles = [plt.Line2D([], [], color=f"C{j}", marker="o", label=k) for j, k in enumerate(kinds)]
+    handles += [plt.Line2D([], [], color="0.3", marker="x", ls="--", label="not monotone (a failed check)"),
+                plt.Line2D([], [], color="k", ls=":", lw=0.8, label="real-vs-real floor")]
+    leg = fig.add_subplot(grid[0, 3:5])
+    leg.axis("off")
+    leg.legend(handles=handles, loc="center", fontsize=9, title="disturbance (panels below)", frameon=True)
+    a = fig.add_subplot(grid[0, 5:9])
     for j, m in enumerate(("fd", "kid", "w1", "recall", "coverage", "class_kl")):
         v = np.array([r[m] for r in result["mode_dropping"]])
         a.plot(result["dropped"], (v - v[0]) / (abs(v - v[0]).max() + 1e-12), "o-", color=f"C{j}", label=LABELS[m])
     a.set(xlabel=f"classes dropped ({result['n'] // 2} digits)", ylabel="(value - value at 0) / max |change|",
           title="mode dropping")
-    a.legend(fontsize=8)
-    a = fig.add_subplot(grid[2, 2:])
+    a.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    a = fig.add_subplot(grid[3, 1:9])
     checks = kinds + ["mode_dropping", "mean_image", "ten_digits"]
     metrics = panels + ["classes"]
     need = {m: set(checks_of(purpose[m], kinds)) for m in metrics}
     mat = np.ma.masked_invalid([[float(result["passes"][m][c]) if c in need[m] else np.nan for c in checks]
                                 for m in metrics])
-    cmap = plt.get_cmap("RdYlGn").with_extremes(bad="0.85")
+    from matplotlib.colors import ListedColormap
+
+    cmap = ListedColormap(["#d9534f", "#5cb85c"]).with_extremes(bad="0.88")
     a.imshow(mat, cmap=cmap, vmin=0, vmax=1, aspect="auto")
-    a.set_xticks(range(len(checks)), [c.replace("_", " ") for c in checks], rotation=25, ha="right")
+    a.set_xticks(range(len(checks)), [c.replace("_", " ") for c in checks], rotation=20, ha="right")
     a.set_yticks(range(len(metrics)), [f"{LABELS[m]} ({purpose[m]})" for m in metrics])
     for i, m in enumerate(metrics):
         for j, c in enumerate(checks):
             text = ("pass" if result["passes"][m][c] else "FAIL") if c in need[m] else "-"
-            a.text(j, i, text, ha="center", va="center", fontsize=7)
-    a.set(title="which metric passes which check of its purpose (green: pass; grey: not its purpose)", xlabel="check",
-          ylabel="metric (purpose)")
+            a.text(j, i, text, ha="center", va="center", fontsize=9, fontweight="bold" if text == "FAIL" else None,
+                   color="white" if c in need[m] else "0.4")
+    a.set(title="which metric passes which check of its purpose (green: pass; red: FAIL, the metric misranks that "
+                "degradation; grey: not its purpose)", xlabel="check", ylabel="metric (purpose)")
     a.grid(False)
     fig.suptitle(f"Validating the quality metrics on real MNIST digits ({result['image_size']}x{result['image_size']}; "
                  f"floor: {result['n']} unseen real digits vs 1,000 held-out)")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.06, right=0.97, top=0.93, bottom=0.06)
     return fig
 
 
