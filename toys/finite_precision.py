@@ -254,7 +254,7 @@ def plot(result: dict):
     ax[2].axvline(0, color="k", lw=0.8)
     ax[2].set_xscale("symlog", linthresh=1)
     ax[2].set_yticks(range(len(result["runs"])), [f"seed {s}" for s in result["runs"]])
-    ax[2].set(xlabel="coordinate / its IQR (4 directions x minibatches)",
+    ax[2].set(xlabel="coordinate / its IQR (4 directions x minibatches)", ylabel="seed",
               title="coordinates at the last step: not centred on 0")
     for a in ax:
         a.legend(fontsize=7)

@@ -217,7 +217,7 @@ def plot(result: dict):
         a.plot([j - 0.25, j + 0.25], [v.mean()] * 2, color=col, lw=2)
     a.axhline(float(np.mean(result["floors"])), color="k", ls=":", label="sampling floor")
     a.set_xticks(range(len(ARMS)), ["annealed noise", "no noise", "-log D, no noise"])
-    a.set(yscale="log", ylabel="final W", title="final W per seed (bar: mean)")
+    a.set(yscale="log", xlabel="arm (each dot a seed)", ylabel="final W", title="final W per seed (bar: mean)")
     a.legend(fontsize=7)
     a = ax[2]
     t = np.linspace(0, 2 * np.pi, 200)

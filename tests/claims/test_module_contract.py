@@ -106,7 +106,8 @@ def test_command_line_writes_json_and_png_where_told(tmp_path, capsys):
     finally:
         os.umask(old)
     out = capsys.readouterr().out
-    assert "W(P0, Ptheta) = |theta|" in out and "sanity" in out and "finding" in out
+    # at --quick the learning findings (intervals over seeds) are left to the full run: sanity checks remain
+    assert "W(P0, Ptheta) = |theta|" in out and "sanity" in out
     data = json.loads((tmp_path / "parallel_lines.json").read_text())
     assert data["settings"]["seed"] == 1 and data["settings"]["quick"] is True
     # the sanity checks pass (the code is right); a finding may come out either way at seed 1
