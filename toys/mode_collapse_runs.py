@@ -202,8 +202,10 @@ def _as_tasks(tasks: list[dict]) -> list[Task]:
     return [Task(t["key"], _long_task, (t,), t["cost"]) for t in order]
 
 
-def run_long(out: Path = FIGURES_DIR / "long") -> None:
-    """The long budget (:func:`long_cpu_hours`), in one process with one thread: writes
+def run_long(out: Path = FIGURES_DIR / "long", workers: int = 1) -> None:
+    """The long budget (:func:`long_cpu_hours`), in one process with one thread (``workers``: that many
+    processes, one thread each, for a machine with cores to spare; a seed's stages still run in order,
+    each stage of the five seeds before the next): writes
     ``out/mode_collapse.json`` with every run's numbers and the provenance (command, commit, machine,
     date, CPU seconds), each run (or stage) as it completes. Resumable: a finished task is skipped by
     the next call; an interrupted run resumes from its state file (``out/mode_collapse.state/``,
@@ -214,7 +216,7 @@ def run_long(out: Path = FIGURES_DIR / "long") -> None:
     out.mkdir(parents=True, exist_ok=True)
     tasks = long_tasks(out)
     records = long_budget.run_tasks(_as_tasks(tasks), out, f"{RESULT}, long budget", into=RESULT, command=LONG_COMMAND,
-                                    workers=1)  # one process, one thread: a shared machine
+                                    workers=workers)  # default one process, one thread: a shared machine
     if len(records) == len(tasks):
         shutil.rmtree(out / f"{RESULT}.state", ignore_errors=True)
 
