@@ -5,7 +5,7 @@ published-scale reproductions, and the resumable long budget with its provenance
   2,000 steps, on the two worker processes;
 * the long budget (:func:`run_long`, ``python -m toys.mode_collapse --long``): first the runs that
   decide (:data:`DECIDE`: WGAN-GP on the ring and on the grid, each seed to its learned
-  threshold; the clipped WGAN on the grid to 96,000 steps), in stages that resume one another;
+  threshold; the clipped WGAN on the grid to 96,000 steps, on the ring to 24,000), in stages that resume one another;
   then the GAN beside them; then short CPU runs of the published-scale reproductions. One
   process, one thread, resumable: every stage is committed in ``figures/long/mode_collapse.json``
   as it lands (:func:`claims.long_budget.run_tasks`, ``into=``), with its provenance. Its cost
@@ -151,7 +151,8 @@ def run_controls(out: Path, device: str = "cuda", kinds: tuple[str, ...] = ("gan
 #: a committed result of the stages done.
 DECIDE = (("gp", "ring", (2500, 5000, 10_000), 125, True),
           ("gp", "grid", (2500, 5000, 10_000, 20_000), 125, True),
-          ("clip", "grid", (12_000, 24_000, 48_000, 96_000), 600, False))
+          ("clip", "grid", (12_000, 24_000, 48_000, 96_000), 600, False),
+          ("clip", "ring", (12_000, 24_000), 300, False))
 DECIDE_SEEDS = 5
 
 
@@ -169,6 +170,9 @@ def decide_tasks(out: Path) -> list[dict]:
                        "cost": (stage - prev) * COST_MS[m] / 1000}
                       for s in range(DECIDE_SEEDS)]
             prev = stage
+    # stage by stage across the runs (a stable sort by steps): the clipped ring's two stages come before the
+    # clipped grid's longer ones; a seed's stages stay in order, five tasks or more apart (safe for 2 workers)
+    tasks.sort(key=lambda t: t["steps"])
     for i, task in enumerate(tasks):
         task["priority"] = -1.0 + i / (len(tasks) + 1)  # in this order, before everything else
     return tasks
