@@ -176,9 +176,9 @@ def what_decides_adam(where: str) -> str:
     long budget's (the CPU's plan for the sweep, spent) or a GPU's paper-scale runs -> the GPU
     command's task (:data:`experiments.mnist_runs.GPU_ADAM_TASK`), more of it on a GPU's; the main
     budget's -> the CPU's long budget."""
-    if "paper scale" in where:
+    if "[paper scale" in where:
         return "more seeds or longer runs of the GPU task that made these would decide: " + mnist_runs.GPU_ADAM_TASK
-    if "long budget" in where:
+    if "[long budget" in where:
         return ("the CPU's long budget is spent (its sweep: Adam and RMSProp at "
                 + ", ".join(f"{lr:g}" for lr in mnist_runs.LONG_ADAM_LRS) + f", {mnist_runs.SWEEP_STEPS['long']} "
                 "generator steps, three seeds); what would decide is " + mnist_runs.GPU_ADAM_TASK)
@@ -234,7 +234,7 @@ def adam_claims(inst: dict | None, gates: tuple, where: str) -> list[dict]:
                                       for e in rates.values()),
               f"the sweep is incomplete ({len(adam)} Adam and {len(rms)} RMSProp runs, {len(rates)} rate(s); the "
               f"smallest attainable p-value is {floor:.2g}): " + ("more seeds or rates of the GPU task would decide: "
-                                                                  + mnist_runs.GPU_ADAM_TASK if "paper scale" in where
+                                                                  + mnist_runs.GPU_ADAM_TASK if "[paper scale" in where
                                                                   else "the long budget (python -m figures --budget "
                                                                   "long: both rates, three seeds) would decide"))
     c1 = mnist_runs.finding("adam_unstable", st1 + where, "p < 0.05", m1, holds, source=src, test=test, seeds=seeds,
