@@ -287,10 +287,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     from experiments.mnist_runs import PAPER_SCALE, PAPER_SCALE_ADAM
     from experiments.stacked_mnist import PAPER_NAMES, SETTINGS
+    from toys.mode_collapse_runs import GANTOY_CLIP
 
     for name, full, small in (("budget_seconds", 420.0, 120.0), ("device", "cuda", "cpu"), ("toy_seeds", [0, 1], [0]),
                               ("toy_kinds", ["gan_toy", "gan_toy_clip"], ["gan_toy", "gan_toy_clip"]),
-                              ("clip_seeds", [0, 1, 2, 3, 4], [0]),
+                              ("clip_seeds", list(range(GANTOY_CLIP["seeds"])), [0]),
                               ("toy_targets", ["ring", "grid"], ["ring"]), ("toy_iterations", 100_000, 20),
                               ("mnist_steps", 5000, 8), ("mnist_seeds", [0, 1, 2], [0]),
                               ("mnist_runs", PAPER_SCALE_ADAM + ["wgan_mlp"], ["wgan_dcgan", "wgan_adam_0.0002_0.5"]),
