@@ -16,11 +16,16 @@ Phases, in priority order, under ``--budget-seconds`` (default 420, start to las
    generator steps per second against the reference loop, FLOPs, what bounds the step.
 4. **experiments**, until the budget's end, in child processes on the one GPU, as long-budget
    tasks (:class:`claims.long_budget.Task`: each finished run is a record, skipped by the next
-   call): WGAN-GP's ``gan_toy.py`` control on the ring and the grid
-   (:func:`toys.mode_collapse.run_controls`, each run resumable from its state file), and the
-   MNIST runs at the paper's scale (:func:`experiments.mnist_runs.paper_scale_tasks`: WGAN with
-   clipping, the DCGAN and the MLP generator, Adam on the critic; a run cut by the budget's end
-   starts again on the next call, so ``--mnist-steps`` should fit the budget).
+   call): ``gan_toy.py`` on the ring and the grid, WGAN-GP and its WGAN with weight clipping
+   (:func:`toys.mode_collapse.run_controls`, kinds ``gan_toy`` and ``gan_toy_clip``, seed by seed,
+   each run resumable from its state file); the MNIST runs at the paper's scale
+   (:func:`experiments.mnist_runs.paper_scale_tasks`: WGAN with clipping, the DCGAN and the MLP
+   generator, and Section 4.2's optimiser comparison, Adam on the critic at every rate beside RMSProp
+   at that rate, :data:`experiments.mnist_runs.PAPER_SCALE_ADAM`); and Stacked MNIST at the
+   published scale (:func:`experiments.stacked_mnist.paper_scale_tasks`: the WGAN and the GAN
+   against critics of 1/4 and 1/2 the generator's size). An MNIST or Stacked MNIST run cut by the
+   budget's end starts again on the next call, so ``--mnist-steps`` and ``--stacked-steps`` should
+   fit the budget.
 5. The output folder (``--out``, else ``$OUT``): the files of :data:`FILES` only (at most 8,
    each under 16 MB, written atomically as results come), and a short table printed last.
    ``toy_control.json`` is ``mode_collapse_controls.json`` of the long budget: committed beside
@@ -53,6 +58,8 @@ __all__ = ["FILES", "MAX_FILE_BYTES", "Output", "main", "parse"]
 
 #: the MNIST runs' settings at --tiny (the paper-scale tasks' own, made small for a CPU)
 TINY_MNIST = {"image_size": 16, "width": 8, "batch_size": 8, "samples": 200, "reference_schedule": False}
+#: Stacked MNIST's sizes at --tiny (:data:`experiments.stacked_mnist.PAPER`'s, made small for a CPU)
+TINY_STACKED = {"samples": 200, "image_size": 16, "width": 8, "batch": 8}
 
 
 # ============================================================================ the experiments
@@ -79,8 +86,26 @@ def mnist_tasks(device: str, steps: int, seeds: tuple, names: list[str], every: 
     return tasks
 
 
+def stacked_paper(out: str, device: str, steps: int, seeds: tuple, names: list[str], tiny: bool) -> None:
+    """Stacked MNIST at the published scale as long-budget tasks into ``out`` (run in a child)."""
+    from claims import long_budget
+
+    long_budget.run_tasks(stacked_tasks(device, steps, seeds, names, tiny), Path(out), "Stacked MNIST, paper scale",
+                          workers=1, command=f"benchmarks.gpu: stacked_mnist.paper_scale_tasks({device!r}, {steps}, "
+                                             f"{tuple(seeds)}, {tuple(names)})" + (" at --tiny" if tiny else ""))
+
+
+def stacked_tasks(device: str, steps: int, seeds: tuple, names: list[str], tiny: bool) -> list:
+    """:func:`experiments.stacked_mnist.paper_scale_tasks`; at ``tiny``, with :data:`TINY_STACKED`'s sizes."""
+    from experiments import stacked_mnist
+
+    return stacked_mnist.paper_scale_tasks(device, steps, tuple(seeds), tuple(names), **(TINY_STACKED if tiny else {}))
+
+
 def collect(args, long: Path, out: Output, children: list[Child], stop_at: float, final: bool = False) -> dict:
-    """Write toy_control.json, mnist.json and samples.png from the runs' records; log a line."""
+    """Write toy_control.json, mnist.json, stacked_mnist.json and samples.png from the runs' records
+    (the sample sheets and curves of the first seed only: the output's files stay small); log a line."""
+    from experiments.mnist_runs import compact
     from claims import long_budget
 
     status = {c.name: c.status() for c in children}
@@ -93,15 +118,22 @@ def collect(args, long: Path, out: Output, children: list[Child], stop_at: float
     out.write_json("toy_control.json", {**toys, "status": status.get("toys")})
     keys = [t.key for t in mnist_tasks(args.device, args.mnist_steps, args.mnist_seeds, args.mnist_runs,
                                        args.eval_every, args.tiny)]
-    mnist = {k: r for k in keys if (r := long_budget.load_record(long, k)) is not None}
+    first = min(args.mnist_seeds)
+    mnist = {k: compact(r, r.get("seed") == first) for k in keys if (r := long_budget.load_record(long, k)) is not None}
     out.write_json("mnist.json", {"status": status.get("mnist"), "runs": mnist})
+    keys = [t.key for t in stacked_tasks(args.device, args.stacked_steps, args.stacked_seeds, args.stacked_runs,
+                                         args.tiny)]
+    stacked = {k: {f: v for f, v in r.items() if f != "samples" or r.get("seed") == min(args.stacked_seeds)}
+               for k in keys if (r := long_budget.load_record(long, k)) is not None}
+    out.write_json("stacked_mnist.json", {"status": status.get("stacked"), "runs": stacked})
     _sheets([r["samples"] for r in mnist.values() if r.get("samples")], out)
     parts = [f"{k} {r['step'][-1]:,} it (hq {r['hq_share'][-1]:.2f}, {r['modes'][-1]}/{len(r['counts'][-1])} modes)"
              for k, r in toys["runs"].items() if r.get("step")]
     parts += [f"{k}: FD {r['fd'][-1]:.1f} at {r['steps'][-1]:,}" for k, r in mnist.items() if r.get("fd")]
+    parts += [f"{k}: {r['confident_modes']} confident modes" for k, r in stacked.items()]
     out.log(("experiments, final: " if final else f"experiments, {max(0.0, stop_at - time.time()):.0f} s left: ")
             + ("; ".join(parts) or "no run finished yet") + "".join(f"; {p}" for p in problems))
-    return {"status": status, "toys": toys["runs"], "mnist": mnist, "problems": problems}
+    return {"status": status, "toys": toys["runs"], "mnist": mnist, "stacked": stacked, "problems": problems}
 
 
 def _sheets(sheets: list[dict], out: Output) -> None:
@@ -131,14 +163,20 @@ def _sheets(sheets: list[dict], out: Output) -> None:
 
 
 def experiments(args, state: Path, out: Output, stop_at: float) -> dict:
-    """Phase 4: the toy control and the MNIST runs, each in a child, until they end or ``stop_at``."""
+    """Phase 4: the toys' published-scale runs, the MNIST runs and Stacked MNIST, each in a child,
+    until they end or ``stop_at``."""
     long = state / "long"
     jobs = [("toys", "toys.mode_collapse", "run_controls",
-             {"out": long, "device": args.device, "kinds": ("gan_toy",), "targets": tuple(args.toy_targets),
-              "seeds": tuple(args.toy_seeds), "iterations": {"gan_toy": args.toy_iterations}}),
+             {"out": long, "device": args.device, "kinds": tuple(args.toy_kinds), "targets": tuple(args.toy_targets),
+              "seeds": {"gan_toy": tuple(args.toy_seeds), "pacgan": tuple(args.toy_seeds),
+                        "gan_toy_clip": tuple(args.clip_seeds)},
+              "iterations": {k: args.toy_iterations for k in args.toy_kinds}}),
             ("mnist", "benchmarks.gpu", "mnist_paper",
              {"out": str(long), "device": args.device, "steps": args.mnist_steps, "seeds": tuple(args.mnist_seeds),
-              "names": args.mnist_runs, "every": args.eval_every, "tiny": args.tiny})]
+              "names": args.mnist_runs, "every": args.eval_every, "tiny": args.tiny}),
+            ("stacked", "benchmarks.gpu", "stacked_paper",
+             {"out": str(long), "device": args.device, "steps": args.stacked_steps,
+              "seeds": tuple(args.stacked_seeds), "names": list(args.stacked_runs), "tiny": args.tiny})]
     children = []
     try:
         for name, module, function, kwargs in jobs:
@@ -157,6 +195,7 @@ def experiments(args, state: Path, out: Output, stop_at: float) -> dict:
     failed = [f"{k}: {v}" for k, v in res["status"].items() if v.startswith("failed")] + res["problems"]
     parts = [f"{k}: {r['step'][-1]:,} it, hq {r['hq_share'][-1]:.2f}" for k, r in res["toys"].items() if r.get("step")]
     parts += [f"{k}: FD {r['fd'][-1]:.1f}" for k, r in res["mnist"].items() if r.get("fd")]
+    parts += [f"{k}: {r['confident_modes']} confident modes" for k, r in res["stacked"].items()]
     return {"status": "failed: " + "; ".join(failed) if failed else "done", "runs": res["status"],
             "headline": "; ".join(parts)}
 
@@ -222,28 +261,53 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--peak-tflops", type=float, default=BF16_PEAK_TFLOPS, help="the chip's bf16 peak")
     ap.add_argument("--toy-targets", nargs="+", choices=("ring", "grid"), default=None,
                     help="targets of the toy control (default ring grid; ring at --tiny)")
-    ap.add_argument("--toy-seeds", type=int, nargs="+", default=None, help="seeds of the toy control (default 0 1)")
-    ap.add_argument("--toy-iterations", type=int, default=None, help="the toy control's iterations (default 100,000)")
+    ap.add_argument("--toy-kinds", nargs="+", choices=("gan_toy", "gan_toy_clip", "pacgan"), default=None,
+                    help="the toys' published-scale runs (default gan_toy gan_toy_clip: gan_toy.py's WGAN-GP and its "
+                         "WGAN with weight clipping)")
+    ap.add_argument("--toy-seeds", type=int, nargs="+", default=None,
+                    help="seeds of the toys' WGAN-GP control, and of pacgan (default 0 1)")
+    ap.add_argument("--clip-seeds", type=int, nargs="+", default=None,
+                    help="seeds of gan_toy.py's WGAN with clipping (default 0 1 2 3 4: the clipped toy's coverage "
+                         "finding needs 5 learned seeds per target)")
+    ap.add_argument("--toy-iterations", type=int, default=None, help="the toys' iterations (default 100,000)")
     ap.add_argument("--mnist-runs", nargs="+", default=None, metavar="NAME",
-                    help="experiments.mnist_runs.PAPER_SCALE names (default wgan_dcgan wgan_mlp wgan_adam_0.0002_0.5)")
+                    help="experiments.mnist_runs.PAPER_SCALE names (default: the optimiser comparison "
+                         "experiments.mnist_runs.PAPER_SCALE_ADAM, wgan_dcgan first, then wgan_mlp)")
     ap.add_argument("--mnist-steps", type=int, default=None, help="generator steps of each MNIST run (default 5,000)")
-    ap.add_argument("--mnist-seeds", type=int, nargs="+", default=None, help="seeds of the MNIST runs (default 0)")
+    ap.add_argument("--mnist-seeds", type=int, nargs="+", default=None,
+                    help="seeds of the MNIST runs (default 0 1 2: a verdict needs three)")
+    ap.add_argument("--stacked-runs", nargs="+", default=None, metavar="NAME",
+                    help="experiments.stacked_mnist.SETTINGS names (default wgan_d4 gan_d4 gan_d2)")
+    ap.add_argument("--stacked-steps", type=int, default=None,
+                    help="generator steps of each Stacked MNIST run (default 5,000; paper_scale_tasks' own default "
+                         "50,000 needs a budget that fits one run)")
+    ap.add_argument("--stacked-seeds", type=int, nargs="+", default=None,
+                    help="seeds of the Stacked MNIST runs (default 0 1 2)")
     ap.add_argument("--eval-every", type=int, default=None, help="MNIST generator steps between FD/KID (default 500)")
     args = ap.parse_args(argv)
+    from experiments.mnist_runs import PAPER_SCALE, PAPER_SCALE_ADAM
+    from experiments.stacked_mnist import PAPER_NAMES, SETTINGS
+    from toys.mode_collapse_runs import GANTOY_CLIP
+
     for name, full, small in (("budget_seconds", 420.0, 120.0), ("device", "cuda", "cpu"), ("toy_seeds", [0, 1], [0]),
-                              ("toy_targets", ["ring", "grid"], ["ring"]), ("toy_iterations", 100_000, 20), ("mnist_steps", 5000, 8), ("mnist_seeds", [0], [0]),
-                              ("mnist_runs", ["wgan_dcgan", "wgan_mlp", "wgan_adam_0.0002_0.5"],
-                               ["wgan_dcgan", "wgan_adam_0.0002_0.5"]), ("eval_every", 500, 4)):
+                              ("toy_kinds", ["gan_toy", "gan_toy_clip"], ["gan_toy", "gan_toy_clip"]),
+                              ("clip_seeds", list(range(GANTOY_CLIP["seeds"])), [0]),
+                              ("toy_targets", ["ring", "grid"], ["ring"]), ("toy_iterations", 100_000, 20),
+                              ("mnist_steps", 5000, 8), ("mnist_seeds", [0, 1, 2], [0]),
+                              ("mnist_runs", PAPER_SCALE_ADAM + ["wgan_mlp"], ["wgan_dcgan", "wgan_adam_0.0002_0.5"]),
+                              ("eval_every", 500, 4), ("stacked_runs", list(PAPER_NAMES), ["wgan_d4"]),
+                              ("stacked_steps", 5000, 4), ("stacked_seeds", [0, 1, 2], [0])):
         if getattr(args, name) is None:
             setattr(args, name, small if args.tiny else full)
     args.phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     bad = set(args.phases) - {"install", "tests", "throughput", "experiments"}
     if bad:
         ap.error(f"--phases: unknown {sorted(bad)}")
-    if min(args.budget_seconds, args.toy_iterations, args.mnist_steps, args.eval_every) <= 0:
-        ap.error("--budget-seconds, --toy-iterations, --mnist-steps and --eval-every must be positive")
-    from experiments.mnist_runs import PAPER_SCALE
-
+    if min(args.budget_seconds, args.toy_iterations, args.mnist_steps, args.eval_every, args.stacked_steps) <= 0:
+        ap.error("--budget-seconds, --toy-iterations, --mnist-steps, --stacked-steps and --eval-every must be positive")
+    bad = [n for n in args.stacked_runs if n not in SETTINGS]
+    if bad:
+        ap.error(f"--stacked-runs: {bad} are not among experiments.stacked_mnist.SETTINGS {sorted(SETTINGS)}")
     unknown = [n for n in args.mnist_runs if n not in PAPER_SCALE]
     if unknown:
         ap.error(f"--mnist-runs: {unknown} are not among experiments.mnist_runs.PAPER_SCALE {sorted(PAPER_SCALE)}")

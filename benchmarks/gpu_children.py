@@ -23,8 +23,12 @@ FILES = {
     "summary.json": "the machine, the code, every phase's status, seconds and headline numbers, the table",
     "log.txt": "every progress line, as printed",
     "throughput.json": "steps/s of each loop and its ratio to the reference, FLOPs, the profile",
-    "toy_control.json": "gan_toy.py's WGAN-GP control: mode_collapse_controls.json of the long budget",
-    "mnist.json": "the MNIST runs at the paper's scale: each finished run's record (FD, KID, curves, cosines)",
+    "toy_control.json": "gan_toy.py's WGAN-GP and its WGAN with weight clipping: mode_collapse_controls.json of "
+                        "the long budget",
+    "mnist.json": "the MNIST runs at the paper's scale: each finished run's record (FD, KID, cosines; the curves "
+                  "and samples of the first seed)",
+    "stacked_mnist.json": "Stacked MNIST at the published scale: each finished run's record (modes, KL, confident "
+                          "modes; the samples of the first seed)",
     "samples.png": "the last sample sheet of each finished MNIST run, side by side",
 }
 MAX_FILE_BYTES = 16_000_000

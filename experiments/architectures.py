@@ -171,6 +171,20 @@ def instability(groups: dict[str, list[dict]]) -> dict | None:
     return out if out["rates"] else None
 
 
+def what_decides_adam(where: str) -> str:
+    """What would decide Section 4.2's findings beyond the runs judged (``where``, their label): the
+    long budget's (the CPU's plan for the sweep, spent) or a GPU's paper-scale runs -> the GPU
+    command's task (:data:`experiments.mnist_runs.GPU_ADAM_TASK`), more of it on a GPU's; the main
+    budget's -> the CPU's long budget."""
+    if "[paper scale" in where:
+        return "more seeds or longer runs of the GPU task that made these would decide: " + mnist_runs.GPU_ADAM_TASK
+    if "[long budget" in where:
+        return ("the CPU's long budget is spent (its sweep: Adam and RMSProp at "
+                + ", ".join(f"{lr:g}" for lr in mnist_runs.LONG_ADAM_LRS) + f", {mnist_runs.SWEEP_STEPS['long']} "
+                "generator steps, three seeds); what would decide is " + mnist_runs.GPU_ADAM_TASK)
+    return "the long budget (python -m figures --budget long: the sweep at three seeds) would decide"
+
+
 def adam_claims(inst: dict | None, gates: tuple, where: str) -> list[dict]:
     src = "WGAN, Section 4.2 (the negative result on momentum)"
     st1 = ("Sec. 4.2: with Adam (beta1 = .5) on the critic WGAN training becomes unstable at times: Adam runs have "
@@ -219,11 +233,15 @@ def adam_claims(inst: dict | None, gates: tuple, where: str) -> list[dict]:
     enough = (len(rates) >= 2 and all(len(e["rmsprop_runs"]) >= 3 and len(e["adam"].get("0.5", [])) >= 3
                                       for e in rates.values()),
               f"the sweep is incomplete ({len(adam)} Adam and {len(rms)} RMSProp runs, {len(rates)} rate(s); the "
-              f"smallest attainable p-value is {floor:.2g})")
+              f"smallest attainable p-value is {floor:.2g}): " + ("more seeds or rates of the GPU task would decide: "
+                                                                  + mnist_runs.GPU_ADAM_TASK if "[paper scale" in where
+                                                                  else "the long budget (python -m figures --budget "
+                                                                  "long: both rates, three seeds) would decide"))
     c1 = mnist_runs.finding("adam_unstable", st1 + where, "p < 0.05", m1, holds, source=src, test=test, seeds=seeds,
                             gates=(*gates, enough), against=FIGURE.why["adam_unstable"],
                             undecided=f"Adam's events were not more frequent than RMSProp's (p = {p:.2g}), nor "
-                            f"significantly rarer (p = {q:.2g}); the paper says 'at times': longer runs would decide")
+                            f"significantly rarer (p = {q:.2g}); the paper says 'at times', so longer runs would "
+                            f"decide: {what_decides_adam(where)}")
     runs = [a for e in rates.values() for r in e["adam"].values() for a in r]
     shares, flags = [], []
     for a in runs:
@@ -244,7 +262,7 @@ def adam_claims(inst: dict | None, gates: tuple, where: str) -> list[dict]:
         c2 = claim("adam_cosine_where_unstable", st2 + where, "p < 0.05", m2, None, source=src,
                    verdict="no verdict", reason="no Adam run had an instability event at this budget "
                    f"({len(runs)} run(s)): the claim is about the unstable stretches, so a budget in which Adam runs "
-                   f"become unstable would decide (the GPU command's longer runs); negative cosines elsewhere: {neg_total}")
+                   f"become unstable would decide: {what_decides_adam(where)}; negative cosines elsewhere: {neg_total}")
     else:
         ok = np.isfinite(wp["p_value"]) and wp["p_value"] < S.ALPHA
         c2 = mnist_runs.finding(

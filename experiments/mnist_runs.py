@@ -172,6 +172,18 @@ SPECS: dict[str, RunSpec] = {s.name: s for s in _TABLE}
 #: the settings a GPU runs at the paper's scale (WGAN with clipping exactly as Algorithm 1: RMSProp
 #: 5e-5, the reference critic schedule; 32 x 32 digits, width 64), with their overrides
 PAPER_SCALE = {s.name: s.paper_scale for s in _TABLE if s.paper_scale is not None}
+#: Section 4.2's optimiser comparison at the paper's scale: each rate's RMSProp run (at 5e-5 the paper's
+#: own WGAN, ``wgan_dcgan``), then Adam on the critic at that rate (beta1 .5, .9); what the GPU command runs
+#: by default besides the generators (:mod:`benchmarks.gpu`)
+PAPER_SCALE_ADAM = [n for lr in ADAM_LRS for n in (["wgan_dcgan" if lr == 5e-5 else f"wgan_rmsprop_{lr:g}"]
+                                                   + [f"wgan_adam_{lr:g}_{b1:g}" for b1 in ADAM_BETA1])]
+#: what would decide Section 4.2's findings once the CPU's long budget is spent: a task of the GPU command
+GPU_ADAM_TASK = ("the MNIST runs at the paper's scale, a task of the GPU command: python -m benchmarks.gpu runs "
+                 "experiments.mnist_runs.paper_scale_tasks in its experiments phase, by default with Adam on the "
+                 "critic (" + ", ".join(n for n in PAPER_SCALE_ADAM if n.startswith("wgan_adam_")) + ") beside "
+                 "RMSProp at the same rates (" + ", ".join(n for n in PAPER_SCALE_ADAM if not n.startswith("wgan_adam_"))
+                 + "), 32 x 32 digits, width 64, the paper's critic schedule, three seeds (--mnist-runs, --mnist-seeds, "
+                 "--mnist-steps)")
 
 
 def rmsprop_runs(groups: dict, lr: float) -> list[dict]:

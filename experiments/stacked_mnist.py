@@ -154,13 +154,34 @@ def long_tasks() -> list[Task]:
             for t in _tasks(list(LONG), "long", SEEDS["long"])]
 
 
-def paper_scale_tasks(device: str = "cuda", steps: int = 50_000, seeds: tuple[int, ...] = tuple(range(10))) -> list[Task]:
+#: Stacked MNIST at the published scale (:func:`paper_scale_tasks`): samples counted, image size, generator
+#: width, batch
+PAPER = {"samples": 25_600, "image_size": 32, "width": 16, "batch": 128}
+#: the settings at the published scale in the order a GPU runs them: the claim's WGAN first
+PAPER_NAMES = ("wgan_d4", "gan_d4", "gan_d2")
+#: what would decide the finding once the CPU's long budget is spent: a task of the GPU command
+GPU_STACKED_TASK = ("Stacked MNIST at the published scale, a task of the GPU command: python -m benchmarks.gpu runs "
+                    "experiments.stacked_mnist.paper_scale_tasks in its experiments phase (32 x 32, the DCGAN generator "
+                    "at width 16 against critics of 1/4 and 1/2 its size, batch 128, 25,600 samples counted, three "
+                    "seeds; --stacked-steps, --stacked-seeds)")
+
+
+def paper_scale_tasks(device: str = "cuda", steps: int = 50_000, seeds: tuple[int, ...] = tuple(range(10)),
+                      names: tuple[str, ...] = PAPER_NAMES, **sizes) -> list[Task]:
     """Stacked MNIST at the published scale for a GPU: 32 x 32 (the digits padded), the DCGAN
     generator at width 16 (64, 32, 16 filters) and the critics of width 2 and 4 (2, 4, 8 and 4, 8,
-    16 filters: Metz et al.'s), batch 128, 25,600 samples counted; records keyed
-    ``stacked_NAME-sSEED-paperSTEPS`` for :func:`claims.long_budget.run_tasks`."""
-    return [Task(f"stacked_{k}-s{s}-paper{steps}", _task, ((k, s, steps, 25_600, device, 32, 16, 128),),
-                 steps * (6 if SETTINGS[k][0] == "wgan" else 2)) for k in SETTINGS for s in seeds]
+    16 filters: Metz et al.'s), batch 128, 25,600 samples counted (:data:`PAPER`); the settings
+    ``names`` (setting by setting, every seed of one before the next); records keyed
+    ``stacked_NAME-sSEED-paperSTEPS`` for :func:`claims.long_budget.run_tasks`. ``sizes`` overrides
+    :data:`PAPER`'s sizes (the GPU command's --tiny path: the same tasks and keys, small)."""
+    bad = [n for n in names if n not in SETTINGS]
+    if bad or set(sizes) - set(PAPER):
+        raise ValueError(f"names must be among {sorted(SETTINGS)} and sizes among {sorted(PAPER)}, got "
+                         f"{bad or sorted(set(sizes) - set(PAPER))}")
+    p = {**PAPER, **sizes}
+    return [Task(f"stacked_{k}-s{s}-paper{steps}", _task,
+                 ((k, s, steps, p["samples"], device, p["image_size"], p["width"], p["batch"]),),
+                 steps * (6 if SETTINGS[k][0] == "wgan" else 2)) for k in names for s in seeds]
 
 
 @lru_cache(maxsize=2)
@@ -287,9 +308,15 @@ def judge(groups: dict[str, list[dict]], where: str, floor_share: float, samples
     test = ({"statistic": "mean coverage ratio over seeds (confident modes / a uniform generator's), Student t",
              "interval": [ratio["lo"], ratio["hi"]], "threshold": COVERAGE_MARGIN} if ratio["n"] > 1 else None)
     shares = ", ".join(f"{r['confident_share']:.3f}" for r in w)
-    gates = ((all(learned) or None, f"the WGAN runs did not learn at this budget (confident share {shares} "
-              "against half the real digits' "
-              f"{floor_share / 2:.3f}): the claim is about runs that learned"),
+    steps = min(r["steps"] for r in w)
+    spent = steps >= STEPS["long"]["wgan"] and len(w) >= len(SEEDS["long"])
+    nxt = (f"the CPU's long budget is spent ({steps:,} WGAN generator steps, {len(w)} seeds); what would decide is "
+           + GPU_STACKED_TASK if spent else
+           "the long budget (python -m figures --budget long: " f"{STEPS['long']['wgan']:,} WGAN generator steps, "
+           f"{len(SEEDS['long'])} seeds) would decide")
+    gates = ((all(learned) or None, f"the WGAN runs did not learn at this budget ({sum(learned)} of {len(w)} seeds; "
+              f"confident share {shares} against half the real digits' "
+              f"{floor_share / 2:.3f}): the claim is about runs that learned; {nxt}"),
              (ok.get("dcgan"), "the MNIST DCGAN control " + ("failed" if ok.get("dcgan") is False else "did not run")),
              (ok.get("wgangp"), "the MNIST WGAN-GP control " + ("failed" if ok.get("wgangp") is False
                                                                else "did not run")),

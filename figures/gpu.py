@@ -7,7 +7,7 @@ output folder is committed at ``figures/gpu/`` (absent until a GPU has run it).
 other figures and appends a section to the write-up (the machine, the throughput table, what
 bounds the step, the experiments' numbers); without them it does nothing. The files read are
 those of :data:`benchmarks.gpu.FILES` (``summary.json``, ``throughput.json``,
-``toy_control.json``, ``mnist.json``, ``samples.png``).
+``toy_control.json``, ``mnist.json``, ``stacked_mnist.json``, ``samples.png``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from claims import FIGURES_DIR
 
 GPU_DIR = FIGURES_DIR / "gpu"
 FIGURE = "gpu.png"
-PARTS = ("summary", "throughput", "toy_control", "mnist")
+PARTS = ("summary", "throughput", "toy_control", "mnist", "stacked_mnist")
+#: the toys' published-scale runs by kind (the keys' first part), as the panels and the write-up name them
+TOY_KINDS = {"gan_toy": "gan_toy.py WGAN-GP", "gan_toy_clip": "gan_toy.py WGAN (clipping)", "pacgan": "PacGAN GAN"}
 
 
 def load(folder: str | Path = GPU_DIR) -> dict | None:
@@ -94,17 +96,22 @@ def plot(results: dict):
     for key, r in sorted(toys.items()):
         if not r["step"]:
             continue
-        c = "C0" if r["target"] == "ring" else "C1"
-        ls = ["-", "--", ":", "-."][r["seed"] % 4]
-        ax[1].plot(r["step"], r["hq_share"], ls, color=c, label=f"{r['target']}, seed {r['seed']}")
-        ax[2].plot(r["step"], np.asarray(r["modes"]) / _modes(r), ls, color=c, label=f"{r['target']}, seed {r['seed']}")
-    ax[1].set(title="gan_toy.py WGAN-GP: high-quality share", xlabel="iteration", ylim=(0, 1.02))
+        kind = key.split("/")[0]
+        c = {"gan_toy": "C0", "gan_toy_clip": "C3"}.get(kind, "C2") if r["target"] == "ring" else \
+            {"gan_toy": "C1", "gan_toy_clip": "C4"}.get(kind, "C5")
+        ls = ["-", "--", ":", "-.", (0, (1, 4))][r["seed"] % 5]
+        label = f"{TOY_KINDS.get(kind, kind)}, {r['target']}, seed {r['seed']}"
+        ax[1].plot(r["step"], r["hq_share"], ls=ls, color=c, label=label)
+        ax[2].plot(r["step"], np.asarray(r["modes"]) / _modes(r), ls=ls, color=c, label=label)
+    ax[1].set(title="gan_toy.py (WGAN-GP; WGAN with clipping): high-quality share", xlabel="iteration",
+              ylim=(0, 1.02))
     ax[2].set(title="modes captured (share of 8 / 25)", xlabel="iteration", ylim=(0, 1.05))
     for a in ax[1:3]:
         if toys:
             a.legend(fontsize=8)
     for i, target in ((3, "ring"), (4, "grid")):
-        runs = [r for r in toys.values() if r["target"] == target and r.get("scatter")]
+        runs = [r for k, r in toys.items() if r["target"] == target and r.get("scatter") and k.startswith("gan_toy/")]
+        runs = runs or [r for r in toys.values() if r["target"] == target and r.get("scatter")]
         if runs:
             from toys.mixtures import Target
 
@@ -114,7 +121,7 @@ def plot(results: dict):
             ax[i].scatter(xy[:, 0], xy[:, 1], s=3, alpha=0.5)
             c = Target(target, r.get("scale", "gan_toy")).means
             ax[i].scatter(c[:, 0], c[:, 1], marker="x", color="k", s=30)
-            ax[i].set_title(f"{target}, seed {r['seed']}: samples at iteration {int(at):,}")
+            ax[i].set_title(f"{r.get('setup', '')}, {target}, seed {r['seed']}: samples at iteration {int(at):,}")
             ax[i].set_aspect("equal")
         else:
             ax[i].text(0.5, 0.5, f"no {target} run", ha="center", transform=ax[i].transAxes)
@@ -180,7 +187,8 @@ def section(results: dict, figure: str | None = FIGURE) -> list[str]:
             lines.append(f"- {n}.")
     toys = (results.get("toy_control") or {}).get("runs", {})
     if toys:
-        lines += ["", "WGAN-GP's gan_toy.py control (100,000 iterations published; toys.mode_collapse.run_controls):",
+        lines += ["", "gan_toy.py's WGAN-GP and its WGAN with weight clipping (MODE = 'wgan'), 100,000 iterations "
+                  "published (toys.mode_collapse.run_controls):",
                   "", "| run | iterations | high-quality share | modes | seconds |", "|---|---|---|---|---|"]
         for k, r in sorted(toys.items()):
             if r["step"]:
@@ -195,6 +203,14 @@ def section(results: dict, figure: str | None = FIGURE) -> list[str]:
             fd, kid, cos = (r.get("fd") or [float("nan")])[-1], (r.get("kid") or [float("nan")])[-1], r.get("cosine")
             lines.append(f"| {k} | {r['generator_steps']:,} | {fd:.1f} | {kid:.2f} | "
                          + (f"{cos['negative_total']} of {cos['count']} |" if cos else "- |"))
+    stacked = (results.get("stacked_mnist") or {}).get("runs", {})
+    if stacked:
+        lines += ["", "Stacked MNIST at the published scale (experiments.stacked_mnist.paper_scale_tasks; 1,000 modes):",
+                  "", "| run | generator steps | modes (argmax) | KL | confident modes | confident share |",
+                  "|---|---|---|---|---|---|"]
+        for k, r in sorted(stacked.items()):
+            lines.append(f"| {k} | {r['steps']:,} | {r['modes']} | {r['kl']:.2f} | {r['confident_modes']} | "
+                         f"{r['confident_share']:.3f} |")
     if figure:
         lines += ["", f"![at scale]({figure})"]
     return lines + [""]

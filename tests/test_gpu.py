@@ -59,15 +59,25 @@ def test_tiny_throughput_measures_both_loops_and_says_what_it_could_not(gpu_tiny
 
 
 def test_tiny_experiments_are_the_long_budgets_records(gpu_tiny):
-    """The toy control is toys.mode_collapse.run_controls' result (the file the toy reads beside
-    the long budget); the MNIST runs are experiments.mnist_runs.paper_scale_tasks' records."""
+    """The toys' runs are toys.mode_collapse.run_controls' result (the file the toy reads beside
+    the long budget): gan_toy.py's WGAN-GP and its WGAN with weight clipping; the MNIST runs are
+    experiments.mnist_runs.paper_scale_tasks' records; Stacked MNIST's are
+    experiments.stacked_mnist.paper_scale_tasks'."""
     out, state, _ = gpu_tiny
     toys = json.loads((out / "toy_control.json").read_text())
-    assert set(toys["runs"]) == {"gan_toy/ring/0"} and toys["provenance"]["cpu_seconds"] > 0
+    assert list(toys["runs"]) == ["gan_toy/ring/0", "gan_toy_clip/ring/0"] and toys["provenance"]["cpu_seconds"] > 0
     assert toys == {**json.loads((state / "long" / "mode_collapse_controls.json").read_text()), "status": "done"}
-    r = toys["runs"]["gan_toy/ring/0"]
-    assert r["step"] == [20] and len(r["counts"][-1]) == 8 and r["setup"] == "gan_toy.py WGAN-GP"
-    assert 0 <= r["hq_share"][-1] <= 1 and np.isfinite(r["estimate"]).all()
+    for key, setup in (("gan_toy/ring/0", "gan_toy.py WGAN-GP"), ("gan_toy_clip/ring/0", "gan_toy.py WGAN (clipping)")):
+        r = toys["runs"][key]
+        assert r["step"] == [20] and len(r["counts"][-1]) == 8 and r["setup"] == setup
+        assert 0 <= r["hq_share"][-1] <= 1 and np.isfinite(r["estimate"]).all()
+    assert "kinds=('gan_toy', 'gan_toy_clip')" in toys["provenance"]["command"]
+    stacked = json.loads((out / "stacked_mnist.json").read_text())
+    assert stacked["status"] == "done" and list(stacked["runs"]) == ["stacked_wgan_d4-s0-paper4"]
+    r = stacked["runs"]["stacked_wgan_d4-s0-paper4"]
+    assert r["name"] == "wgan_d4" and r["steps"] == 4 and r["critic_width"] == 2 and 0 < r["modes"] <= 1000
+    assert 0 <= r["confident_share"] <= 1 and r["samples"] and r["provenance"]["command"].startswith(
+        "benchmarks.gpu: stacked_mnist.paper_scale_tasks('cpu', 4, (0,), ('wgan_d4',)) at --tiny")
     mnist = json.loads((out / "mnist.json").read_text())
     assert mnist["status"] == "done"
     assert set(mnist["runs"]) == {"wgan_dcgan-s0-paper8", "wgan_adam_0.0002_0.5-s0-paper8"}
@@ -112,7 +122,7 @@ def test_tiny_run_with_its_tests_then_a_second_call_resumes(tmp_path):
     assert second["calls"] == 2
     assert "earlier call" in second["phases"]["tests"]["note"]
     assert "earlier call" in second["phases"]["throughput"]["note"]
-    for name in ("toy_control.json", "mnist.json"):
+    for name in ("toy_control.json", "mnist.json", "stacked_mnist.json"):
         assert json.loads((out2 / name).read_text())["runs"] == json.loads((out / name).read_text())["runs"]
 
 
@@ -259,6 +269,20 @@ def test_command_line_needs_an_output_folder(monkeypatch):
     monkeypatch.setenv("OUT", "/tmp/x")
     args = gpu.parse([])
     assert args.out == Path("/tmp/x") and args.budget_seconds == 420 and args.device == "cuda"
+    # by default the experiments include what would decide the WGAN findings this machine cannot: Adam on the
+    # critic beside RMSProp at every rate, three seeds; gan_toy.py's clipped WGAN, five seeds on both targets;
+    # Stacked MNIST at the published scale, three seeds
+    from experiments import mnist_runs, stacked_mnist
+
+    assert {mnist_runs.adam_name(lr, b1) for lr in mnist_runs.ADAM_LRS for b1 in mnist_runs.ADAM_BETA1} <= set(
+        args.mnist_runs) and set(mnist_runs.PAPER_SCALE_ADAM) <= set(args.mnist_runs) and args.mnist_seeds == [0, 1, 2]
+    assert "gan_toy_clip" in args.toy_kinds and args.clip_seeds == [0, 1, 2, 3, 4]
+    assert args.toy_targets == ["ring", "grid"] and args.toy_iterations == 100_000
+    assert args.stacked_runs == list(stacked_mnist.PAPER_NAMES) and args.stacked_seeds == [0, 1, 2]
+    tasks = gpu.stacked_tasks(args.device, args.stacked_steps, args.stacked_seeds, args.stacked_runs, False)
+    assert tasks[0].args[0][3:] == (25_600, "cuda", 32, 16, 128) and len(tasks) == 9
+    with pytest.raises(SystemExit):
+        gpu.parse(["--out", "o", "--stacked-runs", "wgan_d8"])
     assert gpu.parse(["--tiny", "--out", "o"]).device == "cpu"
     with pytest.raises(SystemExit):
         gpu.parse(["--out", "o", "--phases", "tests,bogus"])

@@ -183,6 +183,12 @@ class Setup:
 
 #: The settings of the published experiments this toy reproduces (its positive controls).
 GAN_TOY = Setup("gan_toy.py WGAN-GP", "wgan", "gp", 0.1, ("adam", 1e-4, (0.5, 0.9)), 5, "gan_toy", 256)
+#: gan_toy.py with ``MODE = 'wgan'`` (igul222/improved_wgan_training, gan_toy.py): WGAN with weight clipping,
+#: the same nets, batch and critic iterations as its WGAN-GP mode, RMSProp 5e-5 for both players (TensorFlow's
+#: RMSPropOptimizer; here PyTorch's RMSprop, whose decay and epsilon defaults differ: 0.99 and 1e-8 against
+#: 0.9 and 1e-10), every critic parameter clipped to [-0.01, 0.01] after each critic step
+GAN_TOY_CLIP = Setup("gan_toy.py WGAN (clipping)", "wgan", "clip", None, ("rmsprop", 5e-5, (0.9, 0.999)), 5,
+                     "gan_toy", 256, clip=0.01)
 #: PacGAN's configuration says Adam(learning_rate=1e-4, beta1=0.8) in Theano blocks, whose beta1 and
 #: beta2 weigh the *new* gradient (mean_t = beta1 g + (1 - beta1) mean; defaults 0.1 and 0.001): in
 #: PyTorch's convention that is betas (0.2, 0.999).

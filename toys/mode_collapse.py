@@ -31,8 +31,12 @@ main budget's otherwise.
   (A finding's own family is larger, all runs of a method: it counts only the learned runs with
   the high-quality samples that reveal an empty mode at its level.)
 
-The published-scale reproductions (``gan_toy.py`` at 100,000 iterations, PacGAN's GAN at 400
-epochs: :func:`published_reproductions`) are drawn beside the verdicts, never gates.
+The published-scale reproductions (``gan_toy.py``'s WGAN-GP and its WGAN with weight clipping at
+100,000 iterations, PacGAN's GAN at 400 epochs: :func:`published_reproductions`) are drawn beside
+the verdicts, never gates. Where the long budget's plan for the clipped WGAN on a target is spent
+(:data:`PLANNED`) and too few of its seeds learned, the coverage and balance findings name the
+accelerator's task that would decide (:data:`GPU_CLIP_TASK`, run by ``python -m benchmarks.gpu``);
+until then they name the CPU command that continues the long budget.
 
 **Findings**:
 
@@ -63,7 +67,7 @@ epochs: :func:`published_reproductions`) are drawn beside the verdicts, never ga
 
 Budgets: the main job (``run``) trains the ring, 5 seeds x 3 methods x 2,000 steps; the long
 budget (``python -m toys.mode_collapse --long``; :func:`toys.mode_collapse_runs.run_long`) is
-about 3.1 CPU-hours at most (:func:`toys.mode_collapse_runs.long_cpu_hours`, from the per-step
+about 3.6 CPU-hours at most (:func:`toys.mode_collapse_runs.long_cpu_hours`, from the per-step
 costs measured on the 2-core machine; a WGAN-GP seed that stops at its threshold costs less), and
 its results are committed at ``figures/long/mode_collapse.json`` as they land.
 
@@ -92,6 +96,7 @@ from claims.stats import (
 
 from .mixtures import (
     GAN_TOY,
+    GAN_TOY_CLIP,
     HQ_RATE,
     HQ_STDS,
     LEARNED,
@@ -105,9 +110,12 @@ from .mixtures import (
     protocol,
 )
 from .mode_collapse_runs import (  # noqa: F401  (the runs' names, as the GPU command calls them)
+    CONTROLS,
     COST_MS,
     DECIDE,
+    DECIDE_SEEDS,
     GANTOY,
+    GANTOY_CLIP,
     LONG,
     LONG_COMMAND,
     LONG_PATH,
@@ -118,6 +126,7 @@ from .mode_collapse_runs import (  # noqa: F401  (the runs' names, as the GPU co
     SCALE,
     TARGETS,
     checkpoints,
+    gan_toy_clip_control,
     gan_toy_control,
     latest,
     load_long,
@@ -141,6 +150,14 @@ MIN_POWER = 0.8
 _PCT = {t: f"{100 * LEARNED[t]:.3g} %" for t in TARGETS}  # the learned thresholds, as the prose says them
 _K = {t: len(Target(t, SCALE).means) for t in TARGETS}
 _CLIP_GRID = max(max(stages) for m, t, stages, *_ in DECIDE if (m, t) == ("clip", "grid"))
+#: per method, the long budget's full plan per target: the largest stage of :data:`DECIDE` (steps)
+PLANNED = {m: {t: max(stages) for mm, t, stages, *_ in DECIDE if mm == m} for m in ("gp", "clip")}
+#: what would decide the clipped WGAN's coverage once the CPU's long budget is spent: a task of the GPU command
+GPU_CLIP_TASK = (f"gan_toy.py's WGAN with weight clipping at its published scale (MODE = 'wgan': ReLU MLPs 512 x 3, "
+                 f"RMSProp 5e-5, clip 0.01, n_critic 5, batch 256, {GANTOY_CLIP['published']:,} iterations, "
+                 f"{GANTOY_CLIP['seeds']} seeds per target), a task of the GPU command: python -m benchmarks.gpu runs it "
+                 "in its experiments phase (toys.mode_collapse_runs.run_controls, kind 'gan_toy_clip', on the ring "
+                 "and the grid)")
 _PACGAN_MODES = ", ".join(f"{PACGAN_TABLE[t]['GAN']['modes'][0]} of {_K[t]} {t} modes" for t in TARGETS)
 _PACGAN_ROW = ", ".join(f"{PACGAN_TABLE[t]['GAN']['modes'][0]} +- {PACGAN_TABLE[t]['GAN']['modes'][1]} of {_K[t]} {t} "
                         f"modes with {PACGAN_TABLE[t]['GAN']['hq_pct'][0]} +- {PACGAN_TABLE[t]['GAN']['hq_pct'][1]} % "
@@ -229,7 +246,31 @@ def projected_steps(runs: list[dict], threshold: float) -> dict:
     return {"slope_per_1000": float(np.median(slopes)), "steps": med if med is not None and np.isfinite(med) else None}
 
 
-def judge_collapse(ev: dict, claim_is: str, min_seeds: int = MIN_SEEDS_TOY, learned_only: bool = False) -> dict:
+def budget_spent(c: dict, target: str, planned: int | None) -> bool:
+    """Is the long budget's full plan for a target spent: did its :data:`DECIDE_SEEDS` seeds run (in
+    :func:`collapse_evidence`'s per-target entry ``c``), and every one that has not learned the target
+    reach ``planned`` steps (a run stopped at its learned threshold is done)? None: no plan, not spent."""
+    short = [st for st, hq in zip(c["steps"], c["hq_share"]) if hq < LEARNED[target]]
+    return planned is not None and len(c["steps"]) >= DECIDE_SEEDS and all(st >= planned for st in short)
+
+
+def _what_decides(c: dict, t: str, planned: dict | None, decider: str | None, min_seeds: int, such: str) -> str:
+    """The end of an undecided reason for a target with too few learned seeds: with the long budget's
+    plan (``planned``: {target: steps}) spent, the numbers and what would decide (``decider``, a GPU
+    task); not yet spent, the CPU command that continues it; with no plan, the seeds that would decide."""
+    need = f"{min_seeds} {such} seeds per target would decide"
+    if planned is None or t not in planned:
+        return f": {need}"
+    if budget_spent(c, t, planned[t]):
+        return (f"; these runs reached the long budget's full plan ({planned[t]:,} steps, {c['runs']} seeds; "
+                f"{LONG_COMMAND}) with {c['learned']} of {c['runs']} seeds learned: the CPU budget is spent, and "
+                + (f"what would decide is {decider}" if decider else f"a longer budget would decide ({need})"))
+    return (f"; the long budget's plan trains {DECIDE_SEEDS} seeds to {planned[t]:,} steps ({LONG_COMMAND}), not "
+            f"reached yet: {need}")
+
+
+def judge_collapse(ev: dict, claim_is: str, min_seeds: int = MIN_SEEDS_TOY, learned_only: bool = False,
+                   planned: dict | None = None, decider: str | None = None) -> dict:
     """The verdict's ingredients for "no collapse" (``claim_is="none"``) or "misses modes"
     (``claim_is="some"``) from :func:`collapse_evidence`: ``holds`` read off the smallest-mode test
     (evidence of collapse is p < 0.05), ``decided`` (evidence either way: collapse found, or every
@@ -238,7 +279,10 @@ def judge_collapse(ev: dict, claim_is: str, min_seeds: int = MIN_SEEDS_TOY, lear
 
     ``learned_only``: judge only the runs that learned their target (``learned_p_value``), so that a
     run still spreading over the target (a mode not yet reached) does not count as collapse; evidence
-    then decides only when it rests on at least ``min_seeds`` learned seeds."""
+    then decides only when it rests on at least ``min_seeds`` learned seeds.
+
+    ``planned`` ({target: steps}, the long budget's full plan) and ``decider`` (what would decide once it
+    is spent: a GPU task) shape only the reason (:func:`_what_decides`), never the verdict."""
     if claim_is not in ("none", "some"):
         raise ValueError(f"claim_is must be 'none' or 'some', got {claim_is!r}")
     per = ev["targets"]
@@ -275,7 +319,7 @@ def judge_collapse(ev: dict, claim_is: str, min_seeds: int = MIN_SEEDS_TOY, lear
                          f"{LEARNED[t]:.1%}; shares {fmt(c['hq_share'])} at {fmt(sorted(set(c['steps'])))} steps)"
                          + (f", {c['powered']} of them with the {c['detectable_from']} high-quality samples that reveal "
                             f"an empty mode among {ev['runs']} runs" if c["powered"] < c["learned"] else "")
-                         + f"{trend}: {min_seeds} such seeds per target would decide")
+                         + trend + _what_decides(c, t, planned, decider, min_seeds, "such"))
         for t in missing:
             parts.append(f"the {t} is trained only by the long budget ({LONG_COMMAND}), not run here")
         if evidence and not enough:
@@ -290,12 +334,16 @@ def judge_collapse(ev: dict, claim_is: str, min_seeds: int = MIN_SEEDS_TOY, lear
             "reason": reason, "evidence": evidence}
 
 
-def judge_coverage(ev: dict, min_seeds: int = MIN_SEEDS_TOY) -> dict:
+def judge_coverage(ev: dict, min_seeds: int = MIN_SEEDS_TOY, planned: dict | None = None,
+                   decider: str | None = None) -> dict:
     """Absolute coverage: does every run that learned its target capture every mode? From
     :func:`collapse_evidence`: ``holds`` (no learned run missed a mode), ``decided`` (a learned run
     missed one, or every target has at least ``min_seeds`` learned seeds), the ``test`` (the modes
     missed per learned run, K minus the modes captured, pooled over targets: mean and 95 % interval
-    over the learned seeds; per target the modes' interval), the ``seeds`` and the ``reason``."""
+    over the learned seeds; per target the modes' interval), the ``seeds`` and the ``reason``.
+    ``planned`` ({target: steps}: the long budget's full plan) and ``decider`` (a GPU task) shape the
+    reason only: a target whose runs reached the plan with too few learned seeds names ``decider``, one
+    whose runs did not names the CPU command that continues them (:func:`_what_decides`)."""
     per = ev["targets"]
     missed = [c["modes_total"] - m for c in per.values() for m in c["learned_modes"]]
     missing = [t for t in TARGETS if t not in per]
@@ -312,8 +360,8 @@ def judge_coverage(ev: dict, min_seeds: int = MIN_SEEDS_TOY) -> dict:
     reason = None
     if not decided:
         parts = [f"only {per[t]['learned']} of {per[t]['runs']} runs learned the {t} (high-quality share >= "
-                 f"{LEARNED[t]:.1%}; shares {fmt(per[t]['hq_share'])} at {fmt(sorted(set(per[t]['steps'])))} steps): "
-                 f"{min_seeds} learned seeds per target would decide" for t in short]
+                 f"{LEARNED[t]:.1%}; shares {fmt(per[t]['hq_share'])} at {fmt(sorted(set(per[t]['steps'])))} steps)"
+                 + _what_decides(per[t], t, planned, decider, min_seeds, "learned") for t in short]
         parts += [f"the {t} is trained only by the long budget ({LONG_COMMAND}), not run here" for t in missing]
         reason = "; ".join(parts)
     return {"holds": (not miss) if decided else None, "decided": decided, "test": test, "seeds": seeds, "reason": reason}
@@ -449,6 +497,26 @@ def published_reproductions(long: dict | None) -> list[dict]:
                                         "penalty": 0.1, "optimizer": "Adam 1e-4 (0.5, 0.9)", "n_critic": 5, "batch": 256,
                                         "published iterations": GANTOY["published"]},
         "measured": measured})
+    finals = _reproduction_finals(runs, "gan_toy_clip", GANTOY_CLIP["targets"])  # gan_toy.py, MODE = 'wgan'
+    measured, ok = {}, all(finals.values())
+    for t, fs in finals.items():
+        if fs is None:
+            measured[t] = "not run (python -m benchmarks.gpu: its experiments phase runs it)"
+            continue
+        learned = [f for f in fs if f["learned"]]
+        ok &= (all(f["steps"] >= GANTOY_CLIP["published"] for f in fs) and len(learned) >= MIN_SEEDS_TOY
+               and all(f["modes"] == len(f["counts"]) for f in learned))
+        measured[t] = {"iterations": min(f["steps"] for f in fs), "seeds": len(fs), "learned": len(learned),
+                       "hq_share": [f["hq_share"] for f in fs], "modes": [f["modes"] for f in fs]}
+    recs.append({
+        "reproduces": f"gan_toy.py's WGAN with weight clipping (MODE = 'wgan'; Gulrajani et al. 2017's script) at its "
+                      f"published scale shows no mode collapse as clip_no_collapse reads it: after "
+                      f"{GANTOY_CLIP['published']:,} iterations at least {MIN_SEEDS_TOY} seeds per target learn it "
+                      "(high-quality share past the learned threshold) and every one that learned captures every mode",
+        "holds": bool(ok), "settings": {"setup": GAN_TOY_CLIP.name, "nets": "ReLU MLPs 512 x 3, tflib initialisation, "
+                                        "2-D noise", "optimizer": "RMSProp 5e-5, both players", "clip": 0.01,
+                                        "n_critic": 5, "batch": 256, "published iterations": GANTOY_CLIP["published"]},
+        "measured": measured})
     return recs
 
 
@@ -523,6 +591,10 @@ _BALANCE_SOURCES = {"gp": "beyond the papers: a mode-balance statistic on WGAN-G
                             "experiment did we see evidence of mode collapse for the WGAN algorithm'"}
 
 
+#: what would decide a method's findings once the CPU's long budget is spent (None: a longer CPU budget)
+_DECIDERS = {"gp": None, "clip": GPU_CLIP_TASK}
+
+
 def collapse_claims(runs: list[dict], where: dict, controls_ok: bool) -> tuple[list[dict], dict]:
     """The mode findings from the runs each rests on: for WGAN-GP and clipping, absolute coverage by the
     learned runs (``*_no_collapse``) and the balance of the modes with no learned gate
@@ -552,14 +624,15 @@ def collapse_claims(runs: list[dict], where: dict, controls_ok: bool) -> tuple[l
             f"{m}_no_collapse", f"{LABELS[m]} shows no mode collapse, as absolute coverage: every run that learned its "
             f"target (high-quality share >= {_PCT['ring']} ring, {_PCT['grid']} grid) captures every mode (modes missed "
             f"per learned run, mean and 95 % interval over >= {MIN_SEEDS_TOY} learned seeds per target); on {on(m)}",
-            f"0 modes missed, >= {MIN_SEEDS_TOY} learned seeds per target", measured, judge_coverage(evs[m]),
-            _SOURCES[m], controls_ok))
+            f"0 modes missed, >= {MIN_SEEDS_TOY} learned seeds per target", measured,
+            judge_coverage(evs[m], planned=PLANNED[m], decider=_DECIDERS[m]), _SOURCES[m], controls_ok))
         out.append(_decided_claim(
             f"{m}_modes_balanced", f"{LABELS[m]}'s learned runs hold their modes in balance (stricter than the "
             "paper's 'no evidence of mode collapse', which it judges by eye: a mode held under half its share is "
             f"imbalance, not collapse): {balance}; decided with >= {MIN_SEEDS_TOY} learned seeds (evidence) or "
             f">= {MIN_SEEDS_TOY} learned seeds per target that had the high-quality samples to reveal an empty mode; "
-            f"on {on(m)}", "p >= 0.05", measured, judge_collapse(evs[m], "none", learned_only=True),
+            f"on {on(m)}", "p >= 0.05", measured,
+            judge_collapse(evs[m], "none", learned_only=True, planned=PLANNED[m], decider=_DECIDERS[m]),
             _BALANCE_SOURCES[m], controls_ok))
     return out, evs
 
@@ -754,12 +827,13 @@ def _controls_panel(ax, result):
     long = result.get("long") or {}
     runs = long.get("runs") or {}
     drew = False
-    for kind, plan, c in (("pacgan", PACGAN, "C9"), ("gan_toy", GANTOY, "C2")):
+    names = {"pacgan": "PacGAN GAN", "gan_toy": "gan_toy.py WGAN-GP", "gan_toy_clip": "gan_toy.py WGAN (clipping)"}
+    for kind, plan, c in (("pacgan", PACGAN, "C9"), ("gan_toy", GANTOY, "C2"), ("gan_toy_clip", GANTOY_CLIP, "C4")):
         for t, ls in zip(TARGETS, ("-", "--")):
             rs = [r for k, r in runs.items() if k.startswith(f"{kind}/{t}/")]
             for i, r in enumerate(rs):
                 ax.plot(r["step"], 100 * np.asarray(r["hq_share"]), ls=ls, color=c, alpha=0.7, lw=1,
-                        label=(f"{'PacGAN GAN' if kind == 'pacgan' else 'gan_toy.py WGAN-GP'}, {t} "
+                        label=(f"{names[kind]}, {t} "
                                f"({len(rs)} seeds, published budget {plan['published']:,})") if i == 0 else None)
                 drew = True
             if kind == "pacgan" and rs:
@@ -889,7 +963,7 @@ FIGURE = Figure(
         f"PacGAN's Table 1), and the learned threshold (dotted, Unrolled GAN's row: {_PCT['ring']} ring, "
         f"{_PCT['grid']} grid). Middle left: the high-quality share along training per method (long budget, "
         "mean and each seed). Middle right: the published-scale reproductions (PacGAN's GAN, gan_toy.py's "
-        "WGAN-GP) as far as they ran, beside their published numbers (not gates). Bottom left: the clipped "
+        "WGAN-GP and its WGAN with clipping) as far as they ran, beside their published numbers (not gates). Bottom left: the clipped "
         "critic's estimate against the exact EM along each run; bottom right: the permutation null of the "
         "tracking statistic with the observed value. Samples of one seed per method and target at the end of "
         "training are drawn in the last row."

@@ -11,8 +11,9 @@ published-scale reproductions, and the resumable long budget with its provenance
   as it lands (:func:`claims.long_budget.run_tasks`, ``into=``), with its provenance. Its cost
   is :func:`long_cpu_hours` (from :data:`COST_MS`, measured per generator step);
 * the published-scale reproductions for an accelerator (:func:`run_controls`:
-  :func:`gan_toy_control`, WGAN-GP's ``gan_toy.py`` at 100,000 iterations; :func:`pacgan_control`,
-  PacGAN's GAN at 400 epochs), drawn beside the verdicts, never gates.
+  :func:`gan_toy_control`, WGAN-GP's ``gan_toy.py`` at 100,000 iterations; :func:`gan_toy_clip_control`,
+  the same script's WGAN with weight clipping (``MODE = 'wgan'``) at 100,000 iterations;
+  :func:`pacgan_control`, PacGAN's GAN at 400 epochs), drawn beside the verdicts, never gates.
 
 :func:`load_long` reads the committed results; :func:`latest` keeps each run's longest stage.
 The targets, the protocol and the training loop are :mod:`toys.mixtures`'.
@@ -28,7 +29,7 @@ import torch
 from claims import FIGURES_DIR, long_budget
 from claims.long_budget import Task
 
-from .mixtures import GAN_TOY, LEARNED, PACGAN_GAN, TOY, Target, train
+from .mixtures import GAN_TOY, GAN_TOY_CLIP, LEARNED, PACGAN_GAN, TOY, Target, train
 
 #: the name of the committed long result (figures/long/RESULT.json) and of its state folder
 RESULT = "mode_collapse"
@@ -47,12 +48,16 @@ QUICK_RUN = {"targets": ("ring",), "seeds": 1, "steps": 200, "every": 10}
 PACGAN = {"targets": TARGETS, "seeds": {"ring": 2, "grid": 1}, "iterations": 6_000, "every": 500,
           "published": 400_000}
 GANTOY = {"targets": ("ring",), "seeds": {"ring": 1}, "iterations": 1_000, "every": 100, "published": 100_000}
+#: gan_toy.py's WGAN with weight clipping (``MODE = 'wgan'``): its published scale, run on an accelerator only
+#: (:func:`run_controls`, the GPU command); 5 seeds per target, as the clipped toy's coverage finding needs
+GANTOY_CLIP = {"targets": TARGETS, "seeds": 5, "published": 100_000}
 LONG_PATH = FIGURES_DIR / "long" / f"{RESULT}.json"
 LONG_COMMAND = "python -m toys.mode_collapse --long --out figures/long"
 #: CPU milliseconds per generator step (measured on the 2-core machine, checkpoints included: the clipped
 #: WGAN and WGAN-GP from the committed long runs' CPU seconds, on the machine shared with other jobs), for the ETA
 #: and :func:`long_cpu_hours`
-COST_MS = {"gan": 3.6, "clip": 13.6, "gp": 23.5, "pacgan": 34.0, "gan_toy": 365.0}
+COST_MS = {"gan": 3.6, "clip": 13.6, "gp": 23.5, "pacgan": 34.0, "gan_toy": 365.0,
+           "gan_toy_clip": 220.0}  # gan_toy_clip: 40 iterations on one core of the busy 2-core machine
 
 
 def checkpoints(steps: int, every: int) -> list[int]:
@@ -105,37 +110,68 @@ def gan_toy_control(target: str = "ring", iterations: int = 100_000, seed: int =
                  scatter_at=(cps[-1],))
 
 
+def gan_toy_clip_control(target: str = "ring", iterations: int = 100_000, seed: int = 0, device: str = "cpu",
+                         state_path: Path | None = None, every: int = 1000) -> dict:
+    """WGAN-GP's toy script with ``MODE = 'wgan'`` (``gan_toy.py``, Gulrajani et al. 2017): the WGAN with
+    weight clipping it sets beside WGAN-GP, through the trainer's iteration (:data:`toys.mixtures.GAN_TOY_CLIP`):
+    the same ReLU MLPs 512 x 3 with tflib's initialisation, 2-D noise, n_critic 5 and batch 256 as
+    :func:`gan_toy_control`, RMSProp 5e-5 for both players, every critic parameter clipped to
+    [-0.01, 0.01] after each critic step; 100,000 iterations. The same statistics every ``every``
+    iterations; resumable through ``state_path``."""
+    cps = checkpoints(iterations, every)
+    return train(GAN_TOY_CLIP, Target(target, "gan_toy"), seed, iterations, cps, device=device,
+                 state_path=state_path, save_every=every if state_path else 0, log_every=60.0,
+                 scatter_at=(cps[-1],))
+
+
+#: the published-scale reproductions by kind (the ``kind`` of :func:`run_controls` and of the long budget's tasks)
+CONTROLS = {"pacgan": pacgan_control, "gan_toy": gan_toy_control, "gan_toy_clip": gan_toy_clip_control}
+
+
 def _long_task(task: dict) -> dict:
     device = task.get("device", "cpu")
     if device == "cpu":
         torch.set_num_threads(1)
     if task["kind"] == "toy":
         return toy_run(task)
-    fn = pacgan_control if task["kind"] == "pacgan" else gan_toy_control
+    fn = CONTROLS[task["kind"]]
     return fn(task["target"], task["steps"], task["seed"], device=device, state_path=task["state"], every=task["every"])
 
 
 def run_controls(out: Path, device: str = "cuda", kinds: tuple[str, ...] = ("gan_toy",),
-                 targets: tuple[str, ...] = ("ring",), seeds: tuple[int, ...] = (0,),
+                 targets: tuple[str, ...] = ("ring",), seeds: tuple[int, ...] | dict = (0,),
                  iterations: dict | None = None) -> dict:
-    """The positive controls at their published budgets on an accelerator (for a GPU command): each
-    ``kind`` ("gan_toy": 100,000 iterations; "pacgan": 400,000) on each target and seed, one run at a
+    """The published-scale reproductions at their published budgets on an accelerator (for a GPU
+    command): each ``kind`` ("gan_toy": WGAN-GP's gan_toy.py, 100,000 iterations; "gan_toy_clip": its
+    WGAN with weight clipping, 100,000; "pacgan": 400,000) on each target and seed, one run at a
     time on ``device``, resumable (finished runs are skipped, an interrupted one continues from its
     state file), written to ``out/mode_collapse_controls.json`` in the long results' format. Commit
-    that file beside ``figures/long/mode_collapse.json``: ``run`` reads both and judges each control
-    on its longest run. ``iterations`` overrides the budgets ({"gan_toy": 2000}: a cheaper try)."""
+    that file beside ``figures/long/mode_collapse.json``: ``run`` reads both and draws each beside the
+    verdicts on its longest run. ``seeds``: the same for every kind, or ``{kind: seeds}``. The runs
+    start seed by seed (every kind and target of seed 0 first, in the order of ``kinds``), so that a
+    budget cut short has one run of each. ``iterations`` overrides the budgets ({"gan_toy": 2000}: a
+    cheaper try)."""
     import shutil
 
+    unknown = [k for k in kinds if k not in CONTROLS]
+    if unknown:
+        raise ValueError(f"kinds must be among {sorted(CONTROLS)}, got {unknown}")
+    per_kind = {k: tuple(seeds[k] if isinstance(seeds, dict) else seeds) for k in kinds}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    budgets = {"gan_toy": GANTOY["published"], "pacgan": PACGAN["published"], **(iterations or {})}
-    every = {"gan_toy": 1000, "pacgan": 4000}
+    budgets = {"gan_toy": GANTOY["published"], "gan_toy_clip": GANTOY_CLIP["published"], "pacgan": PACGAN["published"],
+               **(iterations or {})}
+    every = {"gan_toy": 1000, "gan_toy_clip": 1000, "pacgan": 4000}
     state = out / f"{RESULT}_controls.state"
     tasks = [{"kind": k, "key": f"{k}/{t}/{s}", "target": t, "seed": s, "steps": budgets[k], "every": every[k],
               "device": device, "state": str(state / f"{k}-{t}-{s}.pt"), "cost": budgets[k] * COST_MS[k] / 1000}
-             for k in kinds for t in targets for s in seeds]
-    command = (f"toys.mode_collapse.run_controls({str(out)!r}, device={device!r}, kinds={kinds}, "
-               f"targets={targets}, seeds={seeds}, iterations={iterations})")
+             for k in kinds for s in per_kind[k] for t in targets]
+    rank = {k: i for i, k in enumerate(kinds)}
+    for task in tasks:  # seed by seed, then kind by kind (the order of kinds), then target
+        task["priority"] = (sorted({s for v in per_kind.values() for s in v}).index(task["seed"]) * len(kinds)
+                            + rank[task["kind"]]) * len(targets) + targets.index(task["target"])
+    command = (f"toys.mode_collapse.run_controls({str(out)!r}, device={device!r}, kinds={tuple(kinds)}, "
+               f"targets={tuple(targets)}, seeds={seeds}, iterations={iterations})")
     records = long_budget.run_tasks(_as_tasks(tasks), out, f"{RESULT}_controls", workers=1, into=f"{RESULT}_controls",
                                     command=command)
     if len(records) == len(tasks):

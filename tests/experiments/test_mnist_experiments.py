@@ -106,6 +106,42 @@ def test_stacked_coverage_is_absolute_and_can_fail():
     assert failed[1][0]["verdict"] == "no verdict" and "control" in failed[1][0]["reason"]
 
 
+def test_stacked_reason_names_the_gpu_task_once_the_long_budget_is_spent():
+    """WGAN runs that did not learn: at the long budget's steps and seeds (the CPU's plan spent) the reason
+    gives the numbers and names the GPU command's task (Stacked MNIST at the published scale); at fewer
+    steps it names the CPU's long budget. The verdict is the same."""
+    from claims import check_result
+
+    def reason(steps):
+        blur = [dict(_stacked("wgan_d4", s, 40, share=0.01), steps=steps) for s in range(3)]
+        controls, claims = stacked_mnist.judge({"wgan_d4": blur}, "", 0.86, mnist_groups=_mnist_controls())
+        check_result({"claims": claims, "controls": controls}, "WGAN")
+        assert claims[0]["verdict"] == "no verdict"
+        return claims[0]["reason"]
+
+    spent = reason(stacked_mnist.STEPS["long"]["wgan"])
+    assert "did not learn at this budget (0 of 3 seeds; confident share 0.010, 0.010, 0.010" in spent
+    assert "the CPU's long budget is spent (1,200 WGAN generator steps, 3 seeds)" in spent
+    assert stacked_mnist.GPU_STACKED_TASK in spent and "python -m benchmarks.gpu" in spent
+    short = reason(stacked_mnist.STEPS["main"]["wgan"])
+    assert "python -m figures --budget long" in short and "benchmarks.gpu" not in short
+
+
+def test_stacked_paper_scale_tasks():
+    """The published scale's tasks (what the GPU command runs): the claim's WGAN first, setting by setting;
+    sizes overridable (the --tiny path) with the same keys; unknown names or sizes refused."""
+    tasks = stacked_mnist.paper_scale_tasks("cuda", 50_000, (0, 1, 2))
+    assert [t.key for t in tasks[:4]] == ["stacked_wgan_d4-s0-paper50000", "stacked_wgan_d4-s1-paper50000",
+                                          "stacked_wgan_d4-s2-paper50000", "stacked_gan_d4-s0-paper50000"]
+    assert tasks[0].args[0] == ("wgan_d4", 0, 50_000, 25_600, "cuda", 32, 16, 128) and len(tasks) == 9
+    tiny = stacked_mnist.paper_scale_tasks("cpu", 8, (0,), ("wgan_d4",), samples=200, image_size=16, width=8, batch=8)
+    assert [t.key for t in tiny] == ["stacked_wgan_d4-s0-paper8"] and tiny[0].args[0][3:] == (200, "cpu", 16, 8, 8)
+    with pytest.raises(ValueError, match="names"):
+        stacked_mnist.paper_scale_tasks(names=("wgan_d8",))
+    with pytest.raises(ValueError, match="sizes"):
+        stacked_mnist.paper_scale_tasks(depth=3)
+
+
 def test_stacked_power_control_detects_dropped_modes():
     assert stacked_mnist.uniform_modes(26_000) == pytest.approx(1000, abs=0.01)
     assert stacked_mnist.uniform_modes(1000) == pytest.approx(1000 * (1 - np.exp(-1)), rel=1e-3)

@@ -295,3 +295,45 @@ def test_rmsprop_reference_has_the_adam_runs_length(rng):
     assert mnist_runs.rmsprop_runs(_groups([adam, same]), 2e-4) == [same]
     own = record("wgan_rmsprop_0.0002", 0, falling(rng))
     assert mnist_runs.rmsprop_runs(_groups([adam, same, own]), 2e-4) == [own]
+
+
+def test_adam_reasons_name_the_gpu_task_once_the_long_budget_is_spent(rng):
+    """Section 4.2's two findings undecided on the long budget's complete sweep (no instability event:
+    the CPU's plan for them is spent) name the GPU command's task (the paper-scale MNIST runs with the
+    wgan_adam_* settings); undecided on an incomplete sweep or the main budget, they name the CPU's long
+    budget; on a GPU's own runs, more of that task."""
+    def adam(recs, where):
+        controls, claims, _ = AR.judge(_groups(recs), where)
+        check_result({"claims": claims, "controls": controls}, "WGAN")
+        c = _by_id(claims)
+        return c["adam_unstable"], c["adam_cosine_where_unstable"]
+
+    calm = _sweep_runs(rng, spike=False) + _controls()
+    for c in adam(calm, " [long budget: figures/long/architectures.json]"):
+        assert c["verdict"] == "no verdict"
+        assert mnist_runs.GPU_ADAM_TASK in c["reason"] and "the CPU's long budget is spent" in c["reason"], c["id"]
+        assert "python -m benchmarks.gpu" in c["reason"] and "wgan_adam_5e-05_0.5" in c["reason"]
+        assert "--budget long" not in c["reason"]
+    for c in adam(calm, " [paper scale (cuda): figures/long/architectures_paper.json]"):
+        assert "more seeds or longer runs of the GPU task" in c["reason"] and mnist_runs.GPU_ADAM_TASK in c["reason"]
+    # one rate only (an incomplete sweep): the long budget completes it
+    part = [r for r in calm if "0.001" not in r["name"]]
+    unstable, _ = adam(part, " [long budget: figures/long/architectures.json]")
+    assert "the sweep is incomplete" in unstable["reason"] and "python -m figures --budget long" in unstable["reason"]
+    assert "benchmarks.gpu" not in unstable["reason"]
+    # the main budget's one seed: the long budget
+    for c in adam([r for r in calm if r["seed"] == 0], " [main budget, one seed]"):
+        assert "python -m figures --budget long" in c["reason"] and "benchmarks.gpu" not in c["reason"], c["id"]
+
+
+def test_the_gpu_commands_adam_settings_are_paper_scale_runs():
+    """Every setting GPU_ADAM_TASK names runs at the paper's scale, each Adam rate beside its RMSProp run."""
+    names = mnist_runs.PAPER_SCALE_ADAM
+    assert all(n in mnist_runs.PAPER_SCALE for n in names)
+    assert {n for n in names if n.startswith("wgan_adam_")} == {
+        mnist_runs.adam_name(lr, b1) for lr in mnist_runs.ADAM_LRS for b1 in mnist_runs.ADAM_BETA1}
+    for lr in mnist_runs.ADAM_LRS:
+        rms = "wgan_dcgan" if lr == 5e-5 else f"wgan_rmsprop_{lr:g}"
+        spec = mnist_runs.SPECS[rms]
+        assert {**spec.optimiser, **mnist_runs.PAPER_SCALE[rms]}["lr"] == lr, rms  # the paper-scale rate
+        assert spec.optimiser.get("optimizer", "rmsprop") == "rmsprop", rms

@@ -19,6 +19,8 @@ def test_at_scale_panels_and_section_from_a_tiny_run(gpu_tiny, tmp_path):
     for key in json.loads((out / "toy_control.json").read_text())["runs"]:
         assert f"| {key} |" in text
     assert "| wgan_adam_0.0002_0.5-s0-paper8 | 8 |" in text
+    for key in json.loads((out / "stacked_mnist.json").read_text())["runs"]:
+        assert f"| {key} | 4 |" in text
 
 
 def test_nothing_without_results(tmp_path):

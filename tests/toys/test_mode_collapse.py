@@ -381,3 +381,87 @@ def test_checkpoints_and_the_projected_budget():
     assert abs(pr["slope_per_1000"] - 0.1) < 1e-9 and abs(pr["steps"] - 3560) < 1e-6
     flat = [{"step": steps, "hq_share": [0.05] * len(steps)}]
     assert mc.projected_steps(flat, 0.356)["steps"] is None  # not rising: no budget projected
+
+
+def _clip_claims(spec):
+    """The clipped WGAN's coverage and balance findings on synthetic long-budget runs: ``spec`` is
+    {target: [(high-quality share, steps), ...]}, one entry per seed."""
+    runs = [_run(t, "clip", s, hq, steps=steps) for t, rs in spec.items() for s, (hq, steps) in enumerate(rs)]
+    claims = mc.collapse_claims(runs, {f"clip/{t}": "long" for t in spec}, controls_ok=True)[0]
+    return {c["id"]: c for c in claims if c["id"].startswith("clip_")}
+
+
+def test_clip_reasons_name_the_gpu_task_once_the_long_budget_is_spent():
+    """Too few learned seeds: while the clipped runs on a target are short of the long budget's full plan
+    (the largest stage of DECIDE), the reason names the CPU command that continues them; once every seed
+    that did not learn reached it, the reason gives the steps, the seeds learned and their shares and names
+    the GPU command's task (gan_toy.py's WGAN with clipping). The verdict is the same either way."""
+    assert mc.PLANNED["clip"] == {"grid": 96_000, "ring": 24_000}
+    ring_done = [(0.6, 24_000)] * 5
+    short = _clip_claims({"ring": ring_done, "grid": [(0.3, 48_000)] * 2 + [(0.05, 48_000)] * 3})
+    spent = _clip_claims({"ring": ring_done, "grid": [(0.3, 96_000)] * 2 + [(0.05, 96_000), (0.04, 96_000),
+                                                                             (0.03, 96_000)]})
+    for cid in ("clip_no_collapse", "clip_modes_balanced"):
+        a, b = short[cid], spent[cid]
+        assert a["verdict"] == b["verdict"] == "no verdict" and a["holds"] is b["holds"] is None, cid
+        assert mc.LONG_COMMAND in a["reason"] and "96,000 steps" in a["reason"] and "not reached yet" in a["reason"]
+        assert "benchmarks.gpu" not in a["reason"] and "gan_toy_clip" not in a["reason"]
+        assert "the CPU budget is spent" in b["reason"] and mc.GPU_CLIP_TASK in b["reason"], cid
+        assert "python -m benchmarks.gpu" in b["reason"] and "kind 'gan_toy_clip'" in b["reason"]
+        assert "full plan (96,000 steps, 5 seeds" in b["reason"] and "2 of 5 seeds learned" in b["reason"]
+        assert "shares [0.3, 0.3, 0.05, 0.04, 0.03] at [96000] steps" in b["reason"]
+        assert "ring" not in b["reason"].split("; ")[0]  # the ring learned: only the grid is short
+    # four seeds at the full plan are not the plan's five: still the CPU command
+    four = _clip_claims({"ring": ring_done, "grid": [(0.3, 96_000)] * 2 + [(0.05, 96_000)] * 2})
+    assert "benchmarks.gpu" not in four["clip_no_collapse"]["reason"]
+    assert mc.LONG_COMMAND in four["clip_no_collapse"]["reason"]
+    # a run stopped at its learned threshold is done: the plan is spent when the others reached it
+    ev = mc.collapse_evidence([_run("grid", "gp", s, hq, steps=st) for s, (hq, st) in
+                               enumerate([(0.2, 5000)] * 2 + [(0.05, 20_000)] * 3)])
+    j = mc.judge_coverage(ev, planned={"grid": 20_000}, decider="TASK X")
+    assert not j["decided"] and "what would decide is TASK X" in j["reason"]
+    j = mc.judge_coverage(ev, planned={"grid": 40_000}, decider="TASK X")
+    assert "TASK X" not in j["reason"] and "not reached yet" in j["reason"]
+
+
+def test_gan_toy_clip_is_gan_toy_py_in_its_wgan_mode():
+    """gan_toy.py with MODE = 'wgan' (igul222/improved_wgan_training): RMSProp 5e-5 for both players, every
+    critic parameter clipped to [-0.01, 0.01] after each critic step, n_critic 5, batch 256, ReLU MLPs 512 x 3
+    and 2-D noise as its WGAN-GP mode."""
+    from toys.mixtures import GAN_TOY, GAN_TOY_CLIP
+
+    s = GAN_TOY_CLIP
+    assert (s.algo, s.lipschitz, s.penalty, s.clip, s.n_critic, s.batch, s.nets) == ("wgan", "clip", None, 0.01, 5, 256,
+                                                                                      "gan_toy")
+    assert (s.optimizer[0], s.optimizer[1]) == ("rmsprop", 5e-5) and (s.nets, s.batch) == (GAN_TOY.nets, GAN_TOY.batch)
+    players, latent = s.players()
+    assert latent == 2 and isinstance(players.opt_c, torch.optim.RMSprop) and isinstance(players.opt_g, torch.optim.RMSprop)
+    assert players.opt_c.defaults["lr"] == players.opt_g.defaults["lr"] == 5e-5
+    r = mc.gan_toy_clip_control("grid", 3, seed=0, device="cpu", every=3)
+    assert r["setup"] == s.name and r["step"] == [3] and len(r["counts"][-1]) == 25
+
+
+def test_gan_toy_clip_runs_beside_the_verdicts(tmp_path):
+    """run_controls runs the new kind with its own seeds, seed by seed across the kinds; its results are a
+    published-scale reproduction drawn beside the verdicts: reproduced only at 100,000 iterations with 5
+    learned seeds per target, each capturing every mode."""
+    res = mc.run_controls(tmp_path, device="cpu", kinds=("gan_toy", "gan_toy_clip"), targets=("ring",),
+                          seeds={"gan_toy": (0,), "gan_toy_clip": (0, 1)}, iterations={"gan_toy": 2, "gan_toy_clip": 2})
+    assert list(res["runs"]) == ["gan_toy/ring/0", "gan_toy_clip/ring/0", "gan_toy_clip/ring/1"]
+    assert res["runs"]["gan_toy_clip/ring/1"]["setup"] == "gan_toy.py WGAN (clipping)"
+    with pytest.raises(ValueError, match="kinds"):
+        mc.run_controls(tmp_path, device="cpu", kinds=("bogus",))
+
+    def rec(by_target):
+        return {f"gan_toy_clip/{t}/{s}": _run(t, "gan_toy_clip", s, hq, miss, steps=steps)
+                for t, rs in by_target.items() for s, (hq, miss, steps) in enumerate(rs)}
+
+    def clip_row(runs):
+        return [c for c in mc.published_reproductions({"runs": runs}) if "MODE = 'wgan'" in c["reproduces"]][0]
+
+    good = {"ring": [(0.6, 0, 100_000)] * 5, "grid": [(0.3, 0, 100_000)] * 5 + [(0.05, 3, 100_000)]}
+    assert clip_row(rec(good))["holds"] is True and clip_row(rec(good))["measured"]["grid"]["learned"] == 5
+    assert clip_row(rec({**good, "grid": [(0.3, 0, 100_000)] * 4 + [(0.05, 0, 100_000)]}))["holds"] is False
+    assert clip_row(rec({**good, "ring": [(0.6, 0, 100_000)] * 4 + [(0.6, 1, 100_000)]}))["holds"] is False
+    assert clip_row(rec({**good, "ring": [(0.6, 0, 50_000)] * 5}))["holds"] is False
+    assert "not run" in clip_row({})["measured"]["ring"] and clip_row({})["holds"] is False
