@@ -241,7 +241,7 @@ def planted_power(logk: list, sn_1d: list, seed: int = 0) -> dict:
 def run(quick: bool = False, seed: int = 0) -> dict:
     """Numbers of the toy (no I/O)."""
     seed_all(seed)
-    steps = 500 if quick else 1500
+    steps = 250 if quick else 1500
     shifts = [1.0, 3.0] if quick else [0.25, 0.5, 1.0, 2.0, 3.0, 4.0]
     specs = [("gauss", sh) for sh in shifts] + [("clouds", seed), ("lines", 0.5)]
     pairs = [make_pair(sp) for sp in specs]
@@ -250,7 +250,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     seeded = ([(("gauss", sh), "clip") for sh in shifts] + [(sp, "sn") for sp in (("gauss", 1.0), ("lines", 0.5),
               ("clouds", seed))] + ([] if quick else [(("gauss", sh), "lp") for sh in (3.0, 4.0)]))
     tasks = [(sp, c, steps, seed) for sp in specs for c in CONSTRAINTS]
-    tasks += [(("gauss", 3.0), c, 200 if quick else 800, 100 + 17 * seed + k)
+    tasks += [(("gauss", 3.0), c, 100 if quick else 800, 100 + 17 * seed + k)
               for c in ("gp", "lp") for k in range(inits)]
     tasks += [(sp, c, steps, s) for s in seeds[1:] for sp, c in seeded]
     out = parallel_map(_task, tasks, desc="critics")
@@ -309,7 +309,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
               "<= 1.02", float(ratio["sn"].max()), ratio["sn"].max() <= 1.02, "sanity"),
     ] + judge(logk, sn_2d, sn_1d, reversal["lp"], lp_far, seeds, init_seeds, drift,
               controls_passed=all(c["holds"] for c in controls))
-    needs_full = ["lp_bias_is_real", "lp_bias"] if quick else []  # 500 steps: the shift-3 critic has not converged
+    needs_full = ["lp_bias_is_real", "lp_bias"] if quick else []  # 250 steps: the shift-3 critic has not converged
     table = [{"pair": n, "exact_w": p.w, "constraint": c, **results[(n, c)]}
              for p, n in zip(pairs, names) for c in CONSTRAINTS]
     gp_rev = [r for r in reversal["gp"] if r < 0]
@@ -400,8 +400,8 @@ FIGURE = Figure(
         'Weight clipping makes the critic estimate K W for an unknown K; the other Lipschitz '
         'constraints are measured against the exact EM to find which critic reads W itself.'
     ),
-    quick=("shifts 1 and 3 only, 500 instead of 1500 critic steps (too few for the penalties' bias: those claims "
-           "need the full run), 2 instead of 8 initialisations of 200 instead of 800 steps, 3 seeds instead of 5 "
+    quick=("shifts 1 and 3 only, 250 instead of 1500 critic steps (too few for the penalties' bias: those claims "
+           "need the full run), 2 instead of 8 initialisations of 100 instead of 800 steps, 3 seeds instead of 5 "
            "(too few to decide a finding)"),
     caption=(
         "Left: the critic's estimate E_r f - E_g f divided by the exact W for each pair, for the "
