@@ -24,8 +24,9 @@ declares itself once, at its end, as ``FIGURE = Figure(...)``: what the command 
 ``why``         dict[str, str]: claim id -> why that finding may disagree with the paper
                 (the write-up says it when one does); default empty
 ``pooled``      bool: the module spreads its own runs over the two worker processes
-                (:func:`claims.runtime.parallel_map`), so ``python -m figures`` runs it alone;
-                default False
+                (:func:`claims.runtime.parallel_map`), so ``python -m figures`` runs it in its
+                own process, its runs first on the workers, the single-core toys filling the
+                workers' idle time; default False
 ``cost``        float > 0: its running time relative to the others (1.0 typical, the
                 default), to start the longest single-core ones first
 ``tables``      optional, ``tables(result) -> list[str]``: extra Markdown lines the write-up

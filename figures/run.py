@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
-from claims import parallel_map, tally, verdict_line
+from claims import tally, verdict_line
+from claims.runtime import submit_background
 from claims.cli import run_figure
 from claims.contract import load
 from common.progress import quiet
@@ -38,17 +39,23 @@ SHARED_RUNS = ("experiments.loss_quality", "experiments.architectures")
 
 
 def run_all(quick: bool, seed: int, out=None, names: list[str] | None = None) -> dict[str, dict]:
-    """Every toy's result (or those in ``names``), keyed by name: the single-core toys two at a
-    time, then the ones that spread their own runs over both cores. With ``out``, each figure is
-    also written there."""
+    """Every toy's result (or those in ``names``), keyed by name. With ``out``, each figure is
+    also written there.
+
+    The single-core toys are queued on the two workers as background work
+    (:func:`claims.runtime.submit_background`, the longest first), while this process runs the
+    pooled modules one after the other (the MNIST runs first): their runs take the workers first,
+    and the toys fill every moment a worker would otherwise wait (the tail of a batch of runs, a
+    pooled module's own work in this process), so both workers stay busy until the end.
+    """
     chosen = [f for f in FIGURES if names is None or f.name in names]
-    # the longest single-core toys first, so that the two workers finish together; the pooled
-    # ones in the catalogue's order (architectures reuses the runs of loss_quality)
     single = [(f.module, quick, seed, out) for f in sorted(chosen, key=lambda f: -f.cost) if not f.pooled]
-    pooled = [(f.module, quick, seed, out) for f in chosen if f.pooled]
-    done = parallel_map(_run_toy, single, desc="toys (2 at a time)") if single else []
+    # the pooled ones by cost, the longest first (architectures reuses the runs of loss_quality)
+    pooled = [(f.module, quick, seed, out) for f in sorted(chosen, key=lambda f: -f.cost) if f.pooled]
+    futures = [submit_background(_run_toy, t) for t in single]
+    done = []
     if set(SHARED_RUNS) & {t[0] for t in pooled}:
-        from experiments import mnist_runs  # their nine MNIST runs in one batch: both workers stay busy
+        from experiments import mnist_runs  # their MNIST runs in one batch: both workers stay busy
 
         print("  the MNIST runs of loss_quality and architectures: started", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
@@ -56,4 +63,5 @@ def run_all(quick: bool, seed: int, out=None, names: list[str] | None = None) ->
         print(f"  the MNIST runs: done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         pooled = [t + (cache,) if t[0] in SHARED_RUNS else t for t in pooled]
     done += [_run_toy(t) for t in pooled]
+    done = [f.result() for f in futures] + done
     return {name: result for name, result, _ in done}

@@ -108,3 +108,22 @@ def test_the_seed_tests_can_fail():
     same = [np.log(1e-3 * (1 + 0.03 * rng.standard_normal(3))) for _ in range(6)]
     # p > 0.01 under the null: 1% of fresh draws would fail it; seeded (0), so the outcome is fixed
     assert stats.f_oneway(*same).pvalue > 0.01
+
+
+def test_a_stacked_pass_repeats_the_single_runs():
+    """train_stack trains several seeds in one pass, each copy on its own seed's random stream: each
+    copy's numbers are its single run's (train), to float rounding; a copy drawing from a shared
+    stream would differ in its second seed by far more."""
+    import torch
+
+    from toys.critic_estimate import make_pair, train, train_stack
+
+    torch.set_num_threads(1)
+    for constraint, spec in (("clip", ("gauss", 3.0)), ("lp", ("clouds", 0)), ("sn", ("lines", 0.5))):
+        pair = make_pair(spec)
+        single = [train(pair, constraint, 30, s) for s in (0, 1000)]
+        stacked = train_stack(pair, constraint, 30, [0, 1000])
+        for a, b in zip(single, stacked):
+            assert b["stacked"] == 2
+            assert abs(b["ratio"] - a["ratio"]) <= 1e-5 * abs(a["ratio"]), (constraint, a, b)
+            assert np.allclose(b["grad_quantiles"], a["grad_quantiles"], rtol=1e-5), (constraint, a, b)
