@@ -6,7 +6,7 @@ import sys
 import time
 
 from claims import tally, verdict_line
-from claims.runtime import submit_background
+from claims.runtime import single_threaded, submit_background
 from claims.cli import run_figure
 from claims.contract import load
 from common.progress import quiet
@@ -62,6 +62,8 @@ def run_all(quick: bool, seed: int, out=None, names: list[str] | None = None) ->
         cache = mnist_runs.prefetch(quick, seed)
         print(f"  the MNIST runs: done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         pooled = [t + (cache,) if t[0] in SHARED_RUNS else t for t in pooled]
-    done += [_run_toy(t) for t in pooled]
+    # this process works beside the two busy workers: one thread, so that torch's idle threads do not
+    # spin on the cores the workers need
+    done += [single_threaded(_run_toy)(t) for t in pooled]
     done = [f.result() for f in futures] + done
     return {name: result for name, result, _ in done}
