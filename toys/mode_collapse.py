@@ -218,9 +218,24 @@ def collapse_evidence(runs: list[dict]) -> dict:
                   "smallest_ratio": [round(f["smallest"]["ratio"], 3) for f in fs],
                   "smallest_p": [f["smallest"]["p_value"] for f in fs], "detectable_from": need,
                   "powered": len(powered), "powered_seeds": [f["seed"] for f in powered],
-                  "projection": projected_steps([r for r in runs if r["target"] == t], LEARNED[t])}
+                  "projection": projected_steps([r for r in runs if r["target"] == t], LEARNED[t]),
+                  "peak_hq_share": [round(max(map(float, r["hq_share"])), 4) for r in runs if r["target"] == t],
+                  "dead_since": [dead_since(r) for r in runs if r["target"] == t]}
     return {"targets": per, "p_value": bonferroni(ps), "runs": len(ps), "learned_p_value": bonferroni(lps),
             "learned_runs": len(lps)}
+
+
+def dead_since(run: dict) -> int | None:
+    """The first checkpoint from which the critic's mean estimate is exactly 0 to the run's end (a
+    *dead* critic: every output constant, no gradient reaches the generator, which stops moving), or
+    None when the last estimate is not 0."""
+    est, steps = run.get("estimate") or [], run["step"]
+    if not est or est[-1] is None or float(est[-1]) != 0.0:
+        return None
+    i = len(est) - 1
+    while i > 0 and est[i - 1] is not None and float(est[i - 1]) == 0.0:
+        i -= 1
+    return int(steps[i])
 
 
 def projected_steps(runs: list[dict], threshold: float) -> dict:
@@ -334,6 +349,24 @@ def judge_collapse(ev: dict, claim_is: str, min_seeds: int = MIN_SEEDS_TOY, lear
             "reason": reason, "evidence": evidence}
 
 
+def _history(c: dict, t: str) -> str:
+    """What the unlearned runs of a target did before their last checkpoint: how many passed the learned
+    threshold at some checkpoint (their peak shares), and how many ended with a dead critic
+    (:func:`dead_since`) and from which step."""
+    peaks, dead = c.get("peak_hq_share"), c.get("dead_since")
+    if not peaks:
+        return ""
+    passed = [p >= LEARNED[t] for p in peaks]
+    fell = sum(ok and h < LEARNED[t] for ok, h in zip(passed, c["hq_share"]))
+    out = (f"; {sum(passed)} of {len(peaks)} runs passed the threshold at some checkpoint (peak shares {fmt(peaks)}), "
+           f"{fell} of them ending below it")
+    died = [d for d in (dead or []) if d is not None]
+    if died:
+        out += (f"; in {len(died)} of {len(peaks)} the critic died (its estimate exactly 0 from step "
+                f"{', '.join(f'{d:,}' for d in died)} to the end: no gradient reaches the generator, which stops moving)")
+    return out
+
+
 def judge_coverage(ev: dict, min_seeds: int = MIN_SEEDS_TOY, planned: dict | None = None,
                    decider: str | None = None) -> dict:
     """Absolute coverage: does every run that learned its target capture every mode? From
@@ -361,9 +394,13 @@ def judge_coverage(ev: dict, min_seeds: int = MIN_SEEDS_TOY, planned: dict | Non
     if not decided:
         parts = [f"only {per[t]['learned']} of {per[t]['runs']} runs learned the {t} (high-quality share >= "
                  f"{LEARNED[t]:.1%}; shares {fmt(per[t]['hq_share'])} at {fmt(sorted(set(per[t]['steps'])))} steps)"
-                 + _what_decides(per[t], t, planned, decider, min_seeds, "learned") for t in short]
+                 + _history(per[t], t) + _what_decides(per[t], t, planned, decider, min_seeds, "learned")
+                 for t in short]
         parts += [f"the {t} is trained only by the long budget ({LONG_COMMAND}), not run here" for t in missing]
         reason = "; ".join(parts)
+        if decider and reason.count(decider) > 1:  # the GPU task named once, at its first mention
+            head, _, tail = reason.partition(decider)
+            reason = head + decider + tail.replace(decider, "the same task of the GPU command")
     return {"holds": (not miss) if decided else None, "decided": decided, "test": test, "seeds": seeds, "reason": reason}
 
 

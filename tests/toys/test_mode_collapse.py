@@ -465,3 +465,26 @@ def test_gan_toy_clip_runs_beside_the_verdicts(tmp_path):
     assert clip_row(rec({**good, "ring": [(0.6, 0, 100_000)] * 4 + [(0.6, 1, 100_000)]}))["holds"] is False
     assert clip_row(rec({**good, "ring": [(0.6, 0, 50_000)] * 5}))["holds"] is False
     assert "not run" in clip_row({})["measured"]["ring"] and clip_row({})["holds"] is False
+
+
+def test_dead_critic_and_fallen_runs_are_named_in_the_coverage_reason():
+    """A run whose critic's estimate is exactly 0 over its last checkpoints is a dead critic, named with
+    the step it died; a run that passed the learned threshold and ended below it is counted; a run whose
+    estimate ends nonzero is not dead (the statistic can say either)."""
+    from toys import mode_collapse as M
+
+    def run(seed, hq, est):
+        n = len(hq)
+        return {"method": "clip", "target": "grid", "seed": seed, "step": [600 * (i + 1) for i in range(n)],
+                "hq_share": hq, "modes": [20] * n, "counts": [[10] * 25] * n, "estimate": est, "em": [0.3] * n}
+
+    runs = [run(0, [0.05, 0.3, 0.04, 0.04], [1e-3, 2e-3, 0.0, 0.0]),
+            run(1, [0.05, 0.1, 0.05, 0.06], [1e-3, 0.0, 1e-6, 2e-6])]
+    assert M.dead_since(runs[0]) == 1800 and M.dead_since(runs[1]) is None
+    ev = M.collapse_evidence(runs)
+    assert ev["targets"]["grid"]["peak_hq_share"] == [0.3, 0.1]
+    j = M.judge_coverage(ev)
+    assert not j["decided"]
+    assert "1 of 2 runs passed the threshold at some checkpoint" in j["reason"]
+    assert "1 of them ending below it" in j["reason"]
+    assert "in 1 of 2 the critic died (its estimate exactly 0 from step 1,800" in j["reason"]
