@@ -5,7 +5,7 @@ module's record, ``toys.NAME.FIGURE``, ``experiments.NAME.FIGURE``; the list is
 :mod:`figures.catalogue`), writes each figure (``NAME.png``) and its numbers (``NAME.json``), and
 renders the write-up ``README.md`` from them. By default the full settings write into this
 folder, the committed figures; with
-``--quick`` (every toy at its quick settings, about two minutes on 2 cores) the default is ``./figures-quick``,
+``--quick`` (every toy at its quick settings, about 75 s on 2 quiet cores) the default is ``./figures-quick``,
 so a quick try never overwrites the committed results. With ``--run`` (trainer run
 directories) it also draws the WGAN paper's Figures 3 and 4 for them (``training_runs.png``).
 With ``--render`` it runs nothing and renders the write-up from the ``NAME.json`` files already
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m figures", description=__doc__.split("\n\n")[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="every toy at its quick settings (about two minutes on 2 cores; default --out ./figures-quick)")
+                    help="every toy at its quick settings (about 75 s on 2 quiet cores; default --out ./figures-quick)")
     ap.add_argument("--out", type=Path, default=None,
                     help=f"output folder (default {FIGURES_DIR}, the committed figures; ./figures-quick "
                          "with --quick)")
