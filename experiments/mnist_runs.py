@@ -183,7 +183,8 @@ GPU_ADAM_TASK = ("the MNIST runs at the paper's scale, a task of the GPU command
                  "critic (" + ", ".join(n for n in PAPER_SCALE_ADAM if n.startswith("wgan_adam_")) + ") beside "
                  "RMSProp at the same rates (" + ", ".join(n for n in PAPER_SCALE_ADAM if not n.startswith("wgan_adam_"))
                  + "), 32 x 32 digits, width 64, the paper's critic schedule, three seeds (--mnist-runs, --mnist-seeds, "
-                 "--mnist-steps)")
+                 "--mnist-steps; its default of 5,000 generator steps per run fits short calls, runs of the paper's "
+                 "length take GPU-hours; longer 16 x 16 runs on this CPU, a few CPU-hours, would be a first step)")
 
 
 def rmsprop_runs(groups: dict, lr: float) -> list[dict]:
