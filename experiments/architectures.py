@@ -422,7 +422,7 @@ def run(quick: bool = False, seed: int = 0, cache: mnist_runs.RunCache | None = 
 
 
 def run_long(out: Path = long_budget.LONG_DIR) -> None:
-    """The long budget: three seeds of every generator (640 WGAN / 1,600 GAN generator steps) and
+    """The long budget: three seeds of every generator (five of those of Figures 5-7; 640 WGAN / 1,600 GAN generator steps) and
     of the optimiser sweep (at 2e-4 and 1e-3), and the WGAN-GP control; writes
     ``out/architectures.json``."""
     names = NAMES + ["wgangp_mnist"]
@@ -618,7 +618,7 @@ FIGURE = Figure(
     departures=(
         "Real MNIST digits at 16 x 16 instead of LSUN bedrooms; compared at the runs' budgets (640 WGAN / "
         "1,600 GAN generator steps and one seed in the main job; 1,500 WGAN / 1,600 GAN and three seeds in the long "
-        "budget, the optimiser sweep 640 steps; "
+        "budget (five for the settings of Figures 5-7), the optimiser sweep 640 steps; "
         "the paper's rate 5e-5 and longer Adam runs left to a GPU), not at "
         "convergence; WGAN's RMSProp at 2e-4 (4x the paper's); Adam on the critic with beta2 0.999 (the paper "
         "does not give its Adam settings); instability read from FD at 32 checkpoints."
