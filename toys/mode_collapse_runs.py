@@ -85,16 +85,22 @@ def toy_run(task: dict) -> dict:
             "cpu_seconds": round(max(0.0, r["cpu_seconds"] - before), 1)}
 
 
+def _control(setup, scale: str, target: str, iterations: int, seed: int, device: str, state_path: Path | None,
+             every: int) -> dict:
+    """One published-scale control run of ``setup`` on ``target`` at ``scale``: the protocol's statistics
+    every ``every`` iterations, the last with its scatter; resumable through ``state_path``."""
+    cps = checkpoints(iterations, every)
+    return train(setup, Target(target, scale), seed, iterations, cps, device=device, state_path=state_path,
+                 save_every=every if state_path else 0, log_every=60.0, scatter_at=(cps[-1],))
+
+
 def pacgan_control(target: str, iterations: int = 400_000, seed: int = 0, device: str = "cpu",
                    state_path: Path | None = None, every: int = 500) -> dict:
     """PacGAN's GAN (Lin et al. 2018, ``synthetic_data_experiments``): generator 2-400-400-400-400-2 with
     batch norm, maxout discriminator 3 x 200 (5 pieces), Adam 1e-4 (blocks' beta1 0.8, i.e. PyTorch's
     betas (0.2, 0.999)), batch 100, 100,000 training points, 2-D Gaussian noise; 400 epochs are 400,000
     iterations. Measured every ``every`` iterations with the protocol; resumable through ``state_path``."""
-    cps = checkpoints(iterations, every)
-    return train(PACGAN_GAN, Target(target, "pacgan"), seed, iterations, cps, device=device,
-                 state_path=state_path, save_every=every if state_path else 0, log_every=60.0,
-                 scatter_at=(cps[-1],))
+    return _control(PACGAN_GAN, "pacgan", target, iterations, seed, device, state_path, every)
 
 
 def gan_toy_control(target: str = "ring", iterations: int = 100_000, seed: int = 0, device: str = "cpu",
@@ -104,10 +110,7 @@ def gan_toy_control(target: str = "ring", iterations: int = 100_000, seed: int =
     n_critic 5, batch 256, its 8 Gaussians (ring) or 25 Gaussians (grid) "rescaled to unit spread";
     100,000 iterations. Returns the protocol's statistics every ``every`` iterations (the same as
     :func:`pacgan_control`); resumable through ``state_path`` (a file; saved every ``every``)."""
-    cps = checkpoints(iterations, every)
-    return train(GAN_TOY, Target(target, "gan_toy"), seed, iterations, cps, device=device,
-                 state_path=state_path, save_every=every if state_path else 0, log_every=60.0,
-                 scatter_at=(cps[-1],))
+    return _control(GAN_TOY, "gan_toy", target, iterations, seed, device, state_path, every)
 
 
 def gan_toy_clip_control(target: str = "ring", iterations: int = 100_000, seed: int = 0, device: str = "cpu",
@@ -118,10 +121,7 @@ def gan_toy_clip_control(target: str = "ring", iterations: int = 100_000, seed: 
     :func:`gan_toy_control`, RMSProp 5e-5 for both players, every critic parameter clipped to
     [-0.01, 0.01] after each critic step; 100,000 iterations. The same statistics every ``every``
     iterations; resumable through ``state_path``."""
-    cps = checkpoints(iterations, every)
-    return train(GAN_TOY_CLIP, Target(target, "gan_toy"), seed, iterations, cps, device=device,
-                 state_path=state_path, save_every=every if state_path else 0, log_every=60.0,
-                 scatter_at=(cps[-1],))
+    return _control(GAN_TOY_CLIP, "gan_toy", target, iterations, seed, device, state_path, every)
 
 
 #: the published-scale reproductions by kind (the ``kind`` of :func:`run_controls` and of the long budget's tasks)
